@@ -1,0 +1,149 @@
+"""SIP settings for the softphone layer: one frozen dataclass with named defaults.
+
+The lead maps ``config/ivr.toml`` ``[sip]`` onto :class:`SipConfig`; this module only knows the
+values pjsua2 needs, validates them and says which key is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+DEFAULT_BIND_ADDRESS = "127.0.0.1"
+DEFAULT_PORT = 5060
+DEFAULT_TRANSPORTS: tuple[str, ...] = ("udp", "tcp")
+DEFAULT_USER = "ivr"
+DEFAULT_PASSWORD_ENV = "IVR_SIP_PASSWORD"
+DEFAULT_REGISTER_EXPIRY_S = 300
+DEFAULT_MAX_CALLS_COUNT = 4
+DEFAULT_CLOCK_RATE_HZ = 8000
+DEFAULT_FRAME_MS = 20
+DEFAULT_USER_AGENT = "ivr-hotline/0.1"
+DEFAULT_RETRY_AFTER_S = 30
+# An answered INVITE that is never ACKed (a stray or forged INVITE) would hold one of the four
+# call slots for 32 s (Timer H); we hang such calls up much sooner.
+DEFAULT_ACK_TIMEOUT_S = 4.0
+# A confirmed call that receives no RTP packet at all for this long is hung up (0 = off).
+DEFAULT_NO_MEDIA_TIMEOUT_S = 15.0
+DEFAULT_PJSIP_LOG_LEVEL = 1
+
+ALLOWED_TRANSPORTS = ("udp", "tcp", "tls")
+ALLOWED_CLOCK_RATES_HZ = (8000, 16000)
+ALLOWED_FRAME_MS = (10, 20, 30)
+PJSUA_COMPILED_MAX_CALLS = 4
+
+
+class SipConfigError(ValueError):
+    """A SIP setting is out of range; the message names the key, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    """Everything the SIP engine needs; defaults are the named constants above."""
+
+    bind_address: str = DEFAULT_BIND_ADDRESS
+    port: int = DEFAULT_PORT
+    transports: tuple[str, ...] = DEFAULT_TRANSPORTS
+    tls_port: int | None = None  # None: port + 1
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    registrar: str | None = None  # e.g. "sip:pbx.example.com"; None = direct calls only
+    user: str = DEFAULT_USER
+    domain: str | None = None  # None: the bind address (direct) or the registrar host
+    password_env: str = DEFAULT_PASSWORD_ENV
+    register_expiry_s: int = DEFAULT_REGISTER_EXPIRY_S
+    max_calls_count: int = DEFAULT_MAX_CALLS_COUNT
+    clock_rate_hz: int = DEFAULT_CLOCK_RATE_HZ
+    frame_ms: int = DEFAULT_FRAME_MS
+    user_agent: str = DEFAULT_USER_AGENT
+    retry_after_s: int = DEFAULT_RETRY_AFTER_S
+    ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S
+    no_media_timeout_s: float = DEFAULT_NO_MEDIA_TIMEOUT_S
+    pjsip_log_level: int = DEFAULT_PJSIP_LOG_LEVEL
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _check_address(self.bind_address)
+        _check_port("port", self.port, allow_zero=True)
+        if self.tls_port is not None:
+            _check_port("tls_port", self.tls_port, allow_zero=True)
+        if not self.transports:
+            raise SipConfigError(
+                f"sip.transports is empty; allowed: a list of {', '.join(ALLOWED_TRANSPORTS)}"
+            )
+        for name in self.transports:
+            if name not in ALLOWED_TRANSPORTS:
+                raise SipConfigError(
+                    f"sip.transports has {name!r}; allowed: {', '.join(ALLOWED_TRANSPORTS)}"
+                )
+        if "tls" in self.transports and not (self.tls_cert_file and self.tls_key_file):
+            raise SipConfigError(
+                "sip.transports has 'tls' but sip.tls_cert_file/sip.tls_key_file are not set"
+            )
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise SipConfigError("sip.tls_cert_file and sip.tls_key_file must be set together")
+        if self.registrar is not None and not self.registrar.startswith(("sip:", "sips:")):
+            raise SipConfigError(
+                f"sip.registrar = {self.registrar!r}; allowed: a sip: or sips: URI"
+            )
+        if not self.user or any(c in self.user for c in " @:<>;"):
+            raise SipConfigError(f"sip.user = {self.user!r}; allowed: a SIP user name")
+        _check_range("max_calls_count", self.max_calls_count, 1, 1000)
+        if self.clock_rate_hz not in ALLOWED_CLOCK_RATES_HZ:
+            raise SipConfigError(
+                f"sip.clock_rate_hz = {self.clock_rate_hz}; allowed: {ALLOWED_CLOCK_RATES_HZ}"
+            )
+        if self.frame_ms not in ALLOWED_FRAME_MS:
+            raise SipConfigError(f"sip.frame_ms = {self.frame_ms}; allowed: {ALLOWED_FRAME_MS}")
+        _check_range("register_expiry_s", self.register_expiry_s, 30, 86400)
+        _check_range("retry_after_s", self.retry_after_s, 0, 86400)
+        _check_range("ack_timeout_s", self.ack_timeout_s, 0.5, 32.0)
+        _check_range("no_media_timeout_s", self.no_media_timeout_s, 0.0, 3600.0)
+        _check_range("pjsip_log_level", self.pjsip_log_level, 0, 6)
+
+    @property
+    def effective_domain(self) -> str:
+        """Domain of our own URI: configured, else the registrar host, else the bind address."""
+        if self.domain:
+            return self.domain
+        if self.registrar:
+            host = self.registrar.split(":", 1)[1].split(";", 1)[0]
+            return host
+        return self.bind_address
+
+    @property
+    def effective_tls_port(self) -> int:
+        """TLS listens on tls_port, or on port + 1 (0 when the SIP port is chosen by the OS)."""
+        if self.tls_port is not None:
+            return self.tls_port
+        return self.port + 1 if self.port else 0
+
+    @property
+    def samples_per_frame(self) -> int:
+        """Samples in one frame at the call's clock rate (160 for 8 kHz, 20 ms)."""
+        return self.clock_rate_hz * self.frame_ms // 1000
+
+    @property
+    def bytes_per_frame(self) -> int:
+        """Bytes of one 16-bit mono frame."""
+        return 2 * self.samples_per_frame
+
+
+def _check_address(value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise SipConfigError(
+            f"sip.bind_address = {value!r}; allowed: an IPv4/IPv6 address such as 127.0.0.1"
+        ) from None
+
+
+def _check_port(key: str, value: int, *, allow_zero: bool) -> None:
+    low = 0 if allow_zero else 1
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= 65535:
+        raise SipConfigError(f"sip.{key} = {value!r}; allowed: {low}..65535 (0 = any free port)")
+
+
+def _check_range(key: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise SipConfigError(f"sip.{key} = {value!r}; allowed: {low}..{high}")
