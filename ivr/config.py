@@ -248,7 +248,9 @@ class BusinessSettings(Section):
     @model_validator(mode="after")
     def _opens_before_closes(self) -> BusinessSettings:
         if self.opens_at >= self.closes_at:
-            raise ValueError(f"opens_at ({self.opens_at}) must be before closes_at ({self.closes_at})")
+            raise ValueError(
+                f"opens_at ({self.opens_at}) must be before closes_at ({self.closes_at})"
+            )
         return self
 
     def holiday_on(self, day: dt.date) -> Holiday | None:
@@ -396,11 +398,20 @@ class Settings(Section):
 
     @property
     def prompts_dir(self) -> Path:
-        return Path(self.paths.prompts_dir).expanduser() if self.paths.prompts_dir else DEFAULT_PROMPTS_DIR
+        return self._beside_config(self.paths.prompts_dir, "prompts", DEFAULT_PROMPTS_DIR)
 
     @property
     def audio_dir(self) -> Path:
-        return Path(self.paths.audio_dir).expanduser() if self.paths.audio_dir else DEFAULT_AUDIO_DIR
+        return self._beside_config(self.paths.audio_dir, "audio", DEFAULT_AUDIO_DIR)
+
+    def _beside_config(self, configured: str, folder: str, fallback: Path) -> Path:
+        """A configured path (relative to the config file), else `<folder>` beside config/."""
+        base = Path(self.source).parent if self.source != "<defaults>" else REPO_ROOT / "config"
+        if configured:
+            path = Path(configured).expanduser()
+            return path if path.is_absolute() else base / path
+        sibling = base.parent / folder
+        return sibling if sibling.is_dir() else fallback
 
     @property
     def database_url(self) -> str:
@@ -411,7 +422,9 @@ class Settings(Section):
         return table.as_table() if table else IntentKeywords().as_table()
 
     def company(self, locale: str) -> str:
-        return self.service.company_name.get(locale) or next(iter(self.service.company_name.values()))
+        return self.service.company_name.get(locale) or next(
+            iter(self.service.company_name.values())
+        )
 
     def agent(self, locale: str) -> str:
         return self.service.agent_name.get(locale) or next(iter(self.service.agent_name.values()))
@@ -427,22 +440,54 @@ KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 # Every phrase the policy may play (the seeds' catalogue plus the menu around it).
 REQUIRED_PROMPT_IDS = frozenset(
     {
-        "greeting", "greeting_holiday_festival", "greeting_holiday_new_year", "greeting_surname",
-        "queue_wait_apology", "menu",
-        "silent_reprompt", "silent_final_notice", "silent_goodbye",
-        "low_volume_speak_louder", "low_volume_pick_up_handset", "low_volume_call_again",
+        "greeting",
+        "greeting_holiday_festival",
+        "greeting_holiday_new_year",
+        "greeting_surname",
+        "queue_wait_apology",
+        "menu",
+        "silent_reprompt",
+        "silent_final_notice",
+        "silent_goodbye",
+        "low_volume_speak_louder",
+        "low_volume_pick_up_handset",
+        "low_volume_call_again",
         "noisy_line",
-        "dialect_speak_mandarin", "dialect_ask_someone_nearby", "dialect_final",
-        "repeat_please", "wrong_number", "out_of_scope",
-        "named_colleague", "named_colleague_insist", "personal_info", "personal_info_insist",
-        "harassment_warning", "harassment_final", "angry_caller",
-        "complaint_apology", "complaint_ask_details", "complaint_readback_intro",
-        "complaint_confirm", "complaint_promise", "complaint_ticket_number",
-        "suggestion_ask", "suggestion_thanks", "thanks_reply",
-        "hold_short", "hold_long", "hold_thanks",
-        "inquiry_ask", "callback_promise", "transfer_notice", "transfer_failed", "after_hours",
-        "survey", "survey_thanks",
-        "closing_anything_else", "closing_understood", "closing_goodbye",
+        "dialect_speak_mandarin",
+        "dialect_ask_someone_nearby",
+        "dialect_final",
+        "repeat_please",
+        "wrong_number",
+        "out_of_scope",
+        "named_colleague",
+        "named_colleague_insist",
+        "personal_info",
+        "personal_info_insist",
+        "harassment_warning",
+        "harassment_final",
+        "angry_caller",
+        "complaint_apology",
+        "complaint_ask_details",
+        "complaint_readback_intro",
+        "complaint_confirm",
+        "complaint_promise",
+        "complaint_ticket_number",
+        "suggestion_ask",
+        "suggestion_thanks",
+        "thanks_reply",
+        "hold_short",
+        "hold_long",
+        "hold_thanks",
+        "inquiry_ask",
+        "callback_promise",
+        "transfer_notice",
+        "transfer_failed",
+        "after_hours",
+        "survey",
+        "survey_thanks",
+        "closing_anything_else",
+        "closing_understood",
+        "closing_goodbye",
     }
 )
 
@@ -512,7 +557,11 @@ def _allowed_range(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     current: Any = model
     field = None
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+        if (
+            isinstance(current, type)
+            and issubclass(current, BaseModel)
+            and part in current.model_fields
+        ):
             field = current.model_fields[part]
             current = field.annotation
             inner = getattr(current, "__args__", ())
@@ -531,7 +580,9 @@ def _allowed_range(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     return f" (allowed: {' and '.join(bounds)})" if bounds else ""
 
 
-def _problems_from(exc: ValidationError, file: str, data: Any, model: type[BaseModel]) -> list[ConfigProblem]:
+def _problems_from(
+    exc: ValidationError, file: str, data: Any, model: type[BaseModel]
+) -> list[ConfigProblem]:
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -555,7 +606,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(str(path), "", _MISSING, "file not found")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem(str(path), "", _MISSING, f"not valid TOML: {exc}")]) from None
+        raise ConfigError(
+            [ConfigProblem(str(path), "", _MISSING, f"not valid TOML: {exc}")]
+        ) from None
 
 
 # Loading -------------------------------------------------------------------------------------
@@ -579,13 +632,19 @@ def load_prompt_file(path: Path, locale: str) -> tuple[dict[str, PromptDef], lis
     if parsed.locale != locale:
         problems.append(ConfigProblem(str(path), "locale", parsed.locale, f"expected {locale!r}"))
     for missing in sorted(REQUIRED_PROMPT_IDS - set(parsed.prompts)):
-        problems.append(ConfigProblem(str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"))
+        problems.append(
+            ConfigProblem(
+                str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"
+            )
+        )
     for prompt_id, prompt in sorted(parsed.prompts.items()):
         unknown = prompt.variables - KNOWN_VARIABLES
         if unknown:
             problems.append(
                 ConfigProblem(
-                    str(path), f"prompts.{prompt_id}.text", prompt.text,
+                    str(path),
+                    f"prompts.{prompt_id}.text",
+                    prompt.text,
                     f"unknown variables {sorted(unknown)} (allowed: {sorted(KNOWN_VARIABLES)})",
                 )
             )
@@ -609,16 +668,15 @@ def load_settings(
         raise ConfigError(_problems_from(exc, str(config_path), data, Settings)) from None
     problems: list[ConfigProblem] = []
     catalogues: dict[str, dict[str, PromptDef]] = {}
+    settings = settings.model_copy(update={"source": str(config_path)})
     prompts_dir = settings.prompts_dir
-    if not prompts_dir.is_absolute() and settings.paths.prompts_dir:
-        prompts_dir = config_path.parent / prompts_dir
     for locale in LOCALES:
         catalogue, found = load_prompt_file(prompts_dir / f"{locale}.toml", locale)
         catalogues[locale] = catalogue
         problems.extend(found)
     if problems:
         raise ConfigError(problems)
-    return settings.model_copy(update={"source": str(config_path), "prompts": catalogues})
+    return settings.model_copy(update={"prompts": catalogues})
 
 
 def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def ivr(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ivr.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=60
+        [sys.executable, "-m", "ivr.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
     )
 
 
@@ -118,8 +122,14 @@ def test_zh_phrases_follow_the_seed_wording() -> None:
     # Phrases cited from a seed appear there (variables and punctuation aside).
     cited = {pid: p for pid, p in zh.items() if p.seed.startswith(("000", "001"))}
     assert len(cited) >= 20
-    for prompt_id in ("silent_reprompt", "low_volume_speak_louder", "dialect_speak_mandarin",
-                      "low_volume_pick_up_handset", "thanks_reply", "angry_caller"):
+    for prompt_id in (
+        "silent_reprompt",
+        "low_volume_speak_louder",
+        "dialect_speak_mandarin",
+        "low_volume_pick_up_handset",
+        "thanks_reply",
+        "angry_caller",
+    ):
         core = re.sub(r"[,。!?、,.!?\s]", "", zh[prompt_id].text)
         assert core[:8] in re.sub(r"[,。!?、,.!?\s“”]", "", corpus), prompt_id
 
@@ -128,8 +138,10 @@ def test_missing_prompt_id_is_refused(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts"
     shutil.copytree(DEFAULT_PROMPTS_DIR, prompts)
     zh = prompts / "zh-CN.toml"
-    zh.write_text(zh.read_text(encoding="utf-8").replace("[prompts.noisy_line]", "[prompts.noisy_lin]"),
-                  encoding="utf-8")
+    zh.write_text(
+        zh.read_text(encoding="utf-8").replace("[prompts.noisy_line]", "[prompts.noisy_lin]"),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as err:
         load_settings(overrides={"paths": {"prompts_dir": str(prompts)}})
     message = str(err.value)
