@@ -306,7 +306,8 @@ class TransferSettings(Section):
     def _default_queue_exists(self) -> TransferSettings:
         if self.default_queue not in self.queues:
             raise ValueError(
-                f"default_queue {self.default_queue!r} is not one of the queues {sorted(self.queues)}"
+                f"default_queue {self.default_queue!r} is not one of the queues "
+                f"{sorted(self.queues)}"
             )
         for name, uri in self.queues.items():
             if not re.match(r"^sips?:", uri):
