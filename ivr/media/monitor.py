@@ -1,0 +1,211 @@
+"""Streaming line monitor: one frame in, an up-to-date :class:`LineStatus` out, O(1) per frame.
+
+Over a sliding window (``window_s``, default 1 s) it keeps running sums — never a rescan of the
+window — of: speech frames (with hang-over) and their energy, non-speech frame levels, clipped
+samples.  From these it reports the active speech level (energy over speech frames only, P.56
+spirit), the noise floor (mean level of non-speech frames), SNR, clipping and a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from ivr.media.frames import as_int16, frame_length
+from ivr.media.vad import FrameDecision, GuardedVad
+
+VERDICTS = ("silent", "low_volume", "noisy", "ok")
+
+DEFAULT_VAD_AGGRESSIVENESS = 2
+DEFAULT_VAD_HANGOVER_MS = 300
+DEFAULT_NOISE_MARGIN_DB = 6.0
+DEFAULT_WINDOW_S = 1.0
+DEFAULT_LOW_VOLUME_BELOW_DBFS = -40.0
+DEFAULT_NOISY_SNR_BELOW_DB = 10.0
+DEFAULT_NOISY_FLOOR_ABOVE_DBFS = -35.0
+DEFAULT_CLIPPING_RATIO_ABOVE = 0.01
+DEFAULT_SILENT_BELOW_DBFS = -60.0
+DEFAULT_MIN_SPEECH_MS = 100  # voiced frames a window needs before its verdict is about speech
+DEFAULT_PREROLL_MS = 300
+DEFAULT_ONSET_MS = 60  # consecutive speech a segment needs to start (ignores clicks)
+
+_MDB = 1000  # noise levels are summed as integer milli-dB so running sums never drift
+
+
+@dataclass(frozen=True)
+class LineThresholds:
+    """Every threshold of the line verdict; the lead maps config/ivr.toml [vad]/[line] onto it."""
+
+    vad_aggressiveness: int = DEFAULT_VAD_AGGRESSIVENESS
+    vad_hangover_ms: int = DEFAULT_VAD_HANGOVER_MS
+    noise_margin_db: float = DEFAULT_NOISE_MARGIN_DB
+    window_s: float = DEFAULT_WINDOW_S
+    low_volume_below_dbfs: float = DEFAULT_LOW_VOLUME_BELOW_DBFS
+    noisy_snr_below_db: float = DEFAULT_NOISY_SNR_BELOW_DB
+    noisy_floor_above_dbfs: float = DEFAULT_NOISY_FLOOR_ABOVE_DBFS
+    clipping_ratio_above: float = DEFAULT_CLIPPING_RATIO_ABOVE
+    silent_below_dbfs: float = DEFAULT_SILENT_BELOW_DBFS
+    min_speech_ms: int = DEFAULT_MIN_SPEECH_MS
+    preroll_ms: int = DEFAULT_PREROLL_MS
+    onset_ms: int = DEFAULT_ONSET_MS
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, name: str, allowed: str) -> None:
+            if not ok:
+                raise ValueError(f"{name}={getattr(self, name)!r}: allowed {allowed}")
+
+        need(self.vad_aggressiveness in (0, 1, 2, 3), "vad_aggressiveness", "0, 1, 2 or 3")
+        need(0 <= self.vad_hangover_ms <= 5000, "vad_hangover_ms", "0-5000")
+        need(0.0 <= self.noise_margin_db <= 30.0, "noise_margin_db", "0-30")
+        need(0.1 <= self.window_s <= 60.0, "window_s", "0.1-60")
+        need(0.0 <= self.clipping_ratio_above <= 1.0, "clipping_ratio_above", "0-1")
+        need(0 <= self.min_speech_ms <= 10000, "min_speech_ms", "0-10000")
+        need(0 <= self.preroll_ms <= 5000, "preroll_ms", "0-5000")
+        need(0 <= self.onset_ms <= 2000, "onset_ms", "0-2000")
+        need(
+            self.silent_below_dbfs < self.low_volume_below_dbfs,
+            "silent_below_dbfs",
+            f"below low_volume_below_dbfs ({self.low_volume_below_dbfs})",
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> LineThresholds:
+        """Build from ``ivr.config.Settings`` (its ``vad`` and ``line`` sections), duck-typed so
+        the pure media layer does not import the config module."""
+        vad, line = settings.vad, settings.line
+        mapping = {
+            "vad_aggressiveness": getattr(vad, "aggressiveness_level", None),
+            "vad_hangover_ms": getattr(vad, "hangover_ms", None),
+            "noise_margin_db": getattr(vad, "noise_margin_db", None),
+            "preroll_ms": getattr(vad, "preroll_ms", None),
+        }
+        names = {f.name for f in fields(cls)}
+        for name in names:
+            if name not in mapping and hasattr(line, name):
+                mapping[name] = getattr(line, name)
+        return cls(**{k: v for k, v in mapping.items() if v is not None and k in names})
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    """The line over the last window, as the policy sees it (mirrors the LineReport event)."""
+
+    speech: bool
+    level_dbfs: float | None
+    noise_dbfs: float
+    snr_db: float | None
+    clipping: bool
+    verdict: str
+
+
+def line_verdict(
+    th: LineThresholds, has_speech: bool, level_dbfs: float | None, noise_dbfs: float,
+    snr_db: float | None,
+) -> str:
+    """The verdict rule, shared by the live monitor and whole-file analysis.
+
+    With speech: too faint to count -> silent; low SNR or a loud floor -> noisy; quiet -> low
+    volume; else ok.  Without speech: a loud floor -> noisy, else silent.
+    """
+    if has_speech and level_dbfs is not None and snr_db is not None:
+        if level_dbfs < th.silent_below_dbfs:
+            return "silent"
+        if snr_db < th.noisy_snr_below_db or noise_dbfs > th.noisy_floor_above_dbfs:
+            return "noisy"
+        if level_dbfs < th.low_volume_below_dbfs:
+            return "low_volume"
+        return "ok"
+    if noise_dbfs > th.noisy_floor_above_dbfs:
+        return "noisy"
+    return "silent"
+
+
+class LineMonitor:
+    """Streaming line analysis for one call direction (frames of ``frame_ms`` at ``rate_hz``)."""
+
+    def __init__(self, thresholds: LineThresholds, rate_hz: int, frame_ms: int = 20) -> None:
+        self.thresholds = th = thresholds
+        self.rate_hz = rate_hz
+        self.frame_ms = frame_ms
+        self.frame_len = frame_length(rate_hz, frame_ms)
+        self.vad = GuardedVad(
+            rate_hz, frame_ms, th.vad_aggressiveness, th.noise_margin_db, th.silent_below_dbfs
+        )
+        self.window_frames = max(1, round(th.window_s * 1000 / frame_ms))
+        self._hang_frames = round(th.vad_hangover_ms / frame_ms)
+        self._min_speech_frames = max(1, math.ceil(th.min_speech_ms / frame_ms))
+        n = self.window_frames
+        # ring buffers of per-frame contributions to the running sums
+        self._r_flag = [False] * n
+        self._r_voiced = [False] * n
+        self._r_power = [0.0] * n
+        self._r_mdb = [0] * n
+        self._r_clip = [0] * n
+        self._pos = 0
+        self._filled = 0
+        self._since_voiced = self._hang_frames + 1
+        self._n_flag = 0  # speech frames (with hang-over) in the window
+        self._n_voiced = 0  # frames the VAD itself called speech
+        self._speech_power = 0.0  # exact: sums of integer-valued floats below 2**53
+        self._noise_mdb = 0  # sum of milli-dB levels of non-speech frames
+        self._clipped = 0
+        self.frames = 0
+        self.window_updates = 0  # ring-slot updates (tests: constant work per frame)
+        self.last: FrameDecision | None = None
+        self.last_speech = False
+
+    def push(self, frame: np.ndarray | bytes) -> LineStatus:
+        """Analyse one frame and return the line status over the window ending with it."""
+        d = self.vad.decide(as_int16(frame))
+        self.last = d
+        if d.speech:
+            self._since_voiced = 0
+        else:
+            self._since_voiced += 1
+        flag = self._since_voiced <= self._hang_frames
+        self.last_speech = flag
+        mdb = int(d.level_dbfs * _MDB)
+        i = self._pos
+        if self._filled == self.window_frames:  # evict the oldest frame
+            if self._r_flag[i]:
+                self._n_flag -= 1
+                self._speech_power -= self._r_power[i]
+            else:
+                self._noise_mdb -= self._r_mdb[i]
+            self._n_voiced -= self._r_voiced[i]
+            self._clipped -= self._r_clip[i]
+        else:
+            self._filled += 1
+        self._r_flag[i] = flag
+        self._r_voiced[i] = d.speech
+        self._r_power[i] = d.power
+        self._r_mdb[i] = mdb
+        self._r_clip[i] = d.clipped
+        if flag:
+            self._n_flag += 1
+            self._speech_power += d.power
+        else:
+            self._noise_mdb += mdb
+        self._n_voiced += d.speech
+        self._clipped += d.clipped
+        self._pos = i + 1 if i + 1 < self.window_frames else 0
+        self.frames += 1
+        self.window_updates += 1
+        return self._status(flag, d.floor_dbfs)
+
+    def _status(self, flag: bool, floor_dbfs: float) -> LineStatus:
+        th = self.thresholds
+        n_noise = self._filled - self._n_flag
+        noise = self._noise_mdb / (_MDB * n_noise) if n_noise else floor_dbfs
+        level = snr = None
+        has_speech = self._n_voiced >= self._min_speech_frames and self._n_flag > 0
+        if has_speech:
+            ms = self._speech_power / (self._n_flag * self.frame_len)
+            level = max(-100.0, 10.0 * math.log10(ms / 1073741824.0)) if ms > 0 else -100.0
+            snr = level - noise
+        clipping = self._clipped > th.clipping_ratio_above * self._filled * self.frame_len
+        verdict = line_verdict(th, has_speech, level, noise, snr)
+        return LineStatus(flag, level, noise, snr, clipping, verdict)
