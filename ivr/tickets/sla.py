@@ -50,7 +50,8 @@ class Calendar:
 
     @property
     def day_length(self) -> timedelta:
-        return _combine(date(2000, 1, 1), self.closes_at) - _combine(date(2000, 1, 1), self.opens_at)
+        day = date(2000, 1, 1)
+        return _combine(day, self.closes_at) - _combine(day, self.opens_at)
 
     def is_working_day(self, day: date) -> bool:
         return day.isoweekday() in self.working_weekdays and day not in self.holidays
@@ -69,11 +70,11 @@ class Commitment:
     count_business_hours_only: bool = False
 
     def __post_init__(self) -> None:
-        given = [v for v in (self.reply_within_hours, self.reply_within_working_days) if v is not None]
+        values = (self.reply_within_hours, self.reply_within_working_days)
+        given = [v for v in values if v is not None]
         if len(given) != 1:
             raise ValueError(
-                "a commitment needs exactly one of reply_within_hours or "
-                "reply_within_working_days"
+                "a commitment needs exactly one of reply_within_hours or reply_within_working_days"
             )
         if given[0] <= 0:
             raise ValueError(f"a commitment's reply time must be > 0, got {given[0]}")

@@ -107,13 +107,9 @@ class TicketDraft:
         if not self.call_id or len(self.call_id) > 200:
             raise InvalidDraft(f"call_id must be 1..200 characters, got {self.call_id!r}")
         if self.category not in CATEGORIES:
-            raise InvalidDraft(
-                f"category {self.category!r} is not one of {', '.join(CATEGORIES)}"
-            )
+            raise InvalidDraft(f"category {self.category!r} is not one of {', '.join(CATEGORIES)}")
         if self.severity not in SEVERITIES:
-            raise InvalidDraft(
-                f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}"
-            )
+            raise InvalidDraft(f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
         _require_aware("opened_at", self.opened_at)
 
 
@@ -210,8 +206,10 @@ class TicketView:
         for key, value in self.__dict__.items():
             if key == "events":
                 out[key] = [
-                    {k: (v.isoformat() if isinstance(v, datetime) else v)
-                     for k, v in e.__dict__.items()}
+                    {
+                        k: (v.isoformat() if isinstance(v, datetime) else v)
+                        for k, v in e.__dict__.items()
+                    }
                     for e in value
                 ]
             elif isinstance(value, datetime):

@@ -1,0 +1,800 @@
+"""TicketService: the one object the session and the CLI talk to.
+
+Synchronous and thread-safe. Writes that come from a call (open_ticket, record_call,
+set_satisfaction) never fail for an outage: when the database refuses or is unreachable, the
+entry goes to the fsync'd journal and is replayed later, idempotently. Lifecycle changes and
+reads come from people at the CLI, so an outage there raises DatabaseUnavailable instead.
+
+This is the service boundary: it is the only place in ivr.tickets that reads the clock (when a
+caller passes no `now`); everything below it takes time as an argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from . import db as dbmod
+from .journal import Journal, ReplayStats
+from .lifecycle import transition
+from .models import CallRecord, Ticket, TicketEvent
+from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
+from .reports import MonthlyReport, TicketFacts, build_report
+from .sla import DEFAULT_COMMITMENTS, Calendar, Commitment, commitment_for, parse_holidays
+from .sla import promised_reply_by as compute_promise
+from .types import (
+    CATEGORIES,
+    STATUSES,
+    CallRecordDraft,
+    DatabaseUnavailable,
+    InvalidDraft,
+    TicketDraft,
+    TicketEventView,
+    TicketFilters,
+    TicketNotFound,
+    TicketReceipt,
+    TicketView,
+    short_id,
+    ticket_uuid,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SYSTEM_ACTOR = "ivr"
+DEFAULT_BLACKLIST_DAYS = 30
+DEFAULT_RETRY_AFTER_S = 2.0  # after a failure, journal straight away for this long
+MIN_PREFIX_LENGTH = 4
+RECORDING_PURGE_EVERY_S = 3600.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    created: bool
+
+
+class TicketService:
+    """The complaint register.
+
+    TicketService(url, data_dir, calendar, commitments, number_key) builds it without touching
+    the database; start() upgrades the schema (automatically for SQLite; PostgreSQL only when
+    auto_upgrade=True, else run `ivr db upgrade`) and replays the journal. from_settings()
+    does both from the validated config.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        data_dir: Path,
+        calendar: Calendar | None = None,
+        commitments: Mapping[str, Commitment] | None = None,
+        number_key: str | None = None,
+        *,
+        number_key_env: str = DEFAULT_NUMBER_KEY_ENV,
+        blacklist_days: int = DEFAULT_BLACKLIST_DAYS,
+        recording_retention_days: int | None = None,
+        auto_upgrade: bool | None = None,
+        retry_after_s: float = DEFAULT_RETRY_AFTER_S,
+        pool_size: int = 10,
+    ):
+        self.url = url
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.calendar = calendar or Calendar()
+        self.commitments: dict[str, Commitment] = dict(
+            DEFAULT_COMMITMENTS if commitments is None else commitments
+        )
+        self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
+        self.blacklist_days = blacklist_days
+        self.recording_retention_days = recording_retention_days
+        self.auto_upgrade = dbmod.is_sqlite(url) if auto_upgrade is None else auto_upgrade
+        self.retry_after_s = retry_after_s
+        self.engine = dbmod.make_engine(url, pool_size=pool_size)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.journal = Journal(self.data_dir)
+        self._down_until = 0.0
+        self._state_lock = threading.Lock()
+        self._schema_ready = not self.auto_upgrade
+        self._stop = threading.Event()
+        self._replayer: threading.Thread | None = None
+
+    # Construction -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, start: bool = True, **overrides: Any) -> TicketService:
+        """Build from ivr.config.Settings (business, commitments, database, privacy, paths)."""
+        business = settings.business
+        calendar = Calendar(
+            timezone=business.timezone,
+            opens_at=dtime.fromisoformat(business.opens_at),
+            closes_at=dtime.fromisoformat(business.closes_at),
+            working_weekdays=tuple(business.working_weekdays),
+            holidays=parse_holidays(business.holidays),
+        )
+        commitments = {
+            name: Commitment(
+                reply_within_hours=c.reply_within_hours,
+                reply_within_working_days=c.reply_within_working_days,
+                count_business_hours_only=c.count_business_hours_only,
+            )
+            for name, c in settings.commitments.items()
+        }
+        env_name = settings.privacy.number_key_env
+        kwargs: dict[str, Any] = {
+            "number_key_env": env_name,
+            "blacklist_days": settings.harassment.blacklist_days,
+            "recording_retention_days": settings.privacy.recording_retention_days,
+        }
+        kwargs.update(overrides)
+        service = cls(
+            settings.database_url,
+            settings.data_dir,
+            calendar,
+            commitments,
+            os.environ.get(env_name) or None,
+            **kwargs,
+        )
+        return service.start() if start else service
+
+    def start(self) -> TicketService:
+        """Upgrade the schema if this service owns it, then replay the journal. An unreachable
+        database is logged, not raised: tickets will be journaled until it comes back."""
+        self._ensure_schema()
+        try:
+            self.replay_journal()
+        except SQLAlchemyError as exc:
+            log.warning("journal replay at start failed: %s", _brief(exc))
+        return self
+
+    def _ensure_schema(self) -> bool:
+        if self._schema_ready:
+            return True
+        try:
+            dbmod.upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "ticket database %s not reachable for the schema upgrade: %s",
+                dbmod.redacted_url(self.url),
+                _brief(exc),
+            )
+            return False
+        self._schema_ready = True
+        return True
+
+    def shutdown(self) -> None:
+        """Stop the replayer thread and release database connections."""
+        self._stop.set()
+        if self._replayer is not None:
+            self._replayer.join(timeout=10)
+            self._replayer = None
+        self.engine.dispose()
+
+    def __enter__(self) -> TicketService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # Database helpers ------------------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _db_available(self) -> bool:
+        with self._state_lock:
+            return time.monotonic() >= self._down_until
+
+    def _mark_down(self, exc: BaseException) -> None:
+        with self._state_lock:
+            was_up = time.monotonic() >= self._down_until
+            self._down_until = time.monotonic() + self.retry_after_s
+        if was_up:
+            log.warning(
+                "ticket database %s unavailable, journaling: %s",
+                dbmod.redacted_url(self.url),
+                _brief(exc),
+            )
+
+    def _mark_up(self) -> None:
+        with self._state_lock:
+            self._down_until = 0.0
+
+    def _read(self, fn: Callable[[Session], T]) -> T:
+        try:
+            with self._session() as session:
+                return fn(session)
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailable(
+                f"ticket database {dbmod.redacted_url(self.url)} is not available: {_brief(exc)}"
+            ) from exc
+
+    # Tickets from calls -------------------------------------------------------------------------
+
+    def promise_for(self, category: str, severity: str, opened_at: datetime) -> datetime | None:
+        commitment = commitment_for(category, severity, self.commitments)
+        return compute_promise(opened_at, commitment, self.calendar)
+
+    def open_ticket(self, draft: TicketDraft) -> TicketReceipt:
+        """Register a ticket; idempotent by (call_id, category). Never loses it: when the
+        database is down the ticket is journaled and the receipt says journaled=True."""
+        draft.validate()
+        row = self._ticket_row(draft)
+        receipt_args = {
+            "ticket_id": row["id"],
+            "short_id": short_id(row["id"]),
+            "promised_reply_by": _from_iso(row["promised_reply_by"]),
+        }
+        if self._db_available() and self._ensure_schema():
+            try:
+                outcome = self._insert_ticket(row)
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+            else:
+                log.info(
+                    "call %s: ticket %s %s (%s)",
+                    draft.call_id,
+                    receipt_args["short_id"],
+                    "opened" if outcome.created else "already open",
+                    draft.category,
+                )
+                return TicketReceipt(**receipt_args, created=outcome.created)
+        self.journal.append("ticket", row)
+        log.info(
+            "call %s: ticket %s journaled (%s)",
+            draft.call_id,
+            receipt_args["short_id"],
+            draft.category,
+        )
+        return TicketReceipt(**receipt_args, journaled=True)
+
+    def _ticket_row(self, draft: TicketDraft) -> dict[str, Any]:
+        protected = self.protector.protect(draft.caller_number)
+        promise = self.promise_for(draft.category, draft.severity, draft.opened_at)
+        return {
+            "id": ticket_uuid(draft.call_id, draft.category),
+            "call_id": draft.call_id,
+            "category": draft.category,
+            "severity": draft.severity,
+            "caller_title": draft.caller_title,
+            "caller_surname": draft.caller_surname,
+            "caller_number_enc": protected.encrypted if protected else None,
+            "caller_number_hash": protected.hashed if protected else None,
+            "caller_number_masked": protected.masked if protected else None,
+            "summary": draft.summary,
+            "transcript": draft.transcript,
+            "recording_path": draft.recording_path,
+            "level_dbfs": draft.level_dbfs,
+            "noise_dbfs": draft.noise_dbfs,
+            "snr_db": draft.snr_db,
+            "department": draft.department,
+            "notes": draft.notes,
+            "opened_at": draft.opened_at.isoformat(),
+            "promised_reply_by": _iso(promise),
+        }
+
+    def _insert_ticket(self, row: dict[str, Any]) -> _Outcome:
+        opened_at = datetime.fromisoformat(row["opened_at"])
+        values = dict(row)
+        values["opened_at"] = opened_at
+        values["promised_reply_by"] = _from_iso(row["promised_reply_by"])
+        values["status"] = "new"
+        values["created_at"] = opened_at
+        values["updated_at"] = opened_at
+        try:
+            with self._session() as session:
+                if session.get(Ticket, row["id"]) is not None:
+                    return _Outcome(created=False)
+                ticket = Ticket(**values)
+                ticket.events.append(
+                    TicketEvent(
+                        at=opened_at,
+                        actor=SYSTEM_ACTOR,
+                        action="open",
+                        from_status=None,
+                        to_status="new",
+                        note="",
+                    )
+                )
+                session.add(ticket)
+        except IntegrityError:
+            # Another writer inserted the same (call_id, category) between our check and insert.
+            with self._session() as session:
+                if session.get(Ticket, row["id"]) is not None:
+                    return _Outcome(created=False)
+            raise
+        return _Outcome(created=True)
+
+    def record_call(self, record: CallRecordDraft) -> None:
+        """One row per call (idempotent by call_id); journaled when the database is down."""
+        record.validate()
+        protected = self.protector.protect(record.caller_number)
+        row = {
+            "call_id": record.call_id,
+            "caller_number_enc": protected.encrypted if protected else None,
+            "caller_number_hash": protected.hashed if protected else None,
+            "caller_number_masked": protected.masked if protected else None,
+            "answered_at": record.answered_at.isoformat(),
+            "ended_at": record.ended_at.isoformat(),
+            "end_reason": record.end_reason,
+            "prompts_played": list(record.prompts_played),
+            "transfer_target": record.transfer_target,
+            "silent_s": float(record.silent_s),
+            "low_volume_s": float(record.low_volume_s),
+            "noisy_s": float(record.noisy_s),
+            "ticket_ids": list(record.ticket_ids),
+        }
+        if self._db_available() and self._ensure_schema():
+            try:
+                self._insert_call(row)
+                return
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+        self.journal.append("call", row)
+        log.info("call %s: call record journaled", record.call_id)
+
+    def _insert_call(self, row: dict[str, Any]) -> bool:
+        values = dict(row)
+        values["answered_at"] = datetime.fromisoformat(row["answered_at"])
+        values["ended_at"] = datetime.fromisoformat(row["ended_at"])
+        try:
+            with self._session() as session:
+                exists = session.scalar(
+                    select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
+                )
+                if exists is not None:
+                    return False
+                session.add(CallRecord(**values))
+        except IntegrityError:
+            with self._session() as session:
+                if (
+                    session.scalar(
+                        select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
+                    )
+                    is not None
+                ):
+                    return False
+            raise
+        return True
+
+    def set_satisfaction(self, ticket_id: str, score: int, now: datetime | None = None) -> None:
+        """The caller's survey answer (1..5). Needs the full ticket id (as in the receipt);
+        journaled when the database is down."""
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            raise InvalidDraft(f"satisfaction score must be an integer 1..5, got {score!r}")
+        row = {"ticket_id": ticket_id, "score": score, "at": (now or _utcnow()).isoformat()}
+        if self._db_available() and self._ensure_schema():
+            try:
+                if self._apply_satisfaction(row):
+                    return
+                raise TicketNotFound(f"no ticket with id {ticket_id}")
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+        self.journal.append("satisfaction", row)
+
+    def _apply_satisfaction(self, row: dict[str, Any]) -> bool:
+        with self._session() as session:
+            ticket = session.get(Ticket, row["ticket_id"])
+            if ticket is None:
+                return False
+            ticket.satisfaction = int(row["score"])
+            ticket.updated_at = datetime.fromisoformat(row["at"])
+        return True
+
+    def is_blacklisted(self, caller_number: str | None, now: datetime | None = None) -> bool:
+        """True when this number has a harassment ticket opened within blacklist_days.
+        False (and a warning) when the database is unreachable: a call is never blocked on it."""
+        if not caller_number or self.blacklist_days <= 0:
+            return False
+        since = (now or _utcnow()) - timedelta(days=self.blacklist_days)
+        digest = self.protector.hash(caller_number)
+        try:
+            with self._session() as session:
+                hit = session.scalar(
+                    select(Ticket.id)
+                    .where(Ticket.caller_number_hash == digest)
+                    .where(Ticket.category == "harassment")
+                    .where(Ticket.opened_at >= since)
+                    .limit(1)
+                )
+        except SQLAlchemyError as exc:
+            log.warning("blacklist look-up skipped, database unavailable: %s", _brief(exc))
+            return False
+        return hit is not None
+
+    def repeat_calls(self, caller_number: str, since: datetime) -> int:
+        """How many tickets this number opened since `since` (repeat-caller look-up)."""
+        digest = self.protector.hash(caller_number)
+        return self._read(
+            lambda s: int(
+                s.scalar(
+                    select(func.count(Ticket.id))
+                    .where(Ticket.caller_number_hash == digest)
+                    .where(Ticket.opened_at >= since)
+                )
+                or 0
+            )
+        )
+
+    # Journal ---------------------------------------------------------------------------------
+
+    def replay_journal(self) -> int:
+        """Apply journaled entries to the database; returns how many are now in it."""
+        return self.replay_journal_stats().applied
+
+    def replay_journal_stats(self) -> ReplayStats:
+        if not self._ensure_schema():
+            return ReplayStats(kept=self.journal.pending_count())
+        failed = False
+
+        def apply(kind: str, data: dict[str, Any]) -> bool:
+            nonlocal failed
+            if failed:
+                return False  # the database went away during this replay: keep the rest
+            try:
+                if kind == "ticket":
+                    self._insert_ticket(data)
+                elif kind == "call":
+                    self._insert_call(data)
+                elif not self._apply_satisfaction(data):
+                    log.warning(
+                        "journaled satisfaction for unknown ticket %s dropped",
+                        short_id(str(data.get("ticket_id", ""))),
+                    )
+                return True
+            except SQLAlchemyError as exc:
+                failed = True
+                self._mark_down(exc)
+                return False
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("journal entry of kind %s is malformed (%s); dropped", kind, exc)
+                return True
+
+        stats = self.journal.replay(apply)
+        if not failed:
+            self._mark_up()
+        return stats
+
+    def start_replayer(self, interval_s: float = 30.0) -> threading.Thread:
+        """A daemon thread that replays the journal every interval_s (and purges recordings
+        older than the retention once an hour when a retention is set). Logs its exceptions;
+        stopped by shutdown()."""
+        if self._replayer is not None and self._replayer.is_alive():
+            return self._replayer
+
+        def loop() -> None:
+            last_purge = 0.0
+            while not self._stop.wait(interval_s):
+                try:
+                    if self.journal.pending_count():
+                        self.replay_journal()
+                    if (
+                        self.recording_retention_days
+                        and time.monotonic() - last_purge >= RECORDING_PURGE_EVERY_S
+                    ):
+                        last_purge = time.monotonic()
+                        self.purge_recordings()
+                except Exception:  # a background thread must log, never die silently
+                    log.exception("ticket journal replayer: unexpected error")
+
+        self._stop.clear()
+        self._replayer = threading.Thread(target=loop, name="ticket-replayer", daemon=True)
+        self._replayer.start()
+        return self._replayer
+
+    # Lifecycle (agents, CLI) ---------------------------------------------------------------
+
+    def _resolve_ref(self, session: Session, ref: str) -> Ticket:
+        ref = ref.strip().lower()
+        if len(ref) == 36:
+            ticket = session.get(Ticket, ref)
+            if ticket is None:
+                raise TicketNotFound(f"no ticket with id {ref}")
+            return ticket
+        if len(ref.replace("-", "")) < MIN_PREFIX_LENGTH or not all(
+            ch in "0123456789abcdef-" for ch in ref
+        ):
+            raise TicketNotFound(
+                f"{ref!r} is not a ticket id: give at least {MIN_PREFIX_LENGTH} hex digits "
+                "of the id (the 8 shown in listings are enough)"
+            )
+        found = session.scalars(select(Ticket).where(Ticket.id.like(ref + "%")).limit(6)).all()
+        if not found:
+            raise TicketNotFound(f"no ticket id starts with {ref!r}")
+        if len(found) > 1:
+            shown = ", ".join(short_id(t.id) for t in found[:5])
+            raise TicketNotFound(f"ticket id prefix {ref!r} is ambiguous: {shown} ...")
+        return found[0]
+
+    def _change(
+        self,
+        ref: str,
+        action: str,
+        actor: str,
+        note: str,
+        now: datetime | None,
+        department: str | None = None,
+    ) -> TicketView:
+        at = now or _utcnow()
+
+        def work(session: Session) -> TicketView:
+            ticket = self._resolve_ref(session, ref)
+            has_department = bool(department or ticket.department)
+            to = transition(action, ticket.status, has_department, short_id(ticket.id))
+            from_status = ticket.status
+            ticket.status = to
+            ticket.updated_at = at
+            if action == "dispatch":
+                ticket.department = department
+                ticket.dispatched_at = ticket.dispatched_at or at
+            elif action == "resolve":
+                ticket.resolved_at = at
+                ticket.replied_at = ticket.replied_at or at
+            elif action == "close":
+                ticket.closed_at = at
+            elif action == "reopen":
+                ticket.resolved_at = None
+                ticket.closed_at = None
+            ticket.events.append(
+                TicketEvent(
+                    at=at,
+                    actor=actor,
+                    action=action if not department else f"{action}:{department}"[:32],
+                    from_status=from_status,
+                    to_status=to,
+                    note=note,
+                )
+            )
+            session.flush()
+            log.info("ticket %s: %s -> %s by %s", short_id(ticket.id), from_status, to, actor)
+            return self._view(ticket, reveal=False, with_events=True)
+
+        return self._read(work)
+
+    def dispatch(
+        self,
+        ref: str,
+        department: str,
+        actor: str = "agent",
+        note: str = "",
+        now: datetime | None = None,
+    ) -> TicketView:
+        if not department or not department.strip():
+            raise InvalidDraft("dispatch needs a department name")
+        return self._change(ref, "dispatch", actor, note, now, department=department.strip())
+
+    def resolve(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        return self._change(ref, "resolve", actor, note, now)
+
+    def close(
+        self, ref: str, actor: str = "agent", note: str = "", now: datetime | None = None
+    ) -> TicketView:
+        return self._change(ref, "close", actor, note, now)
+
+    def reopen(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        return self._change(ref, "reopen", actor, note, now)
+
+    # Reading -----------------------------------------------------------------------------------
+
+    def _view(self, t: Ticket, reveal: bool, with_events: bool) -> TicketView:
+        number = t.caller_number_masked
+        if reveal:
+            number = self.protector.reveal(t.caller_number_enc) or t.caller_number_masked
+        events: tuple[TicketEventView, ...] = ()
+        if with_events:
+            events = tuple(
+                TicketEventView(
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    note=e.note,
+                )
+                for e in t.events
+            )
+        return TicketView(
+            id=t.id,
+            short_id=short_id(t.id),
+            call_id=t.call_id,
+            category=t.category,
+            severity=t.severity,
+            status=t.status,
+            caller_number=number,
+            caller_title=t.caller_title,
+            caller_surname=t.caller_surname,
+            summary=t.summary,
+            transcript=t.transcript,
+            recording_path=t.recording_path,
+            level_dbfs=t.level_dbfs,
+            noise_dbfs=t.noise_dbfs,
+            snr_db=t.snr_db,
+            department=t.department,
+            notes=t.notes,
+            opened_at=t.opened_at,
+            promised_reply_by=t.promised_reply_by,
+            replied_at=t.replied_at,
+            resolved_at=t.resolved_at,
+            closed_at=t.closed_at,
+            satisfaction=t.satisfaction,
+            events=events,
+        )
+
+    def get(self, ref: str, reveal: bool = False) -> TicketView:
+        """One ticket with its audit trail; ref is the full id or a prefix (4+ hex digits)."""
+
+        def work(session: Session) -> TicketView:
+            return self._view(self._resolve_ref(session, ref), reveal, with_events=True)
+
+        return self._read(work)
+
+    def list_tickets(
+        self,
+        filters: TicketFilters | None = None,
+        reveal: bool = False,
+        with_events: bool = False,
+    ) -> list[TicketView]:
+        f = filters or TicketFilters()
+        if f.status is not None and f.status not in STATUSES:
+            raise InvalidDraft(f"status {f.status!r} is not one of {', '.join(STATUSES)}")
+        if f.category is not None and f.category not in CATEGORIES:
+            raise InvalidDraft(f"category {f.category!r} is not one of {', '.join(CATEGORIES)}")
+        query = select(Ticket).order_by(Ticket.opened_at, Ticket.id)
+        if with_events:
+            query = query.options(selectinload(Ticket.events))
+        if f.status:
+            query = query.where(Ticket.status == f.status)
+        if f.category:
+            query = query.where(Ticket.category == f.category)
+        if f.since:
+            query = query.where(Ticket.opened_at >= f.since)
+        if f.overdue_at:
+            query = query.where(Ticket.status.in_(("new", "dispatched"))).where(
+                Ticket.promised_reply_by < f.overdue_at
+            )
+        if f.limit:
+            query = query.limit(f.limit)
+
+        def work(session: Session) -> list[TicketView]:
+            return [self._view(t, reveal, with_events) for t in session.scalars(query)]
+
+        return self._read(work)
+
+    def overdue(self, now: datetime | None = None) -> list[TicketView]:
+        """Open tickets (new / dispatched) whose promised reply time has passed."""
+        return self.list_tickets(TicketFilters(overdue_at=now or _utcnow()))
+
+    def count_tickets(self) -> int:
+        return self._read(lambda s: int(s.scalar(select(func.count(Ticket.id))) or 0))
+
+    def count_calls(self) -> int:
+        return self._read(lambda s: int(s.scalar(select(func.count(CallRecord.id))) or 0))
+
+    # Report and retention ------------------------------------------------------------------
+
+    def month_bounds(self, year: int, month: int) -> tuple[datetime, datetime]:
+        """[start, end) of a calendar month in the business timezone."""
+        if not 1 <= month <= 12:
+            raise InvalidDraft(f"month must be 1..12, got {month}")
+        tz = self.calendar.tz
+        start = datetime.combine(date(year, month, 1), dtime(0), tzinfo=tz)
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        return start, datetime.combine(nxt, dtime(0), tzinfo=tz)
+
+    def monthly_report(self, year: int, month: int, now: datetime | None = None) -> MonthlyReport:
+        start, end = self.month_bounds(year, month)
+
+        def work(session: Session) -> MonthlyReport:
+            tickets = [
+                TicketFacts(
+                    category=t.category,
+                    status=t.status,
+                    promised_reply_by=t.promised_reply_by,
+                    replied_at=t.replied_at,
+                    dispatched_at=t.dispatched_at,
+                    satisfaction=t.satisfaction,
+                )
+                for t in session.scalars(
+                    select(Ticket).where(Ticket.opened_at >= start).where(Ticket.opened_at < end)
+                )
+            ]
+            reasons = list(
+                session.scalars(
+                    select(CallRecord.end_reason)
+                    .where(CallRecord.answered_at >= start)
+                    .where(CallRecord.answered_at < end)
+                )
+            )
+            return build_report(year, month, tickets, reasons, now or _utcnow())
+
+        return self._read(work)
+
+    def purge_recordings(
+        self,
+        now: datetime | None = None,
+        retention_days: int | None = None,
+        dry_run: bool = False,
+    ) -> list[str]:
+        """Delete recording files of tickets opened more than retention_days ago; the ticket
+        keeps a 'recording purged' event. Returns the paths handled."""
+        days = retention_days or self.recording_retention_days
+        if not days:
+            raise InvalidDraft("no retention set (privacy.recording_retention_days)")
+        at = now or _utcnow()
+        cutoff = at - timedelta(days=days)
+
+        def work(session: Session) -> list[str]:
+            done: list[str] = []
+            for t in session.scalars(
+                select(Ticket)
+                .where(Ticket.recording_path.is_not(None))
+                .where(Ticket.recording_purged_at.is_(None))
+                .where(Ticket.opened_at < cutoff)
+            ):
+                path = Path(t.recording_path or "")
+                done.append(str(path))
+                if dry_run:
+                    continue
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    log.warning("recording of ticket %s not deleted: %s", short_id(t.id), exc)
+                    done.pop()
+                    continue
+                t.recording_purged_at = at
+                t.events.append(
+                    TicketEvent(
+                        at=at,
+                        actor=SYSTEM_ACTOR,
+                        action="purge_recording",
+                        from_status=t.status,
+                        to_status=t.status,
+                        note=f"recording older than {days} days deleted",
+                    )
+                )
+            return done
+
+        done = self._read(work)
+        if done and not dry_run:
+            log.info("deleted %d recording(s) older than %d days", len(done), days)
+        return done
+
+
+def _brief(exc: BaseException) -> str:
+    """One line of an exception, without SQL or parameters (they could hold caller data)."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return (type(orig or exc).__name__ + ": " + (text[0] if text else ""))[:300]
