@@ -83,7 +83,11 @@ def analyze_audio(audio: Audio, thresholds: LineThresholds | None = None) -> Ana
         clipped += d.clipped
     flag = _with_hangover(voiced, hang)
     n_speech = int(flag.sum())
-    noise = float(levels[~flag].mean()) if n_speech < n else float(floors.min())
+    if n_speech < n:  # energy over the non-speech frames
+        noise_ms = float(powers[~flag].sum()) / ((n - n_speech) * flen)
+        noise = max(-100.0, 10 * math.log10(noise_ms / 1073741824.0)) if noise_ms > 0 else -100.0
+    else:  # all speech: the guard's running minimum is the best floor there is
+        noise = float(floors.min())
     level = snr = None
     has_speech = int(voiced.sum()) >= max(1, math.ceil(th.min_speech_ms / frame_ms))
     if has_speech:

@@ -3,7 +3,7 @@
 Over a sliding window (``window_s``, default 1 s) it keeps running sums — never a rescan of the
 window — of: speech frames (with hang-over) and their energy, non-speech frame levels, clipped
 samples.  From these it reports the active speech level (energy over speech frames only, P.56
-spirit), the noise floor (mean level of non-speech frames), SNR, clipping and a verdict.
+spirit), the noise floor (energy over non-speech frames), SNR, clipping and a verdict.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ DEFAULT_MIN_SPEECH_MS = 100  # voiced frames a window needs before its verdict i
 DEFAULT_PREROLL_MS = 300
 DEFAULT_ONSET_MS = 60  # consecutive speech a segment needs to start (ignores clicks)
 
-_MDB = 1000  # noise levels are summed as integer milli-dB so running sums never drift
+_FS2 = 1073741824.0  # 32768 ** 2
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,6 @@ class LineMonitor:
         self._r_flag = [False] * n
         self._r_voiced = [False] * n
         self._r_power = [0.0] * n
-        self._r_mdb = [0] * n
         self._r_clip = [0] * n
         self._pos = 0
         self._filled = 0
@@ -150,7 +149,7 @@ class LineMonitor:
         self._n_flag = 0  # speech frames (with hang-over) in the window
         self._n_voiced = 0  # frames the VAD itself called speech
         self._speech_power = 0.0  # exact: sums of integer-valued floats below 2**53
-        self._noise_mdb = 0  # sum of milli-dB levels of non-speech frames
+        self._noise_power = 0.0
         self._clipped = 0
         self.frames = 0
         self.window_updates = 0  # ring-slot updates (tests: constant work per frame)
@@ -167,14 +166,13 @@ class LineMonitor:
             self._since_voiced += 1
         flag = self._since_voiced <= self._hang_frames
         self.last_speech = flag
-        mdb = int(d.level_dbfs * _MDB)
         i = self._pos
         if self._filled == self.window_frames:  # evict the oldest frame
             if self._r_flag[i]:
                 self._n_flag -= 1
                 self._speech_power -= self._r_power[i]
             else:
-                self._noise_mdb -= self._r_mdb[i]
+                self._noise_power -= self._r_power[i]
             self._n_voiced -= self._r_voiced[i]
             self._clipped -= self._r_clip[i]
         else:
@@ -182,13 +180,12 @@ class LineMonitor:
         self._r_flag[i] = flag
         self._r_voiced[i] = d.speech
         self._r_power[i] = d.power
-        self._r_mdb[i] = mdb
         self._r_clip[i] = d.clipped
         if flag:
             self._n_flag += 1
             self._speech_power += d.power
         else:
-            self._noise_mdb += mdb
+            self._noise_power += d.power
         self._n_voiced += d.speech
         self._clipped += d.clipped
         self._pos = i + 1 if i + 1 < self.window_frames else 0
@@ -199,12 +196,16 @@ class LineMonitor:
     def _status(self, flag: bool, floor_dbfs: float) -> LineStatus:
         th = self.thresholds
         n_noise = self._filled - self._n_flag
-        noise = self._noise_mdb / (_MDB * n_noise) if n_noise else floor_dbfs
+        if n_noise:
+            ms = self._noise_power / (n_noise * self.frame_len)
+            noise = max(-100.0, 10.0 * math.log10(ms / _FS2)) if ms > 0 else -100.0
+        else:  # the whole window is speech: fall back on the guard's running minimum
+            noise = floor_dbfs
         level = snr = None
         has_speech = self._n_voiced >= self._min_speech_frames and self._n_flag > 0
         if has_speech:
             ms = self._speech_power / (self._n_flag * self.frame_len)
-            level = max(-100.0, 10.0 * math.log10(ms / 1073741824.0)) if ms > 0 else -100.0
+            level = max(-100.0, 10.0 * math.log10(ms / _FS2)) if ms > 0 else -100.0
             snr = level - noise
         clipping = self._clipped > th.clipping_ratio_above * self._filled * self.frame_len
         verdict = line_verdict(th, has_speech, level, noise, snr)
