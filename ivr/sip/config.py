@@ -7,7 +7,7 @@ values pjsua2 needs, validates them and says which key is wrong and what is allo
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_BIND_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 5060
@@ -26,6 +26,7 @@ DEFAULT_ACK_TIMEOUT_S = 4.0
 # A confirmed call that receives no RTP packet at all for this long is hung up (0 = off).
 DEFAULT_NO_MEDIA_TIMEOUT_S = 15.0
 DEFAULT_PJSIP_LOG_LEVEL = 1
+DEFAULT_CODECS: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
 
 ALLOWED_TRANSPORTS = ("udp", "tcp", "tls")
 ALLOWED_CLOCK_RATES_HZ = (8000, 16000)
@@ -56,11 +57,11 @@ class SipConfig:
     clock_rate_hz: int = DEFAULT_CLOCK_RATE_HZ
     frame_ms: int = DEFAULT_FRAME_MS
     user_agent: str = DEFAULT_USER_AGENT
+    codecs: tuple[str, ...] = DEFAULT_CODECS  # in priority order; every other codec is disabled
     retry_after_s: int = DEFAULT_RETRY_AFTER_S
     ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S
     no_media_timeout_s: float = DEFAULT_NO_MEDIA_TIMEOUT_S
     pjsip_log_level: int = DEFAULT_PJSIP_LOG_LEVEL
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         _check_address(self.bind_address)
@@ -88,6 +89,10 @@ class SipConfig:
             )
         if not self.user or any(c in self.user for c in " @:<>;"):
             raise SipConfigError(f"sip.user = {self.user!r}; allowed: a SIP user name")
+        if not self.codecs or any("/" not in c for c in self.codecs):
+            raise SipConfigError(
+                f"sip.codecs = {list(self.codecs)!r}; allowed: codec ids such as 'PCMU/8000'"
+            )
         _check_range("max_calls_count", self.max_calls_count, 1, 1000)
         if self.clock_rate_hz not in ALLOWED_CLOCK_RATES_HZ:
             raise SipConfigError(

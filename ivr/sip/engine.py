@@ -1,0 +1,520 @@
+"""SipEngine: the pjsua2 Endpoint on one dedicated thread that owns every pjsua2 call.
+
+pjlib aborts the process when called from a thread it does not know, so the Endpoint, transports,
+account and calls live on the engine thread: it polls SIP events (libHandleEvents) and runs
+commands handed over with :meth:`SipEngine.submit`. Media callbacks run on pjsua2's own media
+thread (see ``port.py``). Call objects stay referenced until they are disconnected and are all
+dropped before ``libDestroy`` (pjsua2 aborts at exit otherwise).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import pjsua2 as pj
+
+from ivr.sip.call import AgentCall, _add_headers
+from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
+from ivr.sip.guard import MethodGuard
+from ivr.sip.headers import mask_uri, parse_headers, uri_user
+from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
+
+logger = logging.getLogger(__name__)
+pjsip_logger = logging.getLogger("ivr.sip.pjsip")
+
+T = TypeVar("T")
+POLL_MS = 10
+STARTUP_TIMEOUT_S = 10.0
+SHUTDOWN_HANGUP_WAIT_S = 2.0
+WATCH_INTERVAL_S = 1.0
+_TRANSPORT_TYPES = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
+}
+
+
+class SipError(RuntimeError):
+    """The SIP engine could not start or do what was asked; the message says why."""
+
+
+class _DefaultHooks:
+    """Accept every call and answer it at once; no listener."""
+
+    def on_incoming(self, info: IncomingCallInfo) -> Decision:
+        return Accept()
+
+    def on_new_call(self, call: AgentCall) -> None:
+        return None
+
+    def on_registration(self, ok: bool, code: int, reason: str) -> None:
+        return None
+
+
+class _LogWriter(pj.LogWriter):
+    """Routes PJSIP's own log lines into Python logging."""
+
+    def write(self, entry: Any) -> None:
+        level = logging.WARNING if entry.level <= 2 else logging.DEBUG
+        pjsip_logger.log(level, "%s", str(entry.msg).rstrip())
+
+
+class _Account(pj.Account):
+    def __init__(self, engine: SipEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def onIncomingCall(self, prm: Any) -> None:
+        try:
+            self.engine._on_incoming_call(prm)
+        except Exception:
+            logger.exception("incoming call handling failed")
+
+    def onRegState(self, prm: Any) -> None:
+        try:
+            self.engine._on_reg_state(int(prm.code), str(prm.reason))
+        except Exception:
+            logger.exception("registration callback failed")
+
+
+class SipEngine:
+    """The softphone: transports, one account (registered or direct) and up to 4 calls."""
+
+    def __init__(self, config: SipConfig, hooks: Any = None) -> None:
+        self.config = config
+        self.hooks = hooks or _DefaultHooks()
+        self.account: Any = None
+        self.max_calls = 0
+        self.ports: dict[str, int] = {}
+        self._accepting = True
+        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._calls: dict[int, AgentCall] = {}
+        self._pending: list[AgentCall] = []
+        self._graveyard: list[AgentCall] = []
+        self._stop = threading.Event()
+        self._ready: Future[None] = Future()
+        self._thread: threading.Thread | None = None
+        self._ep: Any = None
+        self._guard: MethodGuard | None = None
+        self._log_writer: _LogWriter | None = None
+        self.registered = False
+
+    # ----- lifecycle --------------------------------------------------------------------------
+
+    def start(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        """Start the engine thread and wait until transports listen; raises SipError."""
+        if self._thread is not None:
+            raise SipError("SIP engine already started")
+        self._thread = threading.Thread(target=self._run, name="sip-engine", daemon=True)
+        self._thread.start()
+        try:
+            self._ready.result(timeout=timeout_s)
+        except (SipError, SipConfigError):
+            self._thread.join(timeout_s)
+            raise
+        except Exception as exc:
+            self._stop.set()
+            raise SipError(f"SIP engine failed to start: {exc}") from exc
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Hang up every call, destroy the library and join the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                logger.error("SIP engine thread did not stop within %.1f s", timeout_s)
+        self._thread = None
+
+    def __enter__(self) -> SipEngine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----- public API (any thread) ------------------------------------------------------------
+
+    @property
+    def accepting(self) -> bool:
+        """False while draining: new INVITEs get 503 with Retry-After."""
+        return self._accepting
+
+    def set_accepting(self, accepting: bool) -> None:
+        """Switch draining mode on (False) or off (True)."""
+        self._accepting = accepting
+        logger.info("SIP engine %s new calls", "accepting" if accepting else "refusing (503)")
+
+    @property
+    def active_calls(self) -> list[AgentCall]:
+        """Calls not yet disconnected (a snapshot)."""
+        return [c for c in list(self._calls.values()) if c.is_active]
+
+    @property
+    def local_uri(self) -> str:
+        """Where callers reach us directly: sip:user@bind:port."""
+        port = self.ports.get("udp") or self.ports.get("tcp") or self.ports.get("tls")
+        return f"sip:{self.config.user}@{self.config.bind_address}:{port}"
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn(*args)`` on the engine thread; inline when already on it."""
+        future: Future[T] = Future()
+        if threading.current_thread() is self._thread:
+            _run_into(future, fn, args)
+            return future
+        if self._stop.is_set() or self._thread is None:
+            future.set_exception(SipError("SIP engine is not running"))
+            return future
+        self._commands.put(lambda: _run_into(future, fn, args))
+        return future
+
+    def make_call(self, uri: str, headers: dict[str, str] | None = None,
+                  listener: CallListener | None = None, timeout_s: float = 5.0) -> AgentCall:
+        """Place an outgoing call (for the test softphone); returns once INVITE is sent."""
+        return self.submit(self._make_call_now, uri, headers, listener).result(timeout_s)
+
+    # ----- engine thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._init_library()
+        except Exception as exc:
+            logger.error("SIP engine start failed: %s", exc)
+            self._ready.set_exception(exc)
+            self._destroy_library()
+            return
+        self._ready.set_result(None)
+        next_watch = time.monotonic() + WATCH_INTERVAL_S
+        while not self._stop.is_set():
+            try:
+                self._ep.libHandleEvents(POLL_MS)
+                self._drain_commands()
+                self._run_timers()
+                if time.monotonic() >= next_watch:
+                    next_watch = time.monotonic() + WATCH_INTERVAL_S
+                    self._watch_media()
+                self._bury()
+            except Exception:
+                logger.exception("SIP engine loop error")
+        self._shutdown()
+
+    def _init_library(self) -> None:
+        cfg = self.config
+        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        # pj_init logs a banner to stdout before libInit applies our log config; silence it.
+        lib.pj_log_set_level(ctypes.c_int(min(cfg.pjsip_log_level, 1)))
+        ep = pj.Endpoint()
+        self._ep = ep
+        ep.libCreate()
+        epc = pj.EpConfig()
+        epc.uaConfig.threadCnt = 0
+        epc.uaConfig.mainThreadOnly = False
+        epc.uaConfig.maxCalls = min(cfg.max_calls_count, 32)
+        epc.uaConfig.userAgent = cfg.user_agent
+        epc.uaConfig.mwiUnsolicitedEnabled = False
+        epc.uaConfig.stunServer = pj.StringVector()
+        epc.uaConfig.nameserver = pj.StringVector()  # no PJSIP resolver
+        epc.medConfig.clockRate = cfg.clock_rate_hz
+        epc.medConfig.sndClockRate = cfg.clock_rate_hz
+        epc.medConfig.audioFramePtime = cfg.frame_ms
+        epc.medConfig.noVad = True
+        epc.medConfig.ecTailLen = 0
+        epc.medConfig.threadCnt = 1
+        epc.logConfig.level = cfg.pjsip_log_level
+        epc.logConfig.consoleLevel = cfg.pjsip_log_level
+        epc.logConfig.msgLogging = False
+        self._log_writer = _LogWriter()
+        epc.logConfig.writer = self._log_writer
+        epc.logConfig.decor = 0
+        ep.libInit(epc)
+        ep.audDevManager().setNullDev()
+        lib.pjsua_call_get_max_count.restype = ctypes.c_uint
+        self.max_calls = int(lib.pjsua_call_get_max_count())
+        logger.info(
+            "call cap: %d calls per process (configured max_calls_count=%d, wheel compiled "
+            "with PJSUA_MAX_CALLS=%d); further INVITEs get 486",
+            self.max_calls, cfg.max_calls_count, PJSUA_COMPILED_MAX_CALLS,
+        )
+        self._guard = MethodGuard(lib)
+        self._guard.register()
+        self._create_transports()
+        self._set_codecs()
+        ep.libStart()
+        self._create_account()
+
+    def _create_transports(self) -> None:
+        cfg = self.config
+        port = cfg.port
+        for attempt in range(8):
+            created: list[int] = []
+            try:
+                for name in cfg.transports:
+                    tc = pj.TransportConfig()
+                    tc.boundAddress = cfg.bind_address
+                    if name == "tls":
+                        tc.port = cfg.effective_tls_port if cfg.port else 0
+                        tc.tlsConfig.certFile = cfg.tls_cert_file or ""
+                        tc.tlsConfig.privKeyFile = cfg.tls_key_file or ""
+                    else:
+                        tc.port = port
+                    tid = self._ep.transportCreate(_TRANSPORT_TYPES[name], tc)
+                    created.append(tid)
+                    actual = int(str(self._ep.transportGetInfo(tid).localName).rsplit(":", 1)[1])
+                    self.ports[name] = actual
+                    if name != "tls":
+                        port = actual
+                break
+            except pj.Error as err:
+                for tid in created:
+                    self._ep.transportClose(tid)
+                self.ports.clear()
+                if cfg.port or attempt == 7:
+                    raise SipError(
+                        f"cannot listen on {cfg.bind_address}:{cfg.port} "
+                        f"({'/'.join(cfg.transports)}): {err.info()}"
+                    ) from None
+                port = 0
+        logger.info(
+            "SIP listening on %s %s",
+            cfg.bind_address, ", ".join(f"{k}:{v}" for k, v in self.ports.items()),
+        )
+
+    def _set_codecs(self) -> None:
+        wanted = {name.lower(): 255 - i for i, name in enumerate(self.config.codecs)}
+        enabled = []
+        for codec in self._ep.codecEnum2():
+            cid = str(codec.codecId)
+            prio = next((p for name, p in wanted.items() if cid.lower().startswith(name)), 0)
+            self._ep.codecSetPriority(cid, prio)
+            if prio:
+                enabled.append(cid)
+        if not enabled:
+            raise SipConfigError(
+                f"sip.codecs = {list(self.config.codecs)!r}: none is in this pjsua2 build"
+            )
+        logger.info("codecs enabled: %s", ", ".join(enabled))
+
+    def _create_account(self) -> None:
+        cfg = self.config
+        ac = pj.AccountConfig()
+        ac.idUri = f"sip:{cfg.user}@{cfg.effective_domain}"
+        ac.natConfig.iceEnabled = False
+        ac.natConfig.sipStunUse = pj.PJSUA_STUN_USE_DISABLED
+        ac.natConfig.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
+        ac.natConfig.contactRewriteUse = 0
+        ac.natConfig.viaRewriteUse = 0
+        ac.natConfig.sdpNatRewriteUse = 0
+        ac.mediaConfig.transportConfig.boundAddress = cfg.bind_address
+        ac.mediaConfig.transportConfig.port = 0
+        ac.presConfig.publishEnabled = False
+        ac.mwiConfig.enabled = False
+        if cfg.registrar:
+            password = os.environ.get(cfg.password_env)
+            if password is None:
+                raise SipConfigError(
+                    f"sip.registrar is set but the password environment variable "
+                    f"{cfg.password_env} (sip.password_env) is not set"
+                )
+            ac.regConfig.registrarUri = cfg.registrar
+            ac.regConfig.timeoutSec = cfg.register_expiry_s
+            ac.regConfig.retryIntervalSec = 30
+            ac.regConfig.registerOnAdd = True
+            ac.sipConfig.authCreds.append(
+                pj.AuthCredInfo("digest", "*", cfg.user, 0, password)
+            )
+        else:
+            ac.regConfig.registrarUri = ""
+            ac.regConfig.registerOnAdd = False
+        account = _Account(self)
+        account.create(ac, True)
+        self.account = account
+
+    def _on_reg_state(self, code: int, reason: str) -> None:
+        ok = 200 <= code < 300
+        self.registered = ok
+        if ok:
+            logger.info("registered at %s (%d)", self.config.registrar, code)
+        else:
+            logger.warning("registration at %s failed: %d %s", self.config.registrar, code,
+                           reason)
+        self.hooks.on_registration(ok, code, reason)
+
+    def _on_incoming_call(self, prm: Any) -> None:
+        rdata = prm.rdata
+        message = str(rdata.wholeMsg)
+        headers = parse_headers(message)
+        via = headers.get("via", "").upper()
+        transport = "tls" if "/TLS" in via else "tcp" if "/TCP" in via else "udp"
+        info = IncomingCallInfo(
+            sip_call_id=headers.get("call-id", ""),
+            remote_uri=headers.get("from", ""),
+            remote_user=uri_user(headers.get("from", "")),
+            local_uri=headers.get("to", ""),
+            source=str(rdata.srcAddress),
+            transport=transport,
+            headers=headers,
+        )
+        call = AgentCall(self, direction="in", call_id=int(prm.callId), info=info)
+        self._calls[call.call_id] = call
+        logger.info("%s: INVITE from %s via %s", call.tag, mask_uri(info.remote_uri), transport)
+        if not self._accepting:
+            call._answer_now(503, "Service Unavailable",
+                             {"Retry-After": str(self.config.retry_after_s)})
+            return
+        try:
+            decision = self.hooks.on_incoming(info)
+        except Exception:
+            logger.exception("%s: on_incoming hook failed; refusing the call", call.tag)
+            decision = Reject(500, "Server Internal Error")
+        if isinstance(decision, Reject):
+            call._answer_now(decision.code, decision.reason)
+            return
+        try:
+            self.hooks.on_new_call(call)
+        except Exception:
+            logger.exception("%s: on_new_call hook failed; refusing the call", call.tag)
+            call._answer_now(500, "Server Internal Error")
+            return
+        call._answer_now(200 if decision.auto_answer else 180)
+
+    def _make_call_now(self, uri: str, headers: dict[str, str] | None,
+                       listener: CallListener | None) -> AgentCall:
+        call = AgentCall(self, direction="out", listener=listener)
+        call.remote_uri = uri
+        prm = pj.CallOpParam(True)
+        _add_headers(prm, headers)
+        try:
+            call._pj.makeCall(uri, prm)
+        except pj.Error as err:
+            call._release()
+            raise SipError(f"cannot call {uri}: {err.reason or err.info()}") from None
+        call.call_id = int(call._pj.getId())
+        self._calls[call.call_id] = call
+        logger.info("%s: calling %s", call.tag, mask_uri(uri))
+        return call
+
+    def _adopt(self, call: AgentCall) -> None:
+        """Keep a call object alive before pjsua gives it an id (transfer legs)."""
+        self._pending.append(call)
+
+    def _call_seen(self, call: AgentCall) -> None:
+        if call in self._pending:
+            self._pending.remove(call)
+        self._calls[call.call_id] = call
+
+    def _call_ended(self, call: AgentCall) -> None:
+        if call in self._pending:
+            self._pending.remove(call)
+        if self._calls.get(call.call_id) is call:
+            del self._calls[call.call_id]
+        # Keep the object until the pjsua2 callback that reported it has returned.
+        self._graveyard.append(call)
+
+    def _bury(self) -> None:
+        if self._graveyard:
+            dead, self._graveyard = self._graveyard, []
+            for call in dead:
+                call._release()
+
+    def _watch_ack(self, call: AgentCall) -> None:
+        def check() -> None:
+            if call.is_active and call.state != "CONFIRMED":
+                logger.warning("%s: no ACK within %.1f s; hanging up", call.tag,
+                               self.config.ack_timeout_s)
+                call._hangup_now(408, "No ACK")
+
+        self._call_later(self.config.ack_timeout_s, check)
+
+    def _watch_media(self) -> None:
+        limit = self.config.no_media_timeout_s
+        if limit <= 0:
+            return
+        now = time.monotonic()
+        for call in list(self._calls.values()):
+            if not call.is_active or call.confirmed_at is None:
+                continue
+            count = call._rx_packet_count()
+            if count is not None and count != call._rx_packets:
+                call._rx_packets = count
+                call._rx_changed_at = now
+            elif now - call._rx_changed_at >= limit:
+                logger.warning("%s: no RTP for %.0f s; hanging up", call.tag, limit)
+                call._hangup_now(0, "No media")
+                call._rx_changed_at = now
+
+    def _call_later(self, delay_s: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay_s, next(self._seq), fn))
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, fn = heapq.heappop(self._timers)
+            try:
+                fn()
+            except Exception:
+                logger.exception("SIP engine timer failed")
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    def _shutdown(self) -> None:
+        try:
+            if self._calls:
+                self._ep.hangupAllCalls()
+                deadline = time.monotonic() + SHUTDOWN_HANGUP_WAIT_S
+                while self._calls and time.monotonic() < deadline:
+                    self._ep.libHandleEvents(POLL_MS)
+        except Exception:
+            logger.exception("hanging up calls at shutdown failed")
+        while True:  # fail pending submits instead of leaving callers waiting
+            try:
+                self._commands.get_nowait()
+            except queue.Empty:
+                break
+        self._destroy_library()
+
+    def _destroy_library(self) -> None:
+        for call in [*self._calls.values(), *self._pending, *self._graveyard]:
+            call._release()
+        self._calls.clear()
+        self._pending.clear()
+        self._graveyard.clear()
+        self._timers.clear()
+        if self.account is not None:
+            try:
+                self.account.shutdown()
+            except Exception:
+                logger.exception("account shutdown failed")
+            self.account = None
+        if self._ep is not None:
+            try:
+                self._ep.libDestroy()
+            except Exception:
+                logger.exception("libDestroy failed")
+            self._ep = None
+        logger.info("SIP engine stopped")
+
+
+def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:
+        future.set_exception(exc)

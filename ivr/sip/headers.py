@@ -1,0 +1,103 @@
+"""Pure SIP text helpers: header parsing, REFER targets with embedded headers, masking.
+
+No pjsua2 here, so these are tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+# RFC 3261 compact header forms we may meet in an INVITE.
+_COMPACT = {
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "v": "via",
+    "l": "content-length",
+    "c": "content-type",
+    "k": "supported",
+    "s": "subject",
+}
+_URI_USER = re.compile(r"sips?:([^@;>]+)@")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
+
+
+def parse_headers(message: str) -> dict[str, str]:
+    """Header fields of a SIP message (names lower-cased, first value wins, folding joined)."""
+    head = message.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    lines = head.replace("\r\n", "\n").split("\n")[1:]
+    result: dict[str, str] = {}
+    last = ""
+    for line in lines:
+        if line[:1] in (" ", "\t") and last:
+            result[last] = f"{result[last]} {line.strip()}"
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = name.strip().lower()
+        key = _COMPACT.get(key, key)
+        if key not in result:
+            result[key] = value.strip()
+            last = key
+        else:
+            last = ""
+    return result
+
+
+def uri_user(uri: str) -> str:
+    """User part of a SIP URI or name-addr ('' when there is none)."""
+    match = _URI_USER.search(uri)
+    return match.group(1) if match else ""
+
+
+def mask_number(user: str) -> str:
+    """Mask a caller number for logs: 13812345678 -> 138****5678; short values -> ****."""
+    if len(user) <= 4:
+        return "****"
+    if len(user) <= 7:
+        return user[:1] + "****" + user[-2:]
+    return user[:3] + "****" + user[-4:]
+
+
+def mask_uri(uri: str) -> str:
+    """A URI with its user part masked, safe to log."""
+    user = uri_user(uri)
+    return uri.replace(user + "@", mask_number(user) + "@", 1) if user else uri
+
+
+def uui_hex(value: str | bytes) -> str:
+    """RFC 7433 User-to-User value carrying ``value`` hex-encoded."""
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    return f"{raw.hex()};encoding=hex"
+
+
+def uui_decode(header_value: str) -> bytes:
+    """Inverse of :func:`uui_hex` (also accepts the value without the encoding parameter)."""
+    data = header_value.split(";", 1)[0].strip()
+    return bytes.fromhex(data)
+
+
+def refer_target(uri: str, headers: dict[str, str]) -> str:
+    """Refer-To value: ``<sip:desk@host?X-Ticket-Id=..&User-to-User=..>`` (RFC 3261 19.1.1).
+
+    The transferee copies these headers into its INVITE to the target (pjsua does), which is how
+    the ticket id reaches the agent desk.
+    """
+    bare = uri.strip()
+    if bare.startswith("<") and bare.endswith(">"):
+        bare = bare[1:-1]
+    if not bare.startswith(("sip:", "sips:")):
+        raise ValueError(f"transfer target {uri!r} is not a sip: or sips: URI")
+    if "?" in bare:
+        raise ValueError(f"transfer target {uri!r} already carries URI headers")
+    if not headers:
+        return f"<{bare}>"
+    parts = []
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"transfer header name {name!r} is not a SIP token")
+        parts.append(f"{name}={quote(value, safe='')}")
+    return f"<{bare}?{'&'.join(parts)}>"
