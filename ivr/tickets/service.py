@@ -127,8 +127,11 @@ class TicketService:
     # Construction -----------------------------------------------------------------------------
 
     @classmethod
-    def from_settings(cls, settings: Any, *, start: bool = True, **overrides: Any) -> TicketService:
-        """Build from ivr.config.Settings (business, commitments, database, privacy, paths)."""
+    def from_settings(
+        cls, settings: Any, *, start: bool = True, url: str | None = None, **overrides: Any
+    ) -> TicketService:
+        """Build from ivr.config.Settings (business, commitments, database, privacy, paths);
+        `url` overrides settings.database_url; start=True runs start()."""
         business = settings.business
         calendar = Calendar(
             timezone=business.timezone,
@@ -153,7 +156,7 @@ class TicketService:
         }
         kwargs.update(overrides)
         service = cls(
-            settings.database_url,
+            url or settings.database_url,
             settings.data_dir,
             calendar,
             commitments,
