@@ -95,13 +95,20 @@ class Agent(CallListener):
 
     def _drain(self, call: AgentCall) -> None:
         frames = 0
-        while call.is_active:
+        energy = 0.0
+        samples = 0
+        while call.is_active or not call.frames_in.empty():
             try:
-                call.frames_in.get(timeout=0.5)
-                frames += 1
+                _, pcm = call.frames_in.get(timeout=0.5)
             except Exception:
                 continue
-        emit("frames", call=call.tag, count=frames)
+            frames += 1
+            x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+            energy += float((x * x).sum())
+            samples += len(x)
+        rms = math.sqrt(energy / samples) if samples else 0.0
+        dbfs = 20 * math.log10(rms / 32768) if rms > 0 else -120.0
+        emit("frames", call=call.tag, count=frames, rms_dbfs=round(dbfs, 2))
 
     def on_dtmf(self, call: AgentCall, digit: str) -> None:
         emit("dtmf", call=call.tag, digit=digit)

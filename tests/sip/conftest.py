@@ -1,0 +1,25 @@
+"""Fixtures for real-SIP tests (helpers live in sipkit.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sipkit import AgentProcess
+
+
+@pytest.fixture
+def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
+    started: list[AgentProcess] = []
+
+    def start(**opts: Any) -> AgentProcess:
+        agent = AgentProcess(opts, tmp_path / f"agent{len(started)}.log")
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        code = agent.stop()
+        assert code == 0, f"agent exited with {code}; see {agent.log.name}"
