@@ -714,3 +714,24 @@ def render_text(prompt: PromptDef, variables: Mapping[str, Any]) -> str:
 
 
 Settings.model_rebuild()
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """`section.key=value` pairs (values in TOML syntax, bare words as strings) as overrides."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        parts = [p.strip() for p in key.split(".") if p.strip()]
+        if not sep or len(parts) < 2:
+            raise ConfigError(
+                [ConfigProblem("--set", item, _MISSING, "expected section.key=value")]
+            )
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = overrides
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return overrides

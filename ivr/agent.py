@@ -1,0 +1,350 @@
+"""The answering agent: one SIP engine, the shared speech and ticket services, a session per call.
+
+`ivr serve` runs one Agent (one pjsua2 endpoint, at most 4 calls: the wheel's compile-time
+limit). Start-up order matters for callers: tickets (so no complaint is lost), prompts (so the
+first greeting starts at once), the recogniser model, and only then the SIP transports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ivr.config import Settings
+from ivr.masking import mask_number
+from ivr.session import CallFacts, CallOutcome, CallSession
+from ivr.sip.call import AgentCall
+from ivr.sip.config import SipConfig
+from ivr.sip.engine import SipEngine
+from ivr.sip.types import Accept, CallListener, IncomingCallInfo, Reject
+
+log = logging.getLogger(__name__)
+
+QUEUE_WAIT_HEADER = "x-queue-wait"  # seconds the caller waited in a PBX queue before us
+TICKET_WORKERS_COUNT = 2
+
+
+def sip_config_from(
+    settings: Settings,
+    *,
+    bind: str | None = None,
+    port: int | None = None,
+) -> SipConfig:
+    """Map config/ivr.toml [sip] onto the SIP layer's own settings."""
+    sip = settings.sip
+    return SipConfig(
+        bind_address=bind or sip.bind_address,
+        port=sip.port if port is None else port,
+        transports=tuple(sip.transports),
+        tls_cert_file=sip.tls_cert_file,
+        tls_key_file=sip.tls_key_file,
+        registrar=sip.registrar,
+        user=sip.user,
+        domain=sip.domain or None,
+        password_env=sip.password_env,
+        register_expiry_s=sip.register_expiry_s,
+        max_calls_count=sip.max_calls_count,
+        clock_rate_hz=sip.clock_rate_hz,
+        user_agent=sip.user_agent,
+        codecs=tuple(sip.codecs),
+        retry_after_s=sip.retry_after_s,
+    )
+
+
+@dataclass
+class AgentServices:
+    """What every call shares; built once at start-up."""
+
+    prompts: Any  # ivr.media.prompt_library.PromptLibrary
+    recognizer_pool: Any | None  # ivr.media.asr.RecognizerPool, None without a model
+    tickets: Any | None  # ivr.tickets.service.TicketService
+
+
+class _CallControl:
+    def __init__(self, call: AgentCall) -> None:
+        self._call = call
+
+    def hangup(self, code: int = 200) -> None:
+        self._call.hangup()
+
+    def transfer(self, target_uri: str, headers: dict[str, str]) -> None:
+        self._call.transfer(target_uri, headers)
+
+
+class _Bridge(CallListener):
+    """SIP call events -> the call's session (all non-blocking: they only queue)."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.session: CallSession | None = None
+
+    def on_media_ready(self, call: AgentCall) -> None:
+        if self.session is None:
+            self.session = self.agent._start_session(call)
+
+    def on_frame(self, call: AgentCall, pcm: bytes, t_frames: int) -> None:
+        if self.session is not None:
+            self.session.frame_in(pcm)
+
+    def on_dtmf(self, call: AgentCall, digit: str) -> None:
+        if self.session is not None:
+            self.session.dtmf_in(digit)
+
+    def on_transfer_result(self, call: AgentCall, ok: bool, code: int) -> None:
+        if self.session is not None:
+            self.session.transfer_result(ok, code)
+
+    def on_disconnected(self, call: AgentCall, code: int, reason: str, by_remote: bool) -> None:
+        if self.session is not None:
+            self.session.caller_hung_up()
+
+
+class Agent:
+    """Answers calls on one SIP endpoint and runs a CallSession for each."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: AgentServices,
+        *,
+        bind: str | None = None,
+        port: int | None = None,
+        on_call_finished: Callable[[CallOutcome], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.services = services
+        self.sip_config = sip_config_from(settings, bind=bind, port=port)
+        self.engine = SipEngine(self.sip_config, hooks=self)
+        self._on_call_finished = on_call_finished
+        self._sessions: dict[str, CallSession] = {}
+        self._lock = threading.Lock()
+        self._ticket_pool = ThreadPoolExecutor(TICKET_WORKERS_COUNT, thread_name_prefix="tickets")
+        self.calls_finished = 0
+
+    # ---- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.engine.start()
+        log.info(
+            "listening on %s (%s), at most %d calls in this process",
+            self.engine.local_uri,
+            ", ".join(f"{k}:{v}" for k, v in self.engine.ports.items()),
+            self.engine.max_calls,
+        )
+
+    @property
+    def active_sessions(self) -> list[CallSession]:
+        with self._lock:
+            return [s for s in self._sessions.values() if not s.finished]
+
+    def drain(self, timeout_s: float) -> int:
+        """Refuse new calls (503), end the calls in progress politely; returns calls cut."""
+        self.engine.set_accepting(False)
+        sessions = self.active_sessions
+        for session in sessions:
+            session.request_shutdown()
+        deadline = threading.Event()
+        remaining = sessions
+        waited = 0.0
+        while remaining and waited < timeout_s:
+            deadline.wait(0.1)
+            waited += 0.1
+            remaining = [s for s in remaining if not s.finished]
+        for call in self.engine.active_calls:
+            call.hangup()
+        return len(remaining)
+
+    def stop(self) -> None:
+        self.engine.stop()
+        self._ticket_pool.shutdown(wait=True)
+
+    def reload(self, settings: Settings) -> None:
+        self.settings = settings
+        for session in self.active_sessions:
+            session.reload(settings)
+
+    # ---- engine hooks (SIP engine thread: never block) ---------------------------------------
+
+    def on_incoming(self, info: IncomingCallInfo) -> Accept | Reject:
+        tickets = self.services.tickets
+        if tickets is not None and self.settings.harassment.blacklist_treatment == "reject":
+            try:
+                if tickets.is_blacklisted(info.remote_user):
+                    log.info("refusing blacklisted caller %s", mask_number(info.remote_user))
+                    return Reject(603, "Decline")
+            except Exception:  # a database problem must not keep callers out
+                log.exception("blacklist look-up failed; taking the call")
+        return Accept()
+
+    def on_new_call(self, call: AgentCall) -> None:
+        bridge = _Bridge(self)
+        call.listener = bridge
+
+    def on_registration(self, ok: bool, code: int, reason: str) -> None:
+        if not ok:
+            log.warning("registration failed: %d %s", code, reason)
+
+    # ---- sessions --------------------------------------------------------------------------
+
+    def _start_session(self, call: AgentCall) -> CallSession:
+        info = call.info
+        caller = info.remote_user if info else ""
+        blacklisted = False
+        tickets = self.services.tickets
+        if tickets is not None and self.settings.harassment.blacklist_treatment != "none":
+            try:
+                blacklisted = bool(tickets.is_blacklisted(caller)) if caller else False
+            except Exception:
+                log.exception("blacklist look-up failed")
+        facts = CallFacts(
+            call_id=uuid.uuid4().hex,
+            caller=caller,
+            called=info.local_uri if info else "",
+            ring_s=_queue_wait_s(info),
+            answered_at=dt.datetime.now(dt.timezone.utc),
+            blacklisted=blacklisted,
+            locale=self.settings.service.default_locale,
+            rate_hz=self.sip_config.clock_rate_hz,
+        )
+        pool = self.services.recognizer_pool
+        factory = None
+        if pool is not None:
+
+            def factory(rate_hz: int, on_result: Callable[[Any], None]) -> Any:
+                return pool.open(rate_hz, on_result)
+
+        session = CallSession(
+            self.settings,
+            facts,
+            control=_CallControl(call),
+            player=call.player,
+            prompts=self.services.prompts,
+            recognizer_factory=factory,
+            tickets=tickets,
+            ticket_executor=self._ticket_pool,
+            recordings_dir=self.settings.data_dir / "recordings",
+            on_finished=self._finished,
+        )
+        call.player.on_done = lambda tag, t_frames, completed: session.prompt_done(tag, completed)
+        with self._lock:
+            self._sessions[facts.call_id] = session
+        session.start()
+        return session
+
+    def _finished(self, outcome: CallOutcome) -> None:
+        with self._lock:
+            self._sessions.pop(outcome.call_id, None)
+            self.calls_finished += 1
+        if self._on_call_finished is not None:
+            self._on_call_finished(outcome)
+
+
+def _queue_wait_s(info: IncomingCallInfo | None) -> float:
+    if info is None:
+        return 0.0
+    raw = info.headers.get(QUEUE_WAIT_HEADER, "")
+    try:
+        return max(0.0, float(raw)) if raw else 0.0
+    except ValueError:
+        log.warning("ignoring a malformed %s header: %r", QUEUE_WAIT_HEADER, raw[:20])
+        return 0.0
+
+
+def build_services(
+    settings: Settings, *, with_asr: bool = True, progress: Callable[[str], None] | None = None
+) -> AgentServices:
+    """Tickets first (no complaint lost), prompts rendered (first greeting instant), then ASR."""
+    say = progress or (lambda msg: log.info("%s", msg))
+    from ivr.tickets.service import TicketService
+
+    tickets = TicketService.from_settings(settings)
+    say(f"tickets: {_safe_url(settings.database_url)}")
+
+    from ivr.media.prompt_library import PromptLibrary
+
+    prompts = PromptLibrary(settings)
+
+    def render_progress(done: int, total: int, key: str) -> None:
+        if done == total or done % 20 == 0:
+            say(f"prompts: {done}/{total} ready")
+
+    report = prompts.render_all(progress=render_progress)
+    say(f"prompts: {_render_summary(report)}")
+
+    pool = None
+    if with_asr:
+        model_dir = choose_model(settings)
+        if model_dir is None:
+            log.warning(
+                "no speech recognition model for %s (asr.model = %r): the agent runs on the DTMF "
+                "menu only and records complaints as audio. Install one with `ivr models install "
+                "vosk-model-small-cn-0.22` (or --from FILE.zip offline).",
+                settings.service.default_locale,
+                settings.asr.model,
+            )
+            say("speech recognition: none for this locale (DTMF menu only)")
+        else:
+            from ivr.media.asr import RecognizerPool, load_model
+
+            pool = RecognizerPool(load_model(model_dir), settings.asr.workers_count)
+            say(f"speech recognition: {model_dir}")
+    return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets)
+
+
+# Language tags in vosk model names (vosk-model-small-cn-0.22, vosk-model-en-us-0.22, ...).
+MODEL_LANGUAGE_TAGS = {"zh-CN": ("-cn", "-zh"), "en-US": ("-en",)}
+
+
+def choose_model(settings: Settings) -> Path | None:
+    """The recogniser model for the default locale.
+
+    "auto" only takes a model whose name says it speaks the locale's language: a Korean model
+    listening to Mandarin callers would turn every caller into "unintelligible". A model named
+    explicitly (name or path) is taken as the admin's decision.
+    """
+    from ivr.media.models import find_model, installed_models
+
+    setting = settings.asr.model.strip()
+    if setting not in ("", "auto"):
+        return find_model(setting, settings.data_dir)
+    tags = MODEL_LANGUAGE_TAGS.get(settings.service.default_locale, ())
+    for model in installed_models(settings.data_dir):
+        if any(tag in model.name.lower() for tag in tags):
+            return model.path
+        log.info("model %s is not for %s; not used", model.name, settings.service.default_locale)
+    return None
+
+
+def _render_summary(report: Any) -> str:
+    parts = [
+        f"{len(report.rendered)} rendered",
+        f"{len(report.cached)} cached",
+        f"{len(report.overridden)} recorded overrides",
+        f"{len(report.runtime)} rendered in-call (call variables)",
+    ]
+    if report.failed:
+        parts.append(f"{len(report.failed)} FAILED: {', '.join(sorted(report.failed))}")
+    return ", ".join(parts)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def data_path(settings: Settings, *parts: str) -> Path:
+    path = settings.data_dir.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,279 @@
+"""`ivr serve`: answer hotline calls; `ivr reload`: apply an edited configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from ivr.config import ConfigError, Settings, load_settings, parse_assignments
+
+log = logging.getLogger(__name__)
+
+SERVE_HELP = """\
+Start the answering agent: one pjsua2 endpoint on --bind/--sip-port holding at most 4 calls
+(the pjsua2-python wheel's limit). Prints where it listens, then one line per call: masked
+caller, duration, end reason, tickets.
+
+Signals: SIGTERM (or Ctrl-C) stops taking calls (503 with Retry-After), lets calls in progress
+end with the closing phrase within sip.drain_timeout_s, then exits. SIGHUP (or `ivr reload`)
+reloads prompts, timers and thresholds without dropping calls; an invalid configuration is
+refused with the same messages as `ivr config check` and the old one stays in force.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="answer hotline calls (SIP)",
+        description=SERVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--bind", help="address to listen on (default: sip.bind_address)")
+    parser.add_argument("--sip-port", type=int, help="SIP port (default: sip.port)")
+    parser.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
+    parser.add_argument(
+        "--admin-port",
+        type=int,
+        default=0,
+        help="serve GET /health on 127.0.0.1:PORT (0 = off)",
+    )
+    parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
+    parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one setting of the config file, e.g. --set silent_call.after_greeting_s=7",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="number of agent processes (>1 puts them behind Kamailio; see deploy/README.md)",
+    )
+    parser.add_argument(
+        "--front",
+        choices=("none", "kamailio"),
+        default=None,
+        help="SIP front for the workers (default: kamailio when --workers > 1)",
+    )
+    parser.add_argument("--worker-id", type=int, default=0, help=argparse.SUPPRESS)
+    parser.set_defaults(func=run)
+
+    reload_parser = subparsers.add_parser(
+        "reload",
+        help="make a running `ivr serve` reload its configuration (SIGHUP)",
+        description="Check the configuration, then send SIGHUP to the agent listening on the "
+        "given port (its pid file is in the data directory).",
+    )
+    reload_parser.add_argument("--sip-port", type=int, help="port of the agent (default: sip.port)")
+    reload_parser.set_defaults(func=run_reload)
+
+
+def pid_file(settings: Settings, port: int) -> Path:
+    return settings.data_dir / "run" / f"ivr-serve-{port}.pid"
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = parse_assignments(getattr(args, "set", []) or [])
+    if args.db:
+        overrides.setdefault("database", {})["url"] = args.db
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config, overrides=_overrides(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.workers > 1 or args.front == "kamailio":
+        return _run_supervisor(args, settings)
+    return serve(settings, args)
+
+
+def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from ivr.supervisor import run_from_serve_args
+    except ImportError:
+        print(
+            "ivr serve --workers needs ivr.supervisor (not installed in this build)",
+            file=sys.stderr,
+        )
+        return 2
+    return int(run_from_serve_args(settings, args))
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here so `ivr --help` and the pure commands never load pjsua2.
+    from ivr.agent import Agent, build_services
+    from ivr.session import CallOutcome
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger("ivr").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.INFO)
+    prefix = f"[worker {args.worker_id}] " if args.worker_id else ""
+
+    def say(message: str) -> None:
+        print(f"{prefix}{message}", flush=True)
+
+    say(f"ivr serve: configuration {settings.source}")
+    services = build_services(settings, with_asr=not args.no_asr, progress=say)
+
+    def finished(outcome: CallOutcome) -> None:
+        tickets = ",".join(outcome.ticket_ids) or "-"
+        target = f" -> {outcome.transfer_target}" if outcome.transfer_target else ""
+        say(
+            f"call {outcome.call_id[:8]} from {outcome.caller_masked} "
+            f"{outcome.duration_s:.1f} s {outcome.end_reason}{target} tickets {tickets}"
+        )
+        _write_timeline(settings, outcome)
+
+    agent = Agent(settings, services, bind=args.bind, port=args.sip_port, on_call_finished=finished)
+    agent.start()
+    port = agent.engine.ports.get("udp") or agent.engine.ports.get("tcp") or 0
+    say(
+        f"listening on {agent.engine.local_uri} ({', '.join(agent.engine.ports)}); "
+        f"at most {agent.engine.max_calls} calls"
+    )
+    pid_path = pid_file(settings, port)
+    pid_path.parent.mkdir(parents=True, exist_ok=True)
+    pid_path.write_text(f"{os.getpid()}\n")
+
+    admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
+    stop = threading.Event()
+    reload_requested = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload_requested.set())
+    say("ready")
+    try:
+        while not stop.wait(0.2):
+            if reload_requested.is_set():
+                reload_requested.clear()
+                _reload(agent, args, say)
+    finally:
+        say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
+        cut = agent.drain(settings.sip.drain_timeout_s)
+        if cut:
+            say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
+        if admin is not None:
+            admin.shutdown()
+        agent.stop()
+        if services.recognizer_pool is not None:
+            services.recognizer_pool.close()
+        if services.tickets is not None:
+            services.tickets.close()
+        pid_path.unlink(missing_ok=True)
+        say(f"stopped after {agent.calls_finished} call(s)")
+    return 0
+
+
+def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
+    try:
+        settings = load_settings(args.config, overrides=_overrides(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("reload refused: %s", problem)
+        say(f"reload refused ({len(exc.problems)} problem(s)); the old configuration stays")
+        return
+    try:
+        report = (
+            agent.services.prompts.reload(settings)
+            if hasattr(agent.services.prompts, "reload")
+            else None
+        )
+    except Exception:
+        log.exception("prompt re-render failed; the old prompts stay")
+        report = None
+    agent.reload(settings)
+    say(f"reloaded {settings.source}" + (f" ({report})" if report else ""))
+
+
+def _write_timeline(settings: Settings, outcome: Any) -> None:
+    """calls/<call id>.json: what happened on the call, for admins and `ivr demo`."""
+    path = settings.data_dir / "calls" / f"{outcome.call_id}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps(
+                {
+                    "call_id": outcome.call_id,
+                    "end_reason": outcome.end_reason,
+                    "duration_s": round(outcome.duration_s, 3),
+                    "tickets": outcome.ticket_ids,
+                    "transfer_target": outcome.transfer_target,
+                    "prompts_played": outcome.prompts_played,
+                    "timeline": [
+                        {"t": round(t, 3), "kind": kind, "what": what}
+                        for t, kind, what in outcome.timeline
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    except OSError as exc:
+        log.warning("call timeline not written: %s", exc)
+
+
+def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/health":
+                self.send_error(404)
+                return
+            body = json.dumps(
+                {
+                    "accepting": agent.engine.accepting,
+                    "calls": len(agent.active_sessions),
+                    "max_calls": agent.engine.max_calls,
+                    "calls_finished": agent.calls_finished,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, fmt: str, *args: Any) -> None:
+            log.debug("admin: " + fmt, *args)
+
+    server = ThreadingHTTPServer((bind, port), Handler)
+    threading.Thread(target=server.serve_forever, name="admin-http", daemon=True).start()
+    return server
+
+
+def run_reload(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("not reloading: fix the configuration first", file=sys.stderr)
+        return 1
+    port = args.sip_port or settings.sip.port
+    path = pid_file(settings, port)
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except FileNotFoundError:
+        print(f"no agent found on port {port} (no {path})", file=sys.stderr)
+        return 1
+    except (ValueError, ProcessLookupError):
+        print(f"stale pid file {path}: the agent is not running", file=sys.stderr)
+        return 1
+    print(f"sent SIGHUP to agent pid {pid} on port {port}")
+    return 0

@@ -1,0 +1,700 @@
+"""CallSession: the one place that wires a call.
+
+Frames from the caller go through the line monitor and the speech segmenter; their verdicts and
+segments (and the recogniser's transcripts) become policy events. The policy's actions are
+carried out here: prompts to the player, timers, recordings, tickets, transfer, hang-up.
+
+Threads: everything that touches the policy runs on the session's own thread, fed by one inbox
+queue. The telephony side (media thread, SIP thread) and the workers (recogniser, synthesiser,
+ticket store) only put items on the inbox, so the policy sees one ordered stream of events and
+the media thread never waits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ivr.config import Settings
+from ivr.masking import mask_number
+from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
+from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from ivr.media.wavio import write_wav
+from ivr.policy import actions as act
+from ivr.policy import events as ev
+from ivr.policy.machine import CallPolicy
+from ivr.ports import CallControl, Clock
+from ivr.tickets.types import CallRecordDraft, TicketDraft, TicketReceipt
+
+log = logging.getLogger(__name__)
+
+FRAME_MS = 20
+LINE_REPORT_EVERY_FRAMES = 10  # a LineReport every 200 ms (and at once on a verdict change)
+ASR_RESULT_TIMEOUT_S = 3.0  # after this the segment reaches the policy without a transcript
+IDLE_POLL_S = 0.5  # the loop wakes at least this often to check timers and the stop flag
+VERDICTS = ("silent", "low_volume", "noisy", "ok")
+
+
+class MonotonicClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+
+class Player(Protocol):
+    """The playback side of a call: `play` queues PCM bytes with a tag, `stop` cuts it."""
+
+    def play(self, pcm: bytes, tag: Any = None) -> None: ...
+
+    def stop(self) -> list[Any]: ...
+
+
+class PromptSource(Protocol):
+    def prompt(
+        self, locale: str, prompt_id: str, rate_hz: int, variables: dict[str, Any] | None = None
+    ) -> np.ndarray: ...
+
+    def say(
+        self, locale: str, text: str, rate_hz: int, done: Callable[[np.ndarray], None]
+    ) -> None: ...
+
+
+class StreamingRecognizer(Protocol):
+    def feed(self, pcm: bytes) -> None: ...
+
+    def end_segment(self) -> None: ...
+
+    def set_grammar(self, phrases: list[str] | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TicketStore(Protocol):
+    def open_ticket(self, draft: TicketDraft) -> TicketReceipt: ...
+
+    def record_call(self, record: CallRecordDraft) -> None: ...
+
+    def set_satisfaction(self, ticket_id: str, score: int) -> None: ...
+
+
+RecognizerFactory = Callable[[int, Callable[[Any], None]], StreamingRecognizer | None]
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What is known about a call when it is answered."""
+
+    call_id: str
+    caller: str = ""
+    called: str = ""
+    ring_s: float = 0.0
+    answered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    blacklisted: bool = False
+    locale: str = "zh-CN"
+    rate_hz: int = 8000
+
+
+@dataclass
+class CallOutcome:
+    """How a call ended, for the agent's one-line log and the demo's summary."""
+
+    call_id: str
+    caller_masked: str
+    end_reason: str
+    duration_s: float
+    ticket_ids: list[str]
+    transfer_target: str | None
+    prompts_played: list[str]
+    timeline: list[tuple[float, str, str]]
+
+
+class CallSession:
+    """One answered call, from the first frame to the call record."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        facts: CallFacts,
+        *,
+        control: CallControl,
+        player: Player,
+        prompts: PromptSource,
+        recognizer_factory: RecognizerFactory | None = None,
+        tickets: TicketStore | None = None,
+        ticket_executor: Executor | None = None,
+        recordings_dir: Path | None = None,
+        clock: Clock | None = None,
+        on_finished: Callable[[CallOutcome], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.facts = facts
+        self.call_id = facts.call_id
+        self._control = control
+        self._player = player
+        self._prompts = prompts
+        self._tickets = tickets
+        self._ticket_executor = ticket_executor
+        self._recordings_dir = recordings_dir or settings.data_dir / "recordings"
+        self._clock = clock or MonotonicClock()
+        self._on_finished = on_finished
+        self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._policy = CallPolicy(settings, facts.locale)
+        thresholds = LineThresholds.from_settings(settings)
+        self._monitor = LineMonitor(thresholds, facts.rate_hz, FRAME_MS)
+        self._segmenter = SpeechSegmenter.for_monitor(self._monitor)
+        self._recognizer = (
+            recognizer_factory(facts.rate_hz, self._on_asr_result) if recognizer_factory else None
+        )
+        self._t0 = self._clock.now()
+        self._timers: dict[str, float] = {}
+        self._tags = itertools.count(1)
+        self._playing: dict[Any, str] = {}
+        self._last_status: LineStatus | None = None
+        self._frames = 0
+        self._verdict_frames = dict.fromkeys(VERDICTS, 0)
+        self._pending_speech: SpeechEnd | None = None
+        self._recording: list[np.ndarray] | None = None
+        self._recording_purpose = ""
+        self._recording_max_frames = 0
+        self._recording_paths: list[str] = []
+        self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
+        self._prompts_played: list[str] = []
+        self._transfer_target: str | None = None
+        self._end_reason: str | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.timeline: list[tuple[float, str, str]] = []
+
+    # ---- inbound, from any thread ----------------------------------------------------------
+
+    def frame_in(self, pcm: bytes) -> None:
+        self._inbox.put(("frame", pcm))
+
+    def dtmf_in(self, digit: str) -> None:
+        self._inbox.put(("event", ev.Dtmf(t=0.0, digit=digit)))
+
+    def prompt_done(self, tag: Any, completed: bool) -> None:
+        self._inbox.put(("prompt_done", tag, completed))
+
+    def transfer_result(self, ok: bool, code: int) -> None:
+        self._inbox.put(("event", ev.TransferResult(t=0.0, ok=ok, code=code)))
+
+    def caller_hung_up(self) -> None:
+        self._inbox.put(("remote_hangup",))
+
+    def request_shutdown(self) -> None:
+        self._inbox.put(("event", ev.ShutdownRequested(t=0.0)))
+
+    def reload(self, settings: Settings) -> None:
+        self._inbox.put(("reload", settings))
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    # ---- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"call-{self.call_id[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread:
+            self._thread.join(timeout)
+        return self._done.is_set()
+
+    def _run(self) -> None:
+        try:
+            self.begin()
+            while not self._done.is_set():
+                try:
+                    item = self._inbox.get(timeout=self._wait_s())
+                except queue.Empty:
+                    item = None
+                if item is not None:
+                    self.handle(item)
+                self.fire_due_timers()
+        except Exception:
+            log.exception("call %s: session failed; hanging up", self.call_id)
+            self._end("error", hang_up=True)
+
+    def begin(self) -> None:
+        """Deliver `Answered`; public so tests can drive a session without its thread."""
+        local_time = self.facts.answered_at
+        try:
+            from zoneinfo import ZoneInfo
+
+            local_time = local_time.astimezone(ZoneInfo(self.settings.business.timezone))
+        except Exception:  # an unknown zone was refused at config load; keep UTC otherwise
+            log.debug("call %s: local time stays in UTC", self.call_id)
+        log.info(
+            "call %s from %s answered after %.1f s ring%s",
+            self.call_id,
+            mask_number(self.facts.caller),
+            self.facts.ring_s,
+            " (blacklisted)" if self.facts.blacklisted else "",
+        )
+        self._event(
+            ev.Answered(
+                t=self.t,
+                ring_s=self.facts.ring_s,
+                caller=mask_number(self.facts.caller),
+                called=self.facts.called,
+                local_time=local_time,
+                blacklisted=self.facts.blacklisted,
+            )
+        )
+
+    @property
+    def t(self) -> float:
+        return self._clock.now() - self._t0
+
+    def _wait_s(self) -> float:
+        if not self._timers:
+            return IDLE_POLL_S
+        return max(0.0, min(IDLE_POLL_S, min(self._timers.values()) - self._clock.now()))
+
+    # ---- dispatch --------------------------------------------------------------------------
+
+    def handle(self, item: tuple[Any, ...]) -> None:
+        kind = item[0]
+        if self._done.is_set():
+            return
+        if kind == "frame":
+            self._on_frame(item[1])
+        elif kind == "event":
+            self._event(_with_time(item[1], self.t))
+        elif kind == "prompt_done":
+            prompt_id = self._playing.pop(item[1], None)
+            if prompt_id is not None:
+                self._event(
+                    ev.PromptFinished(t=self.t, prompt_id=prompt_id, interrupted=not item[2])
+                )
+        elif kind == "say_ready":
+            self._play_pcm(item[2], "say", item[1])
+        elif kind == "asr":
+            self._deliver_speech(item[1])
+        elif kind == "ticket":
+            self._on_ticket(item[1], item[2], item[3])
+        elif kind == "remote_hangup":
+            log.info("call %s: caller hung up at t=%.2f", self.call_id, self.t)
+            self._event(ev.CallerHungUp(t=self.t))
+            self._end(self._end_reason or "caller_hangup", hang_up=False)
+        elif kind == "reload":
+            self.settings = item[1]
+            self._event(ev.ConfigUpdated(t=self.t, settings=item[1]))
+
+    def fire_due_timers(self) -> None:
+        now = self._clock.now()
+        due = sorted((deadline, name) for name, deadline in self._timers.items() if deadline <= now)
+        for _, name in due:
+            self._timers.pop(name, None)
+            if name == "_asr":
+                self._deliver_speech(None)
+            else:
+                self._event(ev.TimerFired(t=self.t, name=name))
+
+    def _event(self, event: ev.Event) -> None:
+        if not isinstance(event, ev.LineReport):
+            self._note("event", _describe(event))
+        for action in self._policy.handle(event):
+            if self._done.is_set():
+                break
+            self._act(action)
+        if self._policy.ended and not self._done.is_set():
+            self._end(self._policy.end_reason or "normal", hang_up=True)
+
+    # ---- frames ----------------------------------------------------------------------------
+
+    def _on_frame(self, pcm: bytes) -> None:
+        frame = np.frombuffer(pcm, dtype=np.int16)
+        if len(frame) != self._monitor.frame_len:
+            return  # a frame of another size (codec switch mid-call) is skipped, not fatal
+        self._frames += 1
+        status = self._monitor.push(frame)
+        self._verdict_frames[status.verdict] += 1
+        if self._recording is not None:
+            self._recording.append(frame)
+            if len(self._recording) >= self._recording_max_frames:
+                self._stop_recording()
+        for seg in self._segmenter.push(frame, self._monitor.last):
+            if isinstance(seg, SpeechStart):
+                self._event(ev.SpeechStarted(t=self.t))
+            elif isinstance(seg, SpeechEnd):
+                self._on_speech_end(seg)
+        if self._recognizer is not None and self._segmenter.in_speech:
+            for chunk in self._segmenter.take_segment_frames():
+                self._recognizer.feed(chunk.tobytes())
+        last = self._last_status
+        if (
+            last is None
+            or last.verdict != status.verdict
+            or self._frames % LINE_REPORT_EVERY_FRAMES == 0
+        ):
+            self._last_status = status
+            self._event(
+                ev.LineReport(
+                    t=self.t,
+                    speech=status.speech,
+                    level_dbfs=status.level_dbfs,
+                    noise_dbfs=status.noise_dbfs,
+                    snr_db=status.snr_db,
+                    clipping=status.clipping,
+                    verdict=status.verdict,
+                )
+            )
+
+    def _on_speech_end(self, seg: SpeechEnd) -> None:
+        if self._recognizer is None:
+            self._pending_speech = seg
+            self._deliver_speech(None)
+            return
+        if self._pending_speech is not None:  # the previous segment's result never came
+            self._deliver_speech(None)
+        self._pending_speech = seg
+        self._recognizer.end_segment()
+        self._timers["_asr"] = self._clock.now() + ASR_RESULT_TIMEOUT_S
+
+    def _on_asr_result(self, result: Any) -> None:
+        """Recogniser callback (worker thread): final results only go to the policy."""
+        if getattr(result, "partial", False):
+            return
+        self._inbox.put(("asr", result))
+
+    def _deliver_speech(self, result: Any) -> None:
+        seg = self._pending_speech
+        if seg is None:
+            return
+        self._pending_speech = None
+        self._timers.pop("_asr", None)
+        transcript = getattr(result, "transcript", "") if result is not None else ""
+        confidence = getattr(result, "confidence", None) if result is not None else None
+        in_vocabulary = bool(getattr(result, "in_vocabulary", True)) if result else True
+        if self._recognizer is not None and result is None:
+            log.warning(
+                "call %s: no recogniser result for a %.1f s segment", self.call_id, seg.duration_s
+            )
+        self._event(
+            ev.SpeechEnded(
+                t=self.t,
+                duration_s=seg.duration_s,
+                transcript=transcript,
+                confidence=confidence,
+                level_dbfs=seg.level_dbfs,
+                in_vocabulary=in_vocabulary,
+            )
+        )
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def _act(self, action: act.Action) -> None:
+        if not isinstance(action, (act.StartTimer, act.CancelTimer)):
+            self._note("action", _describe(action))
+        if isinstance(action, act.Play):
+            self._play_prompt(action)
+        elif isinstance(action, act.Say):
+            tag = next(self._tags)
+            self._playing[tag] = "say"
+            self._prompts.say(
+                self.facts.locale,
+                action.text,
+                self.facts.rate_hz,
+                lambda pcm, tag=tag: self._inbox.put(("say_ready", tag, pcm)),
+            )
+        elif isinstance(action, act.StopPlayback):
+            self._player.stop()
+        elif isinstance(action, act.StartTimer):
+            self._timers[action.name] = self._clock.now() + action.seconds
+        elif isinstance(action, act.CancelTimer):
+            self._timers.pop(action.name, None)
+        elif isinstance(action, act.Listen):
+            if self._recognizer is not None:
+                self._recognizer.set_grammar(list(action.grammar) if action.grammar else None)
+        elif isinstance(action, act.StartRecording):
+            self._recording = []
+            self._recording_purpose = action.purpose
+            self._recording_max_frames = max(1, round(action.max_s * 1000 / FRAME_MS))
+        elif isinstance(action, act.StopRecording):
+            self._stop_recording()
+        elif isinstance(action, act.OpenTicket):
+            self._open_ticket(action)
+        elif isinstance(action, act.UpdateTicket):
+            self._update_ticket(action)
+        elif isinstance(action, act.Transfer):
+            self._transfer(action)
+        elif isinstance(action, act.Hangup):
+            self._end(action.reason, hang_up=True)
+        else:
+            log.warning("call %s: no handler for action %r", self.call_id, action)
+
+    def _play_prompt(self, action: act.Play) -> None:
+        tag = next(self._tags)
+        try:
+            pcm = self._prompts.prompt(
+                self.facts.locale, action.prompt_id, self.facts.rate_hz, dict(action.vars)
+            )
+        except (KeyError, ValueError, OSError) as exc:
+            # A missing or broken phrase must not stall the call: the policy carries on.
+            log.error("call %s: prompt %s unavailable: %s", self.call_id, action.prompt_id, exc)
+            self._inbox.put(("event", ev.PromptFinished(t=0.0, prompt_id=action.prompt_id)))
+            return
+        self._prompts_played.append(action.prompt_id)
+        self._play_pcm(pcm, action.prompt_id, tag)
+
+    def _play_pcm(self, pcm: np.ndarray, prompt_id: str, tag: Any) -> None:
+        self._playing[tag] = prompt_id
+        if pcm.size == 0:
+            self.prompt_done(tag, True)
+            return
+        self._player.play(pcm.astype(np.int16, copy=False).tobytes(), tag)
+
+    def _stop_recording(self) -> None:
+        frames, self._recording = self._recording, None
+        if frames is None:
+            return
+        samples = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
+        self._recordings_dir.mkdir(parents=True, exist_ok=True)
+        index = len(self._recording_paths) + 1
+        path = self._recordings_dir / f"{self.call_id}-{self._recording_purpose}-{index}.wav"
+        try:
+            write_wav(path, samples, self.facts.rate_hz)
+        except OSError as exc:
+            log.error("call %s: recording not saved (%s)", self.call_id, exc)
+            path_text = ""
+        else:
+            path_text = str(path)
+            self._recording_paths.append(path_text)
+        duration = len(samples) / self.facts.rate_hz
+        self._event(ev.RecordingFinished(t=self.t, path=path_text, duration_s=duration))
+
+    def _ticket_draft(self, action: act.OpenTicket) -> TicketDraft:
+        status = self._last_status
+        return TicketDraft(
+            call_id=f"{self.call_id}:{action.request_id}",
+            category=action.category,
+            opened_at=dt.datetime.now(dt.timezone.utc),
+            severity=action.severity,
+            caller_number=self.facts.caller or None,
+            summary=action.summary,
+            transcript=action.transcript,
+            recording_path=self._recording_paths[-1]
+            if action.recording and self._recording_paths
+            else None,
+            level_dbfs=status.level_dbfs if status else None,
+            noise_dbfs=status.noise_dbfs if status else None,
+            snr_db=status.snr_db if status else None,
+            notes=action.notes,
+        )
+
+    def _open_ticket(self, action: act.OpenTicket) -> None:
+        if self._tickets is None:
+            self._inbox.put(("ticket", action.request_id, None, "no ticket store"))
+            return
+        draft = self._ticket_draft(action)
+
+        def job() -> None:
+            try:
+                receipt = self._tickets.open_ticket(draft)  # type: ignore[union-attr]
+            except Exception as exc:  # every failure becomes TicketResult(ok=False)
+                log.exception("call %s: ticket not opened", self.call_id)
+                self._inbox.put(("ticket", action.request_id, None, str(exc)))
+            else:
+                self._inbox.put(("ticket", action.request_id, receipt, ""))
+
+        if self._ticket_executor is not None:
+            self._ticket_executor.submit(job)
+        else:
+            threading.Thread(target=job, name=f"ticket-{self.call_id[:8]}", daemon=True).start()
+
+    def _on_ticket(self, request_id: str, receipt: TicketReceipt | None, error: str) -> None:
+        if receipt is None:
+            self._event(ev.TicketResult(t=self.t, ok=False, request_id=request_id))
+            return
+        self._ticket_requests[request_id] = receipt.ticket_id
+        log.info(
+            "call %s: ticket %s%s",
+            self.call_id,
+            receipt.short_id,
+            " (journaled: database unavailable)" if receipt.journaled else "",
+        )
+        self._event(
+            ev.TicketResult(
+                t=self.t,
+                ok=True,
+                ticket_id=receipt.short_id,
+                request_id=request_id,
+                journaled=receipt.journaled,
+            )
+        )
+
+    def _update_ticket(self, action: act.UpdateTicket) -> None:
+        ticket_id = self._ticket_requests.get(action.request_id)
+        score = action.fields.get("satisfaction")
+        if self._tickets is None or ticket_id is None or score is None:
+            return
+        tickets = self._tickets
+
+        def job() -> None:
+            try:
+                tickets.set_satisfaction(ticket_id, int(score))
+            except Exception:
+                log.exception("call %s: satisfaction not stored", self.call_id)
+
+        threading.Thread(target=job, daemon=True).start()
+
+    def _transfer(self, action: act.Transfer) -> None:
+        queues = self.settings.transfer.queues
+        target = (
+            action.target
+            if action.target.startswith("sip")
+            else queues.get(action.target, queues[self.settings.transfer.default_queue])
+        )
+        headers: dict[str, str] = {}
+        ticket_id = str(action.context.get("ticket_id", "") or "")
+        if ticket_id:
+            headers["X-Ticket-Id"] = ticket_id
+            headers["User-to-User"] = ticket_id.encode().hex() + ";encoding=hex"
+        self._transfer_target = target
+        log.info("call %s: transferring to %s (ticket %s)", self.call_id, target, ticket_id or "-")
+        try:
+            self._control.transfer(target, headers)
+        except Exception as exc:
+            log.error("call %s: transfer failed to start: %s", self.call_id, exc)
+            self._inbox.put(("event", ev.TransferResult(t=0.0, ok=False, code=500)))
+
+    # ---- the end ---------------------------------------------------------------------------
+
+    def _end(self, reason: str, *, hang_up: bool) -> None:
+        if self._done.is_set():
+            return
+        self._end_reason = reason
+        self._done.set()
+        if self._recording is not None:
+            self._stop_recording_quietly()
+        if hang_up:
+            try:
+                self._control.hangup()
+            except Exception as exc:
+                log.error("call %s: hang-up failed: %s", self.call_id, exc)
+        if self._recognizer is not None:
+            try:
+                self._recognizer.close()
+            except Exception:
+                log.exception("call %s: recogniser close failed", self.call_id)
+        outcome = CallOutcome(
+            call_id=self.call_id,
+            caller_masked=mask_number(self.facts.caller),
+            end_reason=reason,
+            duration_s=self.t,
+            ticket_ids=[_short(t) for t in self._ticket_requests.values()],
+            transfer_target=self._transfer_target,
+            prompts_played=list(self._prompts_played),
+            timeline=list(self.timeline),
+        )
+        log.info(
+            "call %s from %s ended after %.1f s: %s%s",
+            self.call_id,
+            mask_number(self.facts.caller),
+            outcome.duration_s,
+            reason,
+            f", tickets {' '.join(outcome.ticket_ids)}" if outcome.ticket_ids else "",
+        )
+        self._record_call(outcome)
+        if self._on_finished is not None:
+            try:
+                self._on_finished(outcome)
+            except Exception:
+                log.exception("call %s: on_finished callback failed", self.call_id)
+
+    def _stop_recording_quietly(self) -> None:
+        frames, self._recording = self._recording, None
+        if frames:
+            self._recordings_dir.mkdir(parents=True, exist_ok=True)
+            path = self._recordings_dir / f"{self.call_id}-{self._recording_purpose}-partial.wav"
+            try:
+                write_wav(path, np.concatenate(frames), self.facts.rate_hz)
+                self._recording_paths.append(str(path))
+            except OSError as exc:
+                log.error("call %s: partial recording not saved (%s)", self.call_id, exc)
+
+    def _record_call(self, outcome: CallOutcome) -> None:
+        if self._tickets is None:
+            return
+        frame_s = FRAME_MS / 1000.0
+        ended_at = self.facts.answered_at + dt.timedelta(seconds=outcome.duration_s)
+        record = CallRecordDraft(
+            call_id=self.call_id,
+            answered_at=self.facts.answered_at,
+            ended_at=ended_at,
+            end_reason=outcome.end_reason,
+            caller_number=self.facts.caller or None,
+            prompts_played=tuple(outcome.prompts_played),
+            transfer_target=outcome.transfer_target,
+            silent_s=self._verdict_frames["silent"] * frame_s,
+            low_volume_s=self._verdict_frames["low_volume"] * frame_s,
+            noisy_s=self._verdict_frames["noisy"] * frame_s,
+            ticket_ids=tuple(self._ticket_requests.values()),
+        )
+        tickets = self._tickets
+
+        def job() -> None:
+            try:
+                tickets.record_call(record)
+            except Exception:
+                log.exception("call %s: call record not stored", self.call_id)
+
+        if self._ticket_executor is not None:
+            self._ticket_executor.submit(job)
+        else:
+            job()
+
+    def _note(self, kind: str, text: str) -> None:
+        t = self.t
+        self.timeline.append((t, kind, text))
+        log.info("call %s t=%.2f %s %s", self.call_id, t, kind, text)
+
+
+def _short(ticket_id: str) -> str:
+    return ticket_id.replace("-", "")[:8]
+
+
+def _with_time(event: ev.Event, t: float) -> ev.Event:
+    from dataclasses import replace
+
+    return replace(event, t=t)
+
+
+_PRIVATE_FIELDS = {"transcript", "caller", "text", "summary", "settings", "local_time", "context"}
+
+
+def _describe(item: object) -> str:
+    """A log-safe one-liner: private fields (transcripts, numbers, texts) are shown as lengths."""
+    from dataclasses import fields as dc_fields
+
+    parts = []
+    for f in dc_fields(item):  # type: ignore[arg-type]
+        if f.name == "t":
+            continue
+        value = getattr(item, f.name)
+        if f.name in _PRIVATE_FIELDS:
+            if isinstance(value, str) and value:
+                parts.append(f"{f.name}=<{len(value)} chars>")
+            continue
+        if value in (None, "", {}, (), False) and f.name not in ("ok",):
+            continue
+        if isinstance(value, float):
+            value = round(value, 2)
+        parts.append(f"{f.name}={value}")
+    return f"{type(item).__name__}({', '.join(parts)})"
