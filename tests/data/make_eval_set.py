@@ -94,11 +94,10 @@ def make_noise(kind: str, n: int, rng: np.random.Generator, sources: list[np.nda
     """Unit-free noise of ``n`` samples at 16 kHz (scaled by the caller)."""
     if kind == "white":
         return rng.normal(0.0, 1.0, n)
-    if kind == "pink":
+    if kind == "pink":  # 1/f power from 20 Hz up (no line carries sub-audio drift)
         spec = np.fft.rfft(rng.normal(0.0, 1.0, n))
-        f = np.arange(len(spec), dtype=np.float64)
-        f[0] = 1.0
-        return np.fft.irfft(spec / np.sqrt(f), n)
+        f = np.fft.rfftfreq(n, 1.0 / SOURCE_RATE_HZ)
+        return np.fft.irfft(spec * np.where(f >= 20.0, 1.0 / np.sqrt(np.maximum(f, 1.0)), 0.0), n)
     if kind == "hum":
         t = np.arange(n) / SOURCE_RATE_HZ
         phase = rng.uniform(0, 2 * np.pi, 8)
