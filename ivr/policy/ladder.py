@@ -1,0 +1,93 @@
+"""A ladder: the seeds' escalation pattern "say X, pause N s, say Y, pause, ..., hang up".
+
+The silent, low-volume, noisy, unintelligible and harassment rules are all ladders that differ
+only in their rungs, in what moves them up (time, or another bad utterance) and in what lets the
+call go back to the normal flow. Pauses start when the rung's phrase FINISHES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.policy import events as e
+from ivr.policy.context import LADDER, WAIT, CallContext, Step
+
+
+@dataclass(frozen=True)
+class Rung:
+    prompt_id: str | None  # None: only a pause (e.g. the silence after the greeting)
+    pause_s: float  # from the end of the phrase to the next rung
+    final: bool = False  # committed: the standard phrase before the hang-up, no way back
+
+
+class Ladder(Step):
+    """Base of every escalation rule; subclasses give `rungs` and the way back."""
+
+    reason = "normal"
+    timer = LADDER  # LADDER: pure time; WAIT: paused while the caller speaks
+    line_rules = False
+
+    def __init__(self, back: Step | None = None) -> None:
+        self.back = back  # the step to return to when the caller recovers
+        self.index = 0
+        self.armed = -1
+
+    def rungs(self, ctx: CallContext) -> list[Rung]:
+        raise NotImplementedError
+
+    def enter(self, ctx: CallContext) -> None:
+        self._say(ctx)
+
+    def _say(self, ctx: CallContext) -> None:
+        rungs = self.rungs(ctx)
+        rung = rungs[self.index]
+        ctx.mark(f"{self.reason} rung {self.index + 1}/{len(rungs)}")
+        if rung.final and rung.prompt_id is not None:
+            ctx.end(self.reason, rung.prompt_id, rung.pause_s, before_hangup=self.before_hangup)
+        elif rung.prompt_id is not None:
+            ctx.play(rung.prompt_id)
+
+    def before_hangup(self, ctx: CallContext) -> None:
+        """Actions due just before the hang-up (e.g. the harassment ticket)."""
+
+    def on_idle(self, ctx: CallContext) -> None:
+        self.arm(ctx)
+
+    def arm(self, ctx: CallContext, *, again: bool = False) -> None:
+        if self.armed == self.index and not again:
+            return
+        self.armed = self.index
+        ctx.start_timer(self.timer, self.rungs(ctx)[self.index].pause_s)
+
+    def on_timer(self, ctx: CallContext, name: str) -> None:
+        if name == self.timer:
+            self.climb(ctx)
+
+    def climb(self, ctx: CallContext) -> None:
+        """Go one rung up; past the last rung the call ends with this ladder's reason."""
+        ctx.cancel_timer(self.timer)
+        self.index += 1
+        if self.index >= len(self.rungs(ctx)):
+            ctx.hangup(self.reason)
+            return
+        self._say(ctx)
+        ctx.idle_check()
+
+    def recover(self, ctx: CallContext) -> None:
+        """The caller is fine again: back to the normal flow, pending timers cancelled."""
+        ctx.mark(f"{self.reason} recovered")
+        back = self.back
+        if back is None:
+            from ivr.policy.rules.intent import IntentStep
+
+            back = IntentStep(prompts=())
+        ctx.goto(back)
+
+    # Speech neither recovers nor climbs by default; a silent pause keeps running.
+    def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:
+        if self.timer == WAIT:
+            ctx.cancel_timer(WAIT)
+
+    def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
+        if self.timer == WAIT and ctx.playing is None and not ctx.queue:
+            self.arm(ctx, again=True)

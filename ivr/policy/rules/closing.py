@@ -1,0 +1,63 @@
+"""Closing (seed 001 结束语规范; 000/001: every call ends with "感谢您的来电,再见!").
+
+"请问还有其他可以帮助您的吗?" -> another request starts its flow; no, goodbye, thanks or silence ->
+the optional survey (when the call has a ticket) -> "感谢您的来电,再见!" -> hang up (normal).
+"""
+
+from __future__ import annotations
+
+from ivr.policy import events as e
+from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.rules.intent import BUSINESS_INTENTS, IntentStep, classify, digit_intent, yes_no
+
+REASON = "normal"
+GOODBYE = "closing_goodbye"
+
+
+class AnythingElse(Step):
+    name = "closing"
+
+    def enter(self, ctx: CallContext) -> None:
+        ctx.play("closing_anything_else")
+
+    def on_idle(self, ctx: CallContext) -> None:
+        ctx.start_timer(WAIT, ctx.settings.dialogue.intent_timeout_s)
+
+    def on_timer(self, ctx: CallContext, name: str) -> None:
+        if name == WAIT:
+            finish(ctx)
+
+    def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
+        keywords = ctx.settings.keywords(ctx.locale)
+        intent = classify(ev.transcript, keywords)
+        if intent in BUSINESS_INTENTS:
+            ctx.start_flow(intent)  # type: ignore[arg-type]
+        elif intent is None and yes_no(ev.transcript, keywords) is True:
+            ctx.goto(IntentStep(prompts=("menu",), misses=0))
+        elif intent is None and ev.confidence is None and not ev.transcript:
+            ctx.idle_check()  # no recogniser: wait for a key or the timeout
+        else:
+            finish(ctx)
+
+    def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
+        intent = digit_intent(ctx.settings, ev.digit)
+        if intent is not None:
+            ctx.start_flow(intent)
+        else:
+            finish(ctx)
+
+
+def start(ctx: CallContext) -> None:
+    ctx.goto(AnythingElse())
+
+
+def finish(ctx: CallContext) -> None:
+    """Survey if it applies, then goodbye."""
+    if ctx.settings.dialogue.survey_enabled and ctx.last_request_id is not None:
+        ctx.start_flow("survey")
+    else:
+        goodbye(ctx)
+
+
+def goodbye(ctx: CallContext, *, after_current: bool = True) -> None:
+    ctx.end(REASON, GOODBYE, 0.0, after_current=after_current)

@@ -1,0 +1,39 @@
+"""Silent call (seed 000 第十六条 3; seed 001 无声电话).
+
+"您好!请问有什么可以帮助您?" 稍停5秒还是无声 -> "您好,请问有什么可以帮助您?" 稍停5秒 ->
+"对不起,您的电话没有声音,请您换一部电话再次打来,好吗?再见!" 再稍停5秒,挂机.
+Any speech or key at any step returns the call to the normal flow and cancels the pending timer.
+"""
+
+from __future__ import annotations
+
+from ivr.policy import events as e
+from ivr.policy.context import CallContext
+from ivr.policy.ladder import Ladder, Rung
+
+REASON = "silent"
+
+
+class SilentCall(Ladder):
+    reason = REASON
+    name = "silent_call"
+
+    def rungs(self, ctx: CallContext) -> list[Rung]:
+        cfg = ctx.settings.silent_call
+        return (
+            [Rung(None, cfg.after_greeting_s)]
+            + [Rung("silent_reprompt", cfg.after_reprompt_s)] * cfg.reprompt_count
+            + [Rung("silent_final_notice", cfg.after_final_notice_s)]
+        )
+
+    def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:
+        self.recover(ctx)
+        ctx.step.on_speech_started(ctx, ev)
+
+    def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
+        self.recover(ctx)
+        ctx.step.on_speech(ctx, ev)
+
+    def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
+        self.recover(ctx)
+        ctx.step.on_dtmf(ctx, ev)
