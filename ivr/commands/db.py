@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument(
-            "--url", metavar="URL",
+            "--url",
+            metavar="URL",
             help="database URL instead of database.url, e.g. postgresql+psycopg://u:p@host/db",
         )
         p.set_defaults(func=func)

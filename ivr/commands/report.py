@@ -41,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             render_png(report, Path(args.png))
         except ImportError:
-            print(
-                "ivr report: --png needs matplotlib (pip install matplotlib)", file=sys.stderr
-            )
+            print("ivr report: --png needs matplotlib (pip install matplotlib)", file=sys.stderr)
             return 1
         print(f"chart written to {args.png}")
     return EXIT_OK

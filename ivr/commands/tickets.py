@@ -48,17 +48,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--overdue", action="store_true", help="only open tickets past their promised time"
         )
         p.add_argument(
-            "--since", type=parse_since, metavar="DATE",
+            "--since",
+            type=parse_since,
+            metavar="DATE",
             help="only tickets opened at or after DATE (YYYY-MM-DD or ISO datetime)",
         )
         p.add_argument("--limit", type=int, metavar="N", help="at most N tickets")
         p.add_argument(
-            "--reveal", action="store_true",
+            "--reveal",
+            action="store_true",
             help="show full caller numbers (needs the key in $IVR_NUMBER_KEY)",
         )
 
     p = sub.add_parser(
-        "list", help="list tickets, oldest first",
+        "list",
+        help="list tickets, oldest first",
         description="One line per ticket: id, status, category, opened, promised reply time "
         "(! = overdue), masked caller, department, summary.",
     )
@@ -96,7 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_change, action="reopen")
 
     p = sub.add_parser(
-        "export", help="export tickets as CSV or JSON",
+        "export",
+        help="export tickets as CSV or JSON",
         description="All fields of the selected tickets (JSON includes the audit trail).",
     )
     add_filters(p)
@@ -116,7 +121,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_purge)
 
     p = sub.add_parser(
-        "replay", help="apply journaled tickets to the database now",
+        "replay",
+        help="apply journaled tickets to the database now",
         description="Tickets taken while the database was down wait in the journal in the "
         "data directory; this applies them (never twice).",
     )
@@ -289,7 +295,6 @@ def run_replay(args: argparse.Namespace) -> int:
     with service_for(settings) as svc:
         stats = svc.replay_journal_stats()
     print(
-        f"journal: {stats.applied} applied, {stats.kept} still waiting, "
-        f"{stats.torn} torn line(s)"
+        f"journal: {stats.applied} applied, {stats.kept} still waiting, {stats.torn} torn line(s)"
     )
     return EXIT_OK if not stats.kept else 1

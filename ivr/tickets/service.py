@@ -181,11 +181,7 @@ class TicketService:
         try:
             dbmod.upgrade(self.engine)
         except SQLAlchemyError as exc:
-            log.warning(
-                "ticket database %s not reachable for the schema upgrade: %s",
-                dbmod.redacted_url(self.url),
-                _brief(exc),
-            )
+            self._mark_down(exc)
             return False
         self._schema_ready = True
         return True

@@ -8,8 +8,6 @@ cases skip, unless IVR_TEST_REQUIRE_PG=1, where they fail.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,12 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from ticket_helpers import TEST_KEY
 
 from ivr.tickets.service import TicketService
-
-REPO = Path(__file__).resolve().parents[2]
-PG_SCRIPT = REPO / "scripts" / "test-postgres"
-TEST_KEY = "test-number-key-0123456789abcdef"
 
 
 def pg_base_url() -> str:
@@ -80,19 +75,3 @@ def make_service(tmp_path: Path) -> Iterator[Callable[..., TicketService]]:
     yield factory
     for svc in made:
         svc.shutdown()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def unreachable_pg_url() -> str:
-    """A PostgreSQL URL where nothing listens: every connection is refused at once."""
-    return f"postgresql+psycopg://nobody:nothing@127.0.0.1:{free_port()}/none"
-
-
-def pg_control(action: str) -> None:
-    """Pause / resume the shared test server (outage tests)."""
-    subprocess.run([str(PG_SCRIPT), action], check=True, capture_output=True, timeout=60)

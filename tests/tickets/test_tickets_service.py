@@ -158,9 +158,12 @@ def test_call_records_satisfaction_and_report(db_url: str, make_service) -> None
         svc.record_call(record)  # idempotent by call id
     # A call in December does not count for November.
     svc.record_call(
-        CallRecordDraft(call_id="dec", answered_at=datetime(2026, 12, 1, 1, tzinfo=timezone.utc),
-                        ended_at=datetime(2026, 12, 1, 1, 5, tzinfo=timezone.utc),
-                        end_reason="normal")
+        CallRecordDraft(
+            call_id="dec",
+            answered_at=datetime(2026, 12, 1, 1, tzinfo=timezone.utc),
+            ended_at=datetime(2026, 12, 1, 1, 5, tzinfo=timezone.utc),
+            end_reason="normal",
+        )
     )
     assert svc.count_calls() == 7
     fcr = svc.open_ticket(draft("r-0", "inquiry"))  # resolved at first contact, in time
@@ -200,9 +203,7 @@ def test_bad_drafts_are_refused_with_the_field(db_url: str, make_service) -> Non
     assert svc.count_tickets() == 0
 
 
-def test_recordings_are_purged_after_retention(
-    db_url: str, make_service, tmp_path: Path
-) -> None:
+def test_recordings_are_purged_after_retention(db_url: str, make_service, tmp_path: Path) -> None:
     svc = make_service(db_url, recording_retention_days=30)
     old_wav = tmp_path / "old.wav"
     new_wav = tmp_path / "new.wav"

@@ -132,9 +132,9 @@ def _business_seconds_between(a: datetime, b: datetime, cal: Calendar) -> float:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    start=st.datetimes(
-        min_value=datetime(2026, 9, 25), max_value=datetime(2026, 10, 10)
-    ).map(lambda d: d.replace(second=0, microsecond=0, tzinfo=SH)),
+    start=st.datetimes(min_value=datetime(2026, 9, 25), max_value=datetime(2026, 10, 10)).map(
+        lambda d: d.replace(second=0, microsecond=0, tzinfo=SH)
+    ),
     minutes=st.integers(min_value=1, max_value=9 * 60 * 3),
 )
 def test_business_time_added_equals_business_time_elapsed(start: datetime, minutes: int) -> None:
