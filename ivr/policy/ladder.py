@@ -26,6 +26,7 @@ class Ladder(Step):
     reason = "normal"
     timer = LADDER  # LADDER: pure time; WAIT: paused while the caller speaks
     line_rules = False
+    preemptible = False  # may a line-condition ladder (low volume, noisy) take over?
 
     def __init__(self, back: Step | None = None) -> None:
         self.back = back  # the step to return to when the caller recovers

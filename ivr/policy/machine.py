@@ -139,7 +139,8 @@ class CallPolicy:
         ctx.step.on_line(ctx, ev)
         low_s = self.low.update(ev)
         noisy_s = self.noisy.update(ev)
-        if not ctx.step.line_rules or isinstance(ctx.step, Ladder):
+        step = ctx.step
+        if not step.line_rules or (isinstance(step, Ladder) and not step.preemptible):
             return  # one ladder at a time; recordings and transfers are not interrupted
         if noisy_s >= ctx.settings.noisy_line.min_noisy_s:
             self.noisy.reset()

@@ -17,6 +17,8 @@ REASON = "silent"
 class SilentCall(Ladder):
     reason = REASON
     name = "silent_call"
+    line_rules = True
+    preemptible = True  # quiet or noisy sound on the line: not a silent call after all
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.silent_call

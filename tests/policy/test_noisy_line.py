@@ -1,0 +1,43 @@
+"""Seed 000 第十七条 7, seed 001 电话无法听清 3: noisy line, repeated twice 5 s apart, hang up."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import length, opening, run
+from fakes import line
+
+from ivr.config import load_settings
+
+
+def test_noisy_line_repeats_then_hangs_up_on_time(settings):
+    cfg = settings.noisy_line
+    start = opening(settings) + 0.5
+    call = run(settings, line(start, start + 30.0, "noisy", speech=False))
+    assert call.reason == "noisy"
+    noisy = [(t, p) for t, p in call.plays() if p == "noisy_line"]
+    assert len(noisy) == cfg.repeat_count
+    assert noisy[0][0] == pytest.approx(start + cfg.min_noisy_s, abs=1e-3)
+    gap = length(settings, "noisy_line") + cfg.interval_s
+    assert noisy[1][0] - noisy[0][0] == pytest.approx(gap, abs=1e-3)
+    assert call.end_t == pytest.approx(
+        noisy[-1][0] + length(settings, "noisy_line") + cfg.hangup_after_final_s, abs=1e-3
+    )
+
+
+def test_repeat_count_and_persistence_follow_config():
+    cfg = load_settings(overrides={"noisy_line": {"repeat_count": 3, "min_noisy_s": 4.0}})
+    start = opening(cfg) + 0.5
+    call = run(cfg, line(start, start + 60.0, "noisy", speech=False))
+    noisy = [t for t, p in call.plays() if p == "noisy_line"]
+    assert len(noisy) == 3
+    assert noisy[0] == pytest.approx(start + 4.0, abs=1e-3)
+
+
+def test_line_clearing_up_cancels_the_ladder(settings):
+    start = opening(settings) + 0.5
+    first = start + settings.noisy_line.min_noisy_s
+    clear = first + length(settings, "noisy_line") + 1.0
+    call = run(settings, line(start, first + 0.25, "noisy", speech=False)
+               + line(clear, clear + 1.0, "ok"))
+    assert [p for _, p in call.plays()].count("noisy_line") == 1
+    assert call.reason != "noisy"
