@@ -1,0 +1,149 @@
+"""Abuse over real SIP: capacity, draining, refused methods, RFC 4475 torture messages, junk."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from rawsip import SipProbe
+from sipkit import free_port, sipp_path
+
+pytestmark = [pytest.mark.sip]
+
+TORTURE_DIR = Path(os.environ.get("IVR_RFC4475_DIR", Path(__file__).resolve().parents[3]
+                                  / "shared" / "rfc4475"))
+# RFC 4475 section 3.1.2: messages a parser must reject; never a 2xx for these.
+INVALID = {
+    "badinv01", "clerr", "ncl", "scalar02", "scalarlg", "quotbal", "ltgtruri", "lwsruri",
+    "lwsstart", "trws", "escruri", "baddate", "regbadct", "badaspec", "baddn", "badvers",
+    "mismatch01", "mismatch02", "bigcode",
+}
+# Section 3.3 messages the RFC says must get an error response (not a 2xx) from a UAS.
+MUST_FAIL = {"insuf", "unkscm", "unksm2", "bext01", "invut", "multi01", "mcl01", "zeromf",
+             "sdp01"}
+AGENT_SIP = {"ack_timeout_s": 1.0, "no_media_timeout_s": 3.0}
+
+
+def torture_files() -> list[Path]:
+    files = sorted(TORTURE_DIR.glob("*.dat"))
+    if not files:
+        pytest.skip(f"no RFC 4475 messages in {TORTURE_DIR}")
+    return files
+
+
+def sipp_counter(stdout: str, label: str) -> int:
+    """Cumulative value of a counter in sipp's final statistics screen."""
+    rows = [line for line in stdout.splitlines() if line.strip().startswith(label)]
+    return int(rows[-1].split("|")[2].split()[0])
+
+
+def call_until_answered(port: int, transport: str = "udp", within_s: float = 8.0) -> int:
+    """A valid call (INVITE/ACK/BYE); retries while slots are busy. Returns the last code."""
+    deadline = time.monotonic() + within_s
+    code = 0
+    while time.monotonic() < deadline:
+        probe = SipProbe(port, transport)
+        try:
+            response = probe.call(timeout_s=3.0)
+        finally:
+            probe.close()
+        code = response.code if response else 0
+        if code == 200:
+            return code
+        time.sleep(0.2)
+    return code
+
+
+def test_refused_methods_get_4xx_and_agent_keeps_answering(start_agent) -> None:
+    agent = start_agent(sip=AGENT_SIP)
+    for transport in ("udp", "tcp"):
+        probe = SipProbe(agent.port, transport)
+        cases = [
+            ("SUBSCRIBE", "Event: presence\r\nExpires: 0", 489),
+            ("SUBSCRIBE", "Event: presence\r\nExpires: 3600", 489),
+            ("MESSAGE", "Content-Type: text/plain", 405),
+            ("PUBLISH", "Event: presence\r\nExpires: 0", 405),
+        ]
+        for method, extra, expected in cases:
+            probe.send(probe.request(method, call_id=uuid.uuid4().hex, cseq=1, extra=extra))
+            codes = [r.code for r in probe.responses(0.5)]
+            assert codes == [expected], (transport, method, codes)
+        probe.close()
+        assert call_until_answered(agent.port, transport) == 200
+    assert agent.alive()
+
+
+def test_draining_answers_503_with_retry_after(start_agent) -> None:
+    agent = start_agent(sip={**AGENT_SIP, "retry_after_s": 17})
+    agent.command("drain")
+    agent.wait_for("draining")
+    probe = SipProbe(agent.port)
+    response = probe.call()
+    probe.close()
+    assert response is not None and response.code == 503
+    assert response.headers.get("retry-after") == "17"
+
+
+def test_fifth_simultaneous_sipp_call_gets_486(start_agent, tmp_path: Path) -> None:
+    sipp = sipp_path()
+    agent = start_agent(sip=AGENT_SIP)
+    assert agent.max_calls == 4
+    trace = tmp_path / "messages.log"
+    proc = subprocess.run(
+        [sipp, f"127.0.0.1:{agent.port}", "-sn", "uac", "-s", "ivr", "-i", "127.0.0.1",
+         "-p", str(free_port()), "-mp", str(free_port()), "-m", "5", "-l", "5", "-r", "50",
+         "-d", "3000", "-timeout", "30", "-timeout_error", "-nostdin",
+         "-trace_msg", "-message_file", str(trace)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    log = trace.read_text(errors="replace")
+    busy_calls = set(re.findall(r"SIP/2.0 486 Busy Here\r?\n(?:.*\r?\n)*?Call-ID: *(\S+)", log))
+    assert len(busy_calls) == 1, log[-3000:]
+    assert sipp_counter(proc.stdout, "Successful call") == 4, proc.stdout[-2000:]
+    assert sipp_counter(proc.stdout, "Failed call") == 1, proc.stdout[-2000:]
+    assert agent.alive()
+    assert call_until_answered(agent.port) == 200
+
+
+@pytest.mark.slow
+def test_rfc4475_torture_messages_udp_and_tcp(start_agent) -> None:
+    """Every message, both transports: the agent survives, answers the next valid call after
+    each, and (over TCP, where responses come back to us) never sends a 2xx to an invalid one."""
+    agent = start_agent(sip=AGENT_SIP)
+    for transport in ("udp", "tcp"):
+        for path in torture_files():
+            name = path.stem
+            data = path.read_bytes()
+            probe = SipProbe(agent.port, transport)
+            probe.send(data)
+            responses = probe.responses(0.25)
+            probe.close()
+            codes = [r.code for r in responses]
+            if name in INVALID or name in MUST_FAIL:
+                assert not any(200 <= c < 300 for c in codes), (transport, name, codes)
+            assert agent.alive(), f"agent died on {name} over {transport}"
+            assert call_until_answered(agent.port, transport) == 200, (transport, name)
+    events = agent.drain()
+    assert not [e for e in events if e["event"] == "incoming" and e.get("user") == "probe"
+                and False]  # probes are fine; the point is above
+
+
+def test_binary_junk_and_huge_datagrams(start_agent) -> None:
+    agent = start_agent(sip=AGENT_SIP)
+    rng = __import__("random").Random(4475)
+    junk = [bytes(rng.randrange(256) for _ in range(n)) for n in (1, 17, 512, 1400, 8000)]
+    junk += [b"\x00" * 60000, b"INVITE\r\n\r\n", b"SIP/2.0 200 OK\r\n\r\n", b"\r\n\r\n" * 100]
+    for blob in junk:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(blob, ("127.0.0.1", agent.port))
+        with socket.create_connection(("127.0.0.1", agent.port), timeout=2) as s:
+            s.sendall(blob)
+        assert agent.alive()
+    assert call_until_answered(agent.port, "udp") == 200
+    assert call_until_answered(agent.port, "tcp") == 200
