@@ -174,7 +174,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         if services.recognizer_pool is not None:
             services.recognizer_pool.close()
         if services.tickets is not None:
-            services.tickets.close()
+            services.tickets.shutdown()
         pid_path.unlink(missing_ok=True)
         say(f"stopped after {agent.calls_finished} call(s)")
     return 0
