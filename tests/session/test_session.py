@@ -78,7 +78,7 @@ def test_quiet_caller_gets_the_low_volume_ladder(settings):
     assert outcome.end_reason == "low_volume"
     played = outcome.prompts_played
     assert "low_volume_call_again" in played
-    first = [p for p in played if p.startswith("low_volume")][0]
+    first = next(p for p in played if p.startswith("low_volume"))
     assert first in ("low_volume_speak_louder", "low_volume_pick_up_handset")
     # Never hung up without saying why first (seed 000 第十七条 6: 不可以直接挂机).
     said = line.first("Play(prompt_id=low_volume_call_again")
