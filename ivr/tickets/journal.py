@@ -40,11 +40,17 @@ KINDS = ("ticket", "call", "satisfaction")
 _counter = itertools.count()
 
 
+class RejectEntry(Exception):
+    """Raised by a replay's apply() for an entry the database will never take (bad data):
+    the line is moved to journal.rejected and reported instead of blocking the rest."""
+
+
 @dataclass
 class ReplayStats:
     applied: int = 0  # entries now in the database (new or already there)
     kept: int = 0  # entries the database still refused, back in the journal
     torn: int = 0  # unreadable lines (a writer killed mid-line), copied to journal.rejected
+    rejected: int = 0  # readable entries the database refuses for their data, ditto
 
 
 class Journal:
@@ -111,12 +117,13 @@ class Journal:
         stats = ReplayStats()
         for taken in self._take():
             self._replay_file(taken, apply, stats)
-        if stats.applied or stats.kept or stats.torn:
+        if stats.applied or stats.kept or stats.torn or stats.rejected:
             log.info(
-                "journal replay: %d applied, %d kept for later, %d torn line(s)",
+                "journal replay: %d applied, %d kept for later, %d torn, %d rejected",
                 stats.applied,
                 stats.kept,
                 stats.torn,
+                stats.rejected,
             )
         return stats
 
@@ -160,7 +167,21 @@ class Journal:
                     self._reject(raw)
                     continue
                 kind, data = entry
-                if apply(kind, data):
+                try:
+                    ok = apply(kind, data)
+                except RejectEntry as exc:
+                    stats.rejected += 1
+                    log.error(
+                        "journal %s line %d (%s) refused by the database: %s; copied to %s",
+                        path.name,
+                        lineno,
+                        kind,
+                        exc,
+                        REJECTED_NAME,
+                    )
+                    self._reject(raw)
+                    continue
+                if ok:
                     stats.applied += 1
                 else:
                     stats.kept += 1

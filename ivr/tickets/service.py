@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from . import db as dbmod
-from .journal import Journal, ReplayStats
+from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
@@ -468,13 +468,15 @@ class TicketService:
                         short_id(str(data.get("ticket_id", ""))),
                     )
                 return True
+            except (IntegrityError, DataError) as exc:
+                # The data itself is refused (not an outage): set it aside, go on with the rest.
+                raise RejectEntry(_brief(exc)) from exc
             except SQLAlchemyError as exc:
                 failed = True
                 self._mark_down(exc)
                 return False
             except (KeyError, TypeError, ValueError) as exc:
-                log.error("journal entry of kind %s is malformed (%s); dropped", kind, exc)
-                return True
+                raise RejectEntry(f"malformed entry: {type(exc).__name__}: {exc}") from exc
 
         stats = self.journal.replay(apply)
         if not failed:
@@ -542,6 +544,7 @@ class TicketService:
         department: str | None = None,
     ) -> TicketView:
         at = now or _utcnow()
+        actor = actor[:64]
 
         def work(session: Session) -> TicketView:
             ticket = self._resolve_ref(session, ref)
@@ -585,8 +588,10 @@ class TicketService:
         note: str = "",
         now: datetime | None = None,
     ) -> TicketView:
-        if not department or not department.strip():
-            raise InvalidDraft("dispatch needs a department name")
+        if not department or not department.strip() or len(department.strip()) > 100:
+            raise InvalidDraft(
+                f"dispatch needs a department name of 1..100 characters, got {department!r}"
+            )
         return self._change(ref, "dispatch", actor, note, now, department=department.strip())
 
     def resolve(

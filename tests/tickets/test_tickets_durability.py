@@ -120,6 +120,22 @@ def test_torn_last_line_is_reported_and_does_not_eat_the_next_entry(
     assert (data / REJECTED_NAME).read_bytes().startswith(b'{"v":1,"kind":"ticket"')
 
 
+def test_entries_the_database_refuses_are_set_aside_not_blocking(
+    tmp_path: Path, make_service
+) -> None:
+    data = tmp_path / "data"
+    down = make_service(unreachable_pg_url(), data)
+    down.open_ticket(draft("r-1"))
+    down.journal.append("ticket", {"id": "not-a-full-row"})  # malformed: no call_id, ...
+    down.open_ticket(draft("r-2"))
+    down.shutdown()
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    up = make_service(url, data, auto_upgrade=True)
+    assert counts(url) == (2, 2, 2)
+    assert up.journal.pending_count() == 0
+    assert b"not-a-full-row" in (data / REJECTED_NAME).read_bytes()
+
+
 def test_orphaned_replay_file_of_a_killed_replayer_is_picked_up(
     tmp_path: Path, make_service
 ) -> None:
