@@ -282,8 +282,8 @@ class TicketService:
             "call_id": draft.call_id,
             "category": draft.category,
             "severity": draft.severity,
-            "caller_title": draft.caller_title,
-            "caller_surname": draft.caller_surname,
+            "caller_title": _cut(draft.caller_title, 32),
+            "caller_surname": _cut(draft.caller_surname, 64),
             "caller_number_enc": protected.encrypted if protected else None,
             "caller_number_hash": protected.hashed if protected else None,
             "caller_number_masked": protected.masked if protected else None,
@@ -293,7 +293,7 @@ class TicketService:
             "level_dbfs": draft.level_dbfs,
             "noise_dbfs": draft.noise_dbfs,
             "snr_db": draft.snr_db,
-            "department": draft.department,
+            "department": _cut(draft.department, 100),
             "notes": draft.notes,
             "opened_at": draft.opened_at.isoformat(),
             "promised_reply_by": _iso(promise),
@@ -344,7 +344,7 @@ class TicketService:
             "ended_at": record.ended_at.isoformat(),
             "end_reason": record.end_reason,
             "prompts_played": list(record.prompts_played),
-            "transfer_target": record.transfer_target,
+            "transfer_target": _cut(record.transfer_target, 200),
             "silent_s": float(record.silent_s),
             "low_volume_s": float(record.low_volume_s),
             "noisy_s": float(record.noisy_s),
@@ -795,6 +795,10 @@ class TicketService:
         if done and not dry_run:
             log.info("deleted %d recording(s) older than %d days", len(done), days)
         return done
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value is not None else None
 
 
 def _brief(exc: BaseException) -> str:

@@ -103,7 +103,9 @@ class TicketDraft:
     notes: str = ""
 
     def validate(self) -> None:
-        """Raise InvalidDraft naming the field, the value and what is allowed."""
+        """Raise InvalidDraft naming the field, the value and what is allowed. Over-long short
+        fields (title, surname, department) are cut to fit rather than refused: a call's ticket
+        is never lost for them."""
         if not self.call_id or len(self.call_id) > 200:
             raise InvalidDraft(f"call_id must be 1..200 characters, got {self.call_id!r}")
         if self.category not in CATEGORIES:
@@ -111,15 +113,6 @@ class TicketDraft:
         if self.severity not in SEVERITIES:
             raise InvalidDraft(f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
         _require_aware("opened_at", self.opened_at)
-        _max_len("caller_title", self.caller_title, 32)
-        _max_len("caller_surname", self.caller_surname, 64)
-        _max_len("department", self.department, 100)
-        _max_len("caller_number", self.caller_number, 64)
-
-
-def _max_len(name: str, value: str | None, limit: int) -> None:
-    if value is not None and len(value) > limit:
-        raise InvalidDraft(f"{name} must be at most {limit} characters, got {len(value)}")
 
 
 @dataclass(frozen=True)
@@ -147,8 +140,6 @@ class CallRecordDraft:
             )
         _require_aware("answered_at", self.answered_at)
         _require_aware("ended_at", self.ended_at)
-        _max_len("transfer_target", self.transfer_target, 200)
-        _max_len("caller_number", self.caller_number, 64)
         for name in ("silent_s", "low_volume_s", "noisy_s"):
             if getattr(self, name) < 0:
                 raise InvalidDraft(f"{name} must be >= 0, got {getattr(self, name)!r}")

@@ -201,6 +201,9 @@ def test_bad_drafts_are_refused_with_the_field(db_url: str, make_service) -> Non
     with pytest.raises(InvalidDraft, match="end_reason"):
         svc.record_call(CallRecordDraft(call_id="x", answered_at=T0, ended_at=T0, end_reason="ok"))
     assert svc.count_tickets() == 0
+    long_name = svc.open_ticket(draft("y", caller_surname="欧" * 300, department="d" * 300))
+    view = svc.get(long_name.short_id)  # cut to fit, never refused
+    assert view.caller_surname == "欧" * 64 and view.department == "d" * 100
 
 
 def test_recordings_are_purged_after_retention(db_url: str, make_service, tmp_path: Path) -> None:
