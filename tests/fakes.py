@@ -53,14 +53,27 @@ def fixed_seconds(table: dict[str, float], default: float = 1.0) -> Callable[[st
     return lambda key: table.get(key, default)
 
 
-def speech(t: float, duration_s: float, transcript: str = "", confidence: float | None = None,
-           *, level_dbfs: float | None = None, in_vocabulary: bool = True) -> list[e.Event]:
+def speech(
+    t: float,
+    duration_s: float,
+    transcript: str = "",
+    confidence: float | None = None,
+    *,
+    level_dbfs: float | None = None,
+    in_vocabulary: bool = True,
+) -> list[e.Event]:
     """One speech segment: SpeechStarted at t, SpeechEnded at t + duration_s."""
     end = t + duration_s
     return [
         e.SpeechStarted(t=t),
-        e.SpeechEnded(t=end, duration_s=duration_s, transcript=transcript, confidence=confidence,
-                      level_dbfs=level_dbfs, in_vocabulary=in_vocabulary),
+        e.SpeechEnded(
+            t=end,
+            duration_s=duration_s,
+            transcript=transcript,
+            confidence=confidence,
+            level_dbfs=level_dbfs,
+            in_vocabulary=in_vocabulary,
+        ),
     ]
 
 
@@ -69,15 +82,27 @@ def dtmf(t: float, digits: str, gap_s: float = 0.5) -> list[e.Event]:
     return [e.Dtmf(t=t + i * gap_s, digit=d) for i, d in enumerate(digits)]
 
 
-def line(t0: float, t1: float, verdict: str, *, every_s: float = REPORT_EVERY_S,
-         speech: bool | None = None, level_dbfs: float | None = None,
-         reverberant: bool = False) -> list[e.Event]:
+def line(
+    t0: float,
+    t1: float,
+    verdict: str,
+    *,
+    every_s: float = REPORT_EVERY_S,
+    speech: bool | None = None,
+    level_dbfs: float | None = None,
+    reverberant: bool = False,
+) -> list[e.Event]:
     """LineReports from t0 (inclusive) to t1 (exclusive), all with the same verdict."""
     has_speech = verdict in ("low_volume", "ok") if speech is None else speech
     n = max(0, round((t1 - t0) / every_s))
     return [
-        e.LineReport(t=round(t0 + i * every_s, 6), speech=has_speech, level_dbfs=level_dbfs,
-                     verdict=verdict, reverberant=reverberant)
+        e.LineReport(
+            t=round(t0 + i * every_s, 6),
+            speech=has_speech,
+            level_dbfs=level_dbfs,
+            verdict=verdict,
+            reverberant=reverberant,
+        )
         for i in range(n)
     ]
 

@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fakes import VirtualCall, estimated_seconds  # noqa: E402
+from fakes import VirtualCall, estimated_seconds
 
-from ivr.config import Settings, load_settings  # noqa: E402
-from ivr.policy import CallPolicy  # noqa: E402
-from ivr.policy import events as e  # noqa: E402
+from ivr.config import Settings, load_settings
+from ivr.policy import CallPolicy
+from ivr.policy import events as e
 
 LOCALE = "zh-CN"
 # A working Tuesday afternoon, no holiday, inside opening hours.
@@ -26,8 +26,14 @@ def settings() -> Settings:
     return load_settings()
 
 
-def run(settings: Settings, script=(), *, locale: str = LOCALE, answered: e.Answered | None = None,
-        **kwargs) -> VirtualCall:
+def run(
+    settings: Settings,
+    script=(),
+    *,
+    locale: str = LOCALE,
+    answered: e.Answered | None = None,
+    **kwargs,
+) -> VirtualCall:
     """One whole call in virtual time; every run checks the contract's invariants."""
     call = VirtualCall(
         CallPolicy(settings, locale),

@@ -34,7 +34,9 @@ def test_queue_apology_after_three_rings(settings):
 
 def test_queue_threshold_follows_config():
     two_rings = load_settings(overrides={"greeting": {"queue_apology_rings_count": 2}})
-    assert first_prompt(two_rings, ring_s=2 * two_rings.greeting.ring_cycle_s) == "queue_wait_apology"
+    assert (
+        first_prompt(two_rings, ring_s=2 * two_rings.greeting.ring_cycle_s) == "queue_wait_apology"
+    )
 
 
 @pytest.mark.parametrize("holiday", ["festival", "new_year"])

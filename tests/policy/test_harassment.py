@@ -33,7 +33,8 @@ def test_abuse_gets_three_warnings_then_final_then_hang_up_and_ticket(settings):
     assert final == pytest.approx([times[-1]])
     assert call.reason == "harassment"
     assert call.end_t == pytest.approx(
-        times[-1] + length(settings, "harassment_final") + cfg.hangup_after_final_s, abs=1e-3)
+        times[-1] + length(settings, "harassment_final") + cfg.hangup_after_final_s, abs=1e-3
+    )
     (ticket,) = [x for x in call.tickets.values() if x.category == "harassment"]
     assert f"{times[0]:.1f}s harassment" in ticket.notes
     assert f"hang-up at {call.end_t:.1f}s" in ticket.notes
@@ -41,7 +42,9 @@ def test_abuse_gets_three_warnings_then_final_then_hang_up_and_ticket(settings):
 
 def test_silence_after_a_warning_counts_as_staying_on_the_line(settings):
     call = run(settings, abuse(opening(settings) + 1.0))
-    assert [p for _, p in call.plays()].count("harassment_warning") == settings.harassment.warning_count
+    assert [p for _, p in call.plays()].count(
+        "harassment_warning"
+    ) == settings.harassment.warning_count
     assert call.reason == "harassment"
 
 

@@ -34,7 +34,9 @@ def test_quiet_speech_gets_speak_louder_then_call_again_then_hang_up(settings):
 def test_short_quiet_bursts_below_the_persistence_do_nothing(settings):
     start = opening(settings) + 0.5
     need = settings.low_volume.min_low_speech_s
-    call = run(settings, quiet_from(start, need - 0.25) + line(start + need, start + need + 1, "ok"))
+    call = run(
+        settings, quiet_from(start, need - 0.25) + line(start + need, start + need + 1, "ok")
+    )
     assert "low_volume_speak_louder" not in [p for _, p in call.plays()]
 
 
@@ -53,7 +55,10 @@ def test_while_a_phrase_plays_the_rule_waits_its_turn(settings):
     call = run(settings, quiet_from(1.0, 3.0))  # during the greeting
     plays = call.plays()
     assert plays[0][1] == "greeting"
-    assert plays[1] == (pytest.approx(length(settings, "greeting"), abs=1e-3), "low_volume_speak_louder")
+    assert plays[1] == (
+        pytest.approx(length(settings, "greeting"), abs=1e-3),
+        "low_volume_speak_louder",
+    )
     assert not call.actions(a.StopPlayback)
 
 

@@ -37,7 +37,8 @@ def test_line_clearing_up_cancels_the_ladder(settings):
     start = opening(settings) + 0.5
     first = start + settings.noisy_line.min_noisy_s
     clear = first + length(settings, "noisy_line") + 1.0
-    call = run(settings, line(start, first + 0.25, "noisy", speech=False)
-               + line(clear, clear + 1.0, "ok"))
+    call = run(
+        settings, line(start, first + 0.25, "noisy", speech=False) + line(clear, clear + 1.0, "ok")
+    )
     assert [p for _, p in call.plays()].count("noisy_line") == 1
     assert call.reason != "noisy"

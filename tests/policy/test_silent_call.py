@@ -29,8 +29,12 @@ def test_silent_line_hangs_up_after_the_ladder_at_the_exact_time(settings):
     start = opening(settings) + cfg.after_greeting_s
     assert call.plays()[-2:] == [
         (pytest.approx(start, abs=1e-3), "silent_reprompt"),
-        (pytest.approx(start + length(settings, "silent_reprompt") + cfg.after_reprompt_s, abs=1e-3),
-         "silent_final_notice"),
+        (
+            pytest.approx(
+                start + length(settings, "silent_reprompt") + cfg.after_reprompt_s, abs=1e-3
+            ),
+            "silent_final_notice",
+        ),
     ]
 
 
@@ -55,8 +59,12 @@ def test_speech_at_any_step_returns_to_the_normal_flow(settings, step):
     moments = [
         opening(settings) + 1.0,  # during the first pause
         opening(settings) + cfg.after_greeting_s + 1.0,  # during the re-prompt
-        opening(settings) + cfg.after_greeting_s + length(settings, "silent_reprompt")
-        + cfg.after_reprompt_s + length(settings, "silent_final_notice") + 1.0,  # last pause
+        opening(settings)
+        + cfg.after_greeting_s
+        + length(settings, "silent_reprompt")
+        + cfg.after_reprompt_s
+        + length(settings, "silent_final_notice")
+        + 1.0,  # last pause
     ]
     t = moments[step]
     call = run(settings, speech(t, 1.0, "我要投诉", 0.9))

@@ -20,15 +20,21 @@ def test_ladder_mandarin_then_someone_nearby_then_final_then_hang_up(settings):
     t0 = opening(settings) + 1.0
     ask_t = t0 + 2.0 + length(settings, "dialect_speak_mandarin") + 1.0
     final_t = ask_t + 2.0 + length(settings, "dialect_ask_someone_nearby") + 1.0
-    call = run(settings, garbled(t0, settings) + garbled(ask_t, settings) + garbled(final_t, settings))
+    call = run(
+        settings, garbled(t0, settings) + garbled(ask_t, settings) + garbled(final_t, settings)
+    )
     plays = call.plays()
     assert plays[2] == (pytest.approx(t0 + 2.0), "dialect_speak_mandarin")
     assert plays[3] == (pytest.approx(ask_t + 2.0), "dialect_ask_someone_nearby")
     assert plays[4] == (pytest.approx(final_t + 2.0), "dialect_final")
     assert call.reason == "unintelligible"
     assert call.end_t == pytest.approx(
-        final_t + 2.0 + length(settings, "dialect_final")
-        + settings.unintelligible.hangup_after_final_s, abs=1e-3)
+        final_t
+        + 2.0
+        + length(settings, "dialect_final")
+        + settings.unintelligible.hangup_after_final_s,
+        abs=1e-3,
+    )
 
 
 def test_silence_after_a_rung_climbs_after_the_answer_timeout(settings):
@@ -37,7 +43,8 @@ def test_silence_after_a_rung_climbs_after_the_answer_timeout(settings):
     plays = dict((p, t) for t, p in call.plays())
     wait = settings.dialogue.intent_timeout_s
     assert plays["dialect_ask_someone_nearby"] == pytest.approx(
-        t0 + 2.0 + length(settings, "dialect_speak_mandarin") + wait, abs=1e-3)
+        t0 + 2.0 + length(settings, "dialect_speak_mandarin") + wait, abs=1e-3
+    )
     assert call.reason == "unintelligible"
 
 
@@ -54,12 +61,14 @@ def test_classification_reads_the_config():
     loud = e.SpeechEnded(t=1, duration_s=2.0, transcript="x", confidence=ok - 0.01, level_dbfs=-20)
     assert is_unintelligible(cfg, loud)
     assert not is_unintelligible(cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=ok + 0.01))
-    assert is_unintelligible(cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=0.9,
-                                                in_vocabulary=False))
+    assert is_unintelligible(
+        cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=0.9, in_vocabulary=False)
+    )
     # No recogniser, quiet speech, short speech, noisy line: not this rule's business.
     assert not is_unintelligible(cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=None))
-    assert not is_unintelligible(cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=0.1,
-                                                    level_dbfs=-55.0))
+    assert not is_unintelligible(
+        cfg, e.SpeechEnded(t=1, duration_s=2.0, confidence=0.1, level_dbfs=-55.0)
+    )
     short = cfg.unintelligible.min_speech_s - 0.1
     assert not is_unintelligible(cfg, e.SpeechEnded(t=1, duration_s=short, confidence=0.1))
     assert not is_unintelligible(cfg, loud, line_clear=False)

@@ -1,0 +1,85 @@
+"""Barge-in, shutdown, the call-length bound, caller hang-up and live config updates."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import length, opening, run
+from fakes import hang_up, speech
+
+from ivr.config import load_settings
+from ivr.policy import CallPolicy
+from ivr.policy import actions as a
+from ivr.policy import events as e
+
+
+def test_caller_speech_stops_an_interruptible_phrase(settings):
+    call = run(settings, speech(2.0, 1.0, "我要投诉", 0.9))
+    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(2.0)
+    assert call.plays()[1] == (pytest.approx(3.0), "complaint_apology")
+
+
+def test_final_phrases_cannot_be_talked_over(settings):
+    cfg = settings.silent_call
+    notice_t = (
+        opening(settings)
+        + cfg.after_greeting_s
+        + length(settings, "silent_reprompt")
+        + cfg.after_reprompt_s
+    )
+    call = run(settings, speech(notice_t + 1.0, 1.0))
+    stops = [t for t, _ in call.actions(a.StopPlayback)]
+    assert notice_t + 1.0 not in stops
+    assert (
+        pytest.approx(notice_t + length(settings, "silent_final_notice")),
+        "silent_final_notice",
+    ) in call.finished()
+
+
+def test_barge_in_can_be_switched_off():
+    cfg = load_settings(overrides={"dialogue": {"barge_in": False}})
+    call = run(cfg, speech(2.0, 1.0, "我要投诉", 0.9))
+    assert not call.actions(a.StopPlayback)
+
+
+def test_shutdown_says_goodbye_then_hangs_up(settings):
+    call = run(settings, [e.ShutdownRequested(t=3.0)])
+    assert call.plays()[-1] == (3.0, "closing_goodbye")
+    assert call.reason == "shutdown"
+    assert call.end_t == pytest.approx(3.0 + length(settings, "closing_goodbye"))
+
+
+def test_every_call_ends_within_max_call_s():
+    cfg = load_settings(overrides={"dialogue": {"max_call_s": 30.0}})
+    # A caller who keeps talking nonsense never lets a ladder finish.
+    script = []
+    for i in range(200):
+        script += speech(1.0 + i * 2.0, 0.5)
+    call = run(cfg, script)
+    assert call.reason == "max_duration"
+    assert call.end_t == pytest.approx(30.0 + length(cfg, "closing_goodbye"))
+
+
+def test_caller_hang_up_ends_at_once_with_every_timer_cancelled(settings):
+    call = run(settings, hang_up(5.0))
+    assert call.reason == "caller_hangup" and call.end_t == 5.0
+    assert call.violations == []
+
+
+def test_config_update_applies_from_the_next_decision(settings):
+    slow = load_settings(overrides={"silent_call": {"after_reprompt_s": 9.0}})
+    cfg = settings.silent_call
+    reprompt_t = opening(settings) + cfg.after_greeting_s
+    call = run(settings, [e.ConfigUpdated(t=1.0, settings=slow)])
+    notice = [t for t, p in call.plays() if p == "silent_final_notice"]
+    assert notice == [pytest.approx(reprompt_t + length(settings, "silent_reprompt") + 9.0)]
+
+
+def test_unknown_locale_is_refused_clearly(settings):
+    with pytest.raises(ValueError, match="locale 'fr-FR'"):
+        CallPolicy(settings, "fr-FR")
+
+
+def test_english_calls_use_the_english_catalogue(settings):
+    call = run(settings, locale="en-US")
+    assert call.reason == "silent"
+    assert call.plays()[0][1] == "greeting"

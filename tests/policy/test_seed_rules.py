@@ -1,0 +1,178 @@
+"""The seeds' rules, one row each: seed file + rule, what the caller does, what they must hear.
+
+000 = ../shared/seeds/000_*.txt 客户服务管理 第十六/十七条; 001 = 001_*.txt 热线服务规范 用语规范;
+003 = 003_*.txt 售后支持服务标准. Times come from config, never literals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import WORKDAY, length, opening, run
+from fakes import dtmf, line, speech
+
+from ivr.policy import events as e
+
+
+def _complaint(s, then_key: str = "1", extra=None):
+    """Key 1, speak 2 s after the request phrases, #, then `then_key` after the confirm phrase."""
+    rec = opening(s) + 0.5 + length(s, "complaint_apology", "complaint_ask_details")
+    confirm = rec + 3.5 + length(s, "complaint_confirm") + 0.5
+    script = dtmf(opening(s) + 0.5, "1") + speech(rec + 0.5, 2.0) + dtmf(rec + 3.5, "#")
+    return script + (dtmf(confirm, then_key) if extra is None else extra(confirm))
+
+
+def _record(s, key: str, ask: str):
+    rec = opening(s) + 0.5 + length(s, ask)
+    return dtmf(opening(s) + 0.5, key) + speech(rec + 0.5, 2.0) + dtmf(rec + 3.0, "#")
+
+
+ROWS = [
+    # (seed, rule, answered kwargs, script builder, phrases in order, end reason or None)
+    ("000 第十六条 1", "greeting with agent name", {}, lambda s: [], ["greeting"], None),
+    (
+        "000 第十六条 3",
+        "silent call: reprompt, notice, hang up",
+        {},
+        lambda s: [],
+        ["silent_reprompt", "silent_final_notice"],
+        "silent",
+    ),
+    (
+        "000 第十六条 4",
+        "answered after three rings: apology",
+        {"ring_s": 15.0},
+        lambda s: [],
+        ["queue_wait_apology"],
+        None,
+    ),
+    (
+        "001 重要节日开头语",
+        "holiday greeting",
+        {"local_time": dt.datetime(2026, 2, 17, 10)},
+        lambda s: [],
+        ["greeting_holiday_new_year"],
+        None,
+    ),
+    (
+        "000 第十七条 6",
+        "quiet caller: speak louder, call again, hang up",
+        {},
+        lambda s: line(opening(s) + 0.5, opening(s) + 4, "low_volume"),
+        ["low_volume_speak_louder", "low_volume_call_again"],
+        "low_volume",
+    ),
+    (
+        "000 第十七条 5",
+        "speakerphone: pick up the handset",
+        {},
+        lambda s: line(opening(s) + 0.5, opening(s) + 4, "low_volume", reverberant=True),
+        ["low_volume_pick_up_handset"],
+        "low_volume",
+    ),
+    (
+        "000 第十七条 7 / 001 无法听清 3",
+        "noisy line twice, 5 s apart, hang up",
+        {},
+        lambda s: line(opening(s) + 0.5, opening(s) + 40, "noisy", speech=False),
+        ["noisy_line", "noisy_line"],
+        "noisy",
+    ),
+    (
+        "000 第十七条 8 / 001 无法听清 4",
+        "dialect: Mandarin, someone nearby, final",
+        {},
+        lambda s: speech(opening(s) + 1, 2.0, "啊", 0.1, level_dbfs=-20),
+        ["dialect_speak_mandarin", "dialect_ask_someone_nearby", "dialect_final"],
+        "unintelligible",
+    ),
+    (
+        "001 特殊沟通内容 6",
+        "harassment: 3 warnings, final, hang up",
+        {},
+        lambda s: speech(opening(s) + 1, 1.0, "神经病", 0.9),
+        ["harassment_warning"] * 3 + ["harassment_final"],
+        "harassment",
+    ),
+    (
+        "001 特殊沟通内容 9",
+        "suggestion thanked",
+        {},
+        lambda s: _record(s, "3", "suggestion_ask"),
+        ["suggestion_ask", "suggestion_thanks"],
+        None,
+    ),
+    (
+        "001 特殊沟通内容 10",
+        "thanks answered",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "谢谢", 0.9),
+        ["thanks_reply", "closing_goodbye"],
+        "normal",
+    ),
+    (
+        "001 特殊沟通内容 11",
+        "inquiry: callback within the promised hours",
+        {},
+        lambda s: _record(s, "2", "inquiry_ask"),
+        ["inquiry_ask", "callback_promise"],
+        None,
+    ),
+    (
+        "001 用户抱怨和投诉 3/8, 000 第八条",
+        "complaint: apology, record, promise",
+        {},
+        _complaint,
+        [
+            "complaint_apology",
+            "complaint_ask_details",
+            "complaint_confirm",
+            "complaint_ticket_number",
+            "complaint_promise",
+            "closing_anything_else",
+            "survey",
+            "closing_goodbye",
+        ],
+        "normal",
+    ),
+    (
+        "001 用户抱怨和投诉 6",
+        "person requested: transfer",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "转人工", 0.9),
+        ["transfer_notice"],
+        "transferred",
+    ),
+    (
+        "001 用户抱怨和投诉 2",
+        "abusive caller with business: soothed",
+        {},
+        lambda s: _complaint(s, extra=lambda t: speech(t, 1.0, "滚", 0.9)),
+        ["angry_caller"],
+        None,
+    ),
+    (
+        "001 无声电话",
+        "every end says goodbye",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "再见", 0.9),
+        ["closing_goodbye"],
+        "normal",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("seed", "rule", "answered", "script", "phrases", "reason"),
+    ROWS,
+    ids=[f"{r[0]}: {r[1]}" for r in ROWS],
+)
+def test_seed_rule(settings, seed, rule, answered, script, phrases, reason):
+    kwargs = {"local_time": WORKDAY, **answered}
+    call = run(settings, script(settings), answered=e.Answered(t=0.0, **kwargs))
+    heard = [p for _, p in call.plays()]
+    it = iter(heard)
+    assert all(p in it for p in phrases), f"{seed} {rule}: expected {phrases} in order, got {heard}"
+    if reason is not None:
+        assert call.reason == reason, f"{seed} {rule}"
