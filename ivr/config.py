@@ -48,6 +48,7 @@ HARASSMENT_WARNINGS = 3
 NOISY_REPEATS = 2
 # One PJSUA_MAX_CALLS of the pjsua2-python 2.15.1 wheel (FACTS.md).
 WHEEL_MAX_CALLS = 4
+DEFAULT_TTS_RATE_WPM = 170
 
 Seconds = Annotated[float, Field(ge=0.5, le=120.0)]
 ShortSeconds = Annotated[float, Field(ge=0.0, le=30.0)]
@@ -213,10 +214,17 @@ class TtsSettings(Section):
     voices: dict[str, str] = Field(
         default_factory=lambda: {"zh-CN": "sit/cmn", "en-US": "gmw/en-us"}
     )
-    rate_wpm: Annotated[int, Field(ge=80, le=400)] = 170
+    # espeak-ng's Mandarin voice counts syllables as words: 170 "wpm" is about 2.6 characters a
+    # second, far slower than a person speaks (4-5), so each locale has its own rate.
+    rate_wpm: dict[str, Annotated[int, Field(ge=80, le=450)]] = Field(
+        default_factory=lambda: {"zh-CN": 260, "en-US": 170}
+    )
     volume: Annotated[float, Field(ge=0.1, le=1.0)] = 1.0
     target_level_dbfs: Annotated[float, Field(ge=-40.0, le=-6.0)] = -20.0
     sample_rates_hz: list[Literal[8000, 16000]] = Field(default_factory=lambda: [8000, 16000])
+
+    def rate_for(self, locale: str) -> int:
+        return self.rate_wpm.get(locale) or DEFAULT_TTS_RATE_WPM
 
 
 class Holiday(Section):

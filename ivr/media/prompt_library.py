@@ -117,7 +117,7 @@ class PromptLibrary:
         if not voice_id:
             raise PromptError(f"tts.voices has no voice for locale {locale!r} "
                               f"(configured: {sorted(self.settings.tts.voices)})")
-        return tts.Voice(voice_id, self.settings.tts.rate_wpm, self.settings.tts.volume)
+        return tts.Voice(voice_id, self.settings.tts.rate_for(locale), self.settings.tts.volume)
 
     def catalogue(self, locale: str) -> dict[str, PromptDef]:
         if locale not in self.settings.prompts:

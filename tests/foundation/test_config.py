@@ -60,7 +60,7 @@ def test_config_check_accepts_the_shipped_file() -> None:
 def test_config_check_names_every_problem(tmp_path: Path) -> None:
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     text = text.replace("after_greeting_s = 5.0", "after_greeting_s = -1", 1)
-    text = text.replace("rate_wpm = 170", 'rate_wpm = "fast"\nloudness_knob = 3', 1)
+    text = text.replace("volume = 1.0", 'volume = "loud"\nloudness_knob = 3', 1)
     bad = tmp_path / "bad.toml"
     bad.write_text(text, encoding="utf-8")
 
@@ -71,8 +71,8 @@ def test_config_check_names_every_problem(tmp_path: Path) -> None:
     timer = [ln for ln in lines if "silent_call.after_greeting_s" in ln]
     assert timer and "-1" in timer[0] and ">= 0.5" in timer[0] and "<= 120" in timer[0]
     assert str(bad) in timer[0]
-    wrong_type = [ln for ln in lines if "tts.rate_wpm" in ln]
-    assert wrong_type and "'fast'" in wrong_type[0] and "integer" in wrong_type[0]
+    wrong_type = [ln for ln in lines if "tts.volume" in ln]
+    assert wrong_type and "'loud'" in wrong_type[0] and "number" in wrong_type[0]
     unknown = [ln for ln in lines if "tts.loudness_knob" in ln]
     assert unknown and "unknown key" in unknown[0]
 
