@@ -44,6 +44,7 @@ class Step:
     name = "step"
     line_rules = True  # low-volume / noisy watches may take over during this step
     dialogue = True  # caller speech is an answer (unintelligible / abuse checks apply)
+    waits_for_quiet = True  # on_idle only once the caller stops talking (answer timers)
 
     def enter(self, ctx: CallContext) -> None:
         """Say what this step says; called once when the call moves here."""
@@ -190,7 +191,9 @@ class CallContext:
 
     def idle_check(self) -> None:
         """Hand the floor to the current step when nobody is talking."""
-        if self.playing is None and not self.queue and not self.speaking and self.ending is None:
+        if self.playing is not None or self.queue or self.ending is not None:
+            return
+        if not self.speaking or not self.step.waits_for_quiet:
             self.step.on_idle(self)
 
     # Timers -----------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ class Ladder(Step):
     preemptible = False  # may a line-condition ladder (low volume, noisy) take over?
 
     def __init__(self, back: Step | None = None) -> None:
+        # A pure-time ladder's pause starts when its phrase ends, talking or not.
+        self.waits_for_quiet = self.timer == WAIT
         self.back = back  # the step to return to when the caller recovers
         self.index = 0
         self.armed = -1
@@ -92,3 +94,5 @@ class Ladder(Step):
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         if self.timer == WAIT and ctx.playing is None and not ctx.queue:
             self.arm(ctx, again=True)
+        else:
+            ctx.idle_check()  # arms the pause if it is not running yet

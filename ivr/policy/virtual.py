@@ -16,6 +16,7 @@ from typing import Any
 
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.policy.context import MAX_CALL as BOUND_TIMER
 from ivr.policy.context import SAY_PROMPT_ID
 from ivr.policy.machine import CallPolicy
 
@@ -87,6 +88,7 @@ class VirtualCall:
         self._timer_gen = itertools.count(1)
         self._recording = False
         self._ticket_no = itertools.count(1)
+        self._caller_speaking = False
 
     # Scheduling -------------------------------------------------------------------------------
     def _at(self, t: float, event: e.Event, priority: int = 1) -> None:
@@ -114,9 +116,14 @@ class VirtualCall:
                 ev = e.PromptFinished(t=ev.t, prompt_id=ev.prompt_id)
             self.t = t
             self.timeline.append(Entry(t, ev))
+            if isinstance(ev, e.SpeechStarted):
+                self._caller_speaking = True
+            elif isinstance(ev, e.SpeechEnded):
+                self._caller_speaking = False
             for action in self.policy.handle(ev):
                 self.timeline.append(Entry(t, action))
                 self._execute(t, action)
+            self._check_alive(t)
         if self.policy.ended:
             self.end_t = self.t
             if self._timers:
@@ -124,6 +131,15 @@ class VirtualCall:
             if self._recording:
                 self.violations.append("recording left running after the end")
         return self
+
+    def _check_alive(self, t: float) -> None:
+        """A live call always has something coming: a phrase ending, a timer other than the
+        length bound, or the end of the caller's speech. Otherwise only max_call_s ends it."""
+        if self.policy.ended or self._playing is not None or self._caller_speaking:
+            return
+        if set(self._timers) - {BOUND_TIMER}:
+            return
+        self.violations.append(f"{t:.3f}: stalled in step {self.policy.step_name!r}")
 
     def _stale(self, ev: e.Event) -> bool:
         if isinstance(ev, _TimerDue):

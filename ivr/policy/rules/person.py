@@ -54,7 +54,7 @@ class Transferring(Step):
         self.sent = False
 
     def enter(self, ctx: CallContext) -> None:
-        ctx.play("transfer_notice")
+        ctx.play("transfer_notice", barge_in=False)  # the caller must hear "do not hang up"
         self.request_id = ctx.open_ticket(
             CATEGORY, summary=f"transfer to a person ({self.why})", notes=self.why
         )
@@ -106,7 +106,9 @@ class Transferring(Step):
         ctx.start_flow("closing")
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
-        """The caller talks while we connect: nothing to decide."""
+        """The caller talks while we connect: nothing to decide, only to go on."""
+        ctx.idle_check()
 
     def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
         """Keys while we connect are ignored."""
+        ctx.idle_check()

@@ -95,4 +95,5 @@ class AskThenRecord(Step):
         ctx.goto(Recording(self.purpose, self.done))
 
     def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
-        """Keys during the request phrases are ignored."""
+        """A key cut the request phrase short: start recording now."""
+        ctx.idle_check()
