@@ -3,6 +3,8 @@
 The file is resampled to a rate the VAD takes, then run through exactly the per-frame code a call
 uses (:class:`~ivr.media.vad.GuardedVad` with hang-over); the figures are then taken over the whole
 file instead of a sliding window, and the same :func:`~ivr.media.monitor.line_verdict` decides.
+As live, the noise floor is a low percentile of the frames the VAD calls non-speech (after the
+guard's warm-up), never of quiet speech frames: a caller who talks without pausing is not noisy.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ivr.media.frames import frame_length, split_frames, vad_rate_for
+from ivr.media.levels import noise_floor_dbfs
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds, line_verdict
 from ivr.media.resample import resample
 from ivr.media.segmenter import SegmentEvent, SpeechSegmenter
-from ivr.media.vad import GuardedVad
+from ivr.media.vad import GUARD_WARMUP_MS, GuardedVad
 from ivr.media.wavio import Audio
 
 ANALYSIS_FRAME_MS = 20
@@ -75,19 +78,18 @@ def analyze_audio(audio: Audio, thresholds: LineThresholds | None = None) -> Ana
     voiced = np.zeros(n, dtype=bool)
     levels = np.empty(n)
     powers = np.empty(n)
-    floors = np.empty(n)
     clipped = 0
     for i, f in enumerate(frames):
         d = vad.decide(f)
-        voiced[i], levels[i], powers[i], floors[i] = d.speech, d.level_dbfs, d.power, d.floor_dbfs
+        voiced[i], levels[i], powers[i] = d.speech, d.level_dbfs, d.power
         clipped += d.clipped
     flag = _with_hangover(voiced, hang)
     n_speech = int(flag.sum())
-    if n_speech < n:  # energy over the non-speech frames
-        noise_ms = float(powers[~flag].sum()) / ((n - n_speech) * flen)
-        noise = max(-100.0, 10 * math.log10(noise_ms / 1073741824.0)) if noise_ms > 0 else -100.0
-    else:  # all speech: the guard's running minimum is the best floor there is
-        noise = float(floors.min())
+    quiet = ~voiced
+    warmup = math.ceil(GUARD_WARMUP_MS / frame_ms)
+    if quiet[warmup:].any():  # a very short file may have non-speech in the warm-up only
+        quiet[:warmup] = False
+    noise = noise_floor_dbfs(levels[quiet])
     level = snr = None
     has_speech = int(voiced.sum()) >= max(1, math.ceil(th.min_speech_ms / frame_ms))
     if has_speech:

@@ -91,3 +91,104 @@ def active_speech_level_dbfs(samples: np.ndarray, rate_hz: int) -> float | None:
         c -= P56_THRESHOLD_STEP_DB
     # never 15.9 dB above any threshold: the signal is steady (e.g. a tone); all of it is active
     return power_dbfs(float(powers.mean()))
+
+
+# --- noise floor: measured while the caller is not talking, held while they talk --------------
+
+NOISE_PERCENTILE = 40  # of non-speech frame levels: quiet speech frames above it do not count
+NOISE_MEMORY_S = 2.0  # the live floor covers the last this-many seconds of NON-speech frames
+NOISE_MIN_MS = 200  # non-speech seen before the live floor is trusted (until then: unknown-low)
+NOISE_BIN_DB = 0.5  # resolution of the live floor (histogram bins from DBFS_FLOOR to 0 dBFS)
+_NOISE_BINS = int(-DBFS_FLOOR / NOISE_BIN_DB) + 1
+
+
+def noise_floor_dbfs(
+    nonspeech_levels_dbfs: np.ndarray, percentile: int = NOISE_PERCENTILE
+) -> float:
+    """Whole-recording noise floor: a low percentile of the non-speech frames' levels.
+
+    A percentile, not the energy mean, so that the quiet speech frames a VAD calls non-speech
+    (ends of words, between syllables of fast speech) cannot drag the floor up; :data:`DBFS_FLOOR`
+    (unknown-low) when there is no non-speech frame at all.
+    """
+    x = np.asarray(nonspeech_levels_dbfs, dtype=np.float64)
+    if x.size == 0:
+        return DBFS_FLOOR
+    return float(np.percentile(x, percentile, method="inverted_cdf"))
+
+
+class NoiseFloorTracker:
+    """Live noise floor over the last ``capacity`` non-speech frame levels, O(1) per frame.
+
+    Only non-speech frames are added, so while the caller talks without a pause the floor is
+    held, not re-measured on quiet speech.  The estimate is the ``percentile``-th of the stored
+    levels, tracked with a histogram of :data:`NOISE_BIN_DB` bins and a pointer that moves a bin
+    or so per update (it can never walk more than the bins there are).  Until ``min_count``
+    levels have been seen, :attr:`floor_dbfs` is :data:`DBFS_FLOOR`: unknown counts as low, so a
+    caller who talks from the first frame is never called noisy for it.
+    """
+
+    __slots__ = ("_below", "_bin", "_hist", "_k_num", "_n", "_pos", "_ring", "capacity",
+                 "floor_dbfs", "min_count", "percentile")
+
+    def __init__(self, capacity: int, percentile: int = NOISE_PERCENTILE,
+                 min_count: int = 1) -> None:
+        if capacity < 1 or not 0 < percentile <= 100 or not 1 <= min_count <= capacity:
+            raise ValueError(
+                f"capacity={capacity} (>= 1), percentile={percentile} (1-100), "
+                f"min_count={min_count} (1-capacity)"
+            )
+        self.capacity = capacity
+        self.percentile = percentile
+        self.min_count = min_count
+        self._ring = [0] * capacity  # bin index of each stored level
+        self._hist = [0] * _NOISE_BINS
+        self._pos = 0
+        self._n = 0
+        self._bin = 0  # the bin holding the k-th smallest stored level
+        self._below = 0  # stored levels in bins below self._bin
+        self._k_num = percentile
+        self.floor_dbfs = DBFS_FLOOR
+
+    def __len__(self) -> int:
+        return self._n
+
+    def add(self, level_dbfs: float) -> float:
+        """Store one non-speech frame's level; returns the floor after it."""
+        b = int((level_dbfs - DBFS_FLOOR) / NOISE_BIN_DB + 0.5)
+        if b < 0:
+            b = 0
+        elif b >= _NOISE_BINS:
+            b = _NOISE_BINS - 1
+        hist = self._hist
+        p = self._bin
+        below = self._below
+        pos = self._pos
+        n = self._n
+        if n == self.capacity:  # forget the oldest
+            old = self._ring[pos]
+            hist[old] -= 1
+            if old < p:
+                below -= 1
+        else:
+            n += 1
+            self._n = n
+        self._ring[pos] = b
+        pos += 1
+        self._pos = 0 if pos == self.capacity else pos
+        hist[b] += 1
+        if b < p:
+            below += 1
+        k = (self._k_num * n + 99) // 100  # rank of the percentile, as numpy's inverted_cdf
+        if k < 1:
+            k = 1
+        while below >= k:
+            p -= 1
+            below -= hist[p]
+        while below + hist[p] < k:
+            below += hist[p]
+            p += 1
+        self._bin, self._below = p, below
+        if n >= self.min_count:
+            self.floor_dbfs = DBFS_FLOOR + p * NOISE_BIN_DB
+        return self.floor_dbfs

@@ -1,9 +1,13 @@
 """Streaming line monitor: one frame in, an up-to-date :class:`LineStatus` out, O(1) per frame.
 
 Over a sliding window (``window_s``, default 1 s) it keeps running sums — never a rescan of the
-window — of: speech frames (with hang-over) and their energy, non-speech frame levels, clipped
-samples.  From these it reports the active speech level (energy over speech frames only, P.56
-spirit), the noise floor (energy over non-speech frames), SNR, clipping and a verdict.
+window — of: speech frames (with hang-over) and their energy, and clipped samples.  From these it
+reports the active speech level (energy over speech frames only, P.56 spirit), SNR, clipping and a
+verdict.  The noise floor is NOT taken from that window: in a second of fast, continuous speech
+the window's "non-speech" frames are quiet speech, and a fast talker would read as a noisy line.
+It comes from a :class:`~ivr.media.levels.NoiseFloorTracker` fed only with frames the VAD calls
+non-speech (the last ``NOISE_MEMORY_S`` of them, a low percentile), so it is measured while the
+caller is not talking and held while they talk.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from ivr.media.frames import as_int16, frame_length
-from ivr.media.vad import FrameDecision, GuardedVad
+from ivr.media.levels import (
+    NOISE_MEMORY_S,
+    NOISE_MIN_MS,
+    NOISE_PERCENTILE,
+    NoiseFloorTracker,
+)
+from ivr.media.vad import GUARD_WARMUP_MS, FrameDecision, GuardedVad
 
 VERDICTS = ("silent", "low_volume", "noisy", "ok")
 
@@ -149,8 +159,13 @@ class LineMonitor:
         self._n_flag = 0  # speech frames (with hang-over) in the window
         self._n_voiced = 0  # frames the VAD itself called speech
         self._speech_power = 0.0  # exact: sums of integer-valued floats below 2**53
-        self._noise_power = 0.0
         self._clipped = 0
+        self._warmup_frames = math.ceil(GUARD_WARMUP_MS / frame_ms)
+        self.noise = NoiseFloorTracker(
+            max(1, round(NOISE_MEMORY_S * 1000 / frame_ms)),
+            NOISE_PERCENTILE,
+            max(1, math.ceil(NOISE_MIN_MS / frame_ms)),
+        )
         self.frames = 0
         self.window_updates = 0  # ring-slot updates (tests: constant work per frame)
         self.last: FrameDecision | None = None
@@ -171,8 +186,6 @@ class LineMonitor:
             if self._r_flag[i]:
                 self._n_flag -= 1
                 self._speech_power -= self._r_power[i]
-            else:
-                self._noise_power -= self._r_power[i]
             self._n_voiced -= self._r_voiced[i]
             self._clipped -= self._r_clip[i]
         else:
@@ -184,23 +197,18 @@ class LineMonitor:
         if flag:
             self._n_flag += 1
             self._speech_power += d.power
-        else:
-            self._noise_power += d.power
+        if not d.speech and self.frames >= self._warmup_frames:
+            self.noise.add(d.level_dbfs)  # only while the caller is not talking
         self._n_voiced += d.speech
         self._clipped += d.clipped
         self._pos = i + 1 if i + 1 < self.window_frames else 0
         self.frames += 1
         self.window_updates += 1
-        return self._status(flag, d.floor_dbfs)
+        return self._status(flag)
 
-    def _status(self, flag: bool, floor_dbfs: float) -> LineStatus:
+    def _status(self, flag: bool) -> LineStatus:
         th = self.thresholds
-        n_noise = self._filled - self._n_flag
-        if n_noise:
-            ms = self._noise_power / (n_noise * self.frame_len)
-            noise = max(-100.0, 10.0 * math.log10(ms / _FS2)) if ms > 0 else -100.0
-        else:  # the whole window is speech: fall back on the guard's running minimum
-            noise = floor_dbfs
+        noise = self.noise.floor_dbfs  # DBFS_FLOOR (unknown-low) until enough non-speech
         level = snr = None
         has_speech = self._n_voiced >= self._min_speech_frames and self._n_flag > 0
         if has_speech:

@@ -25,6 +25,10 @@ AGC_MAX_GAIN_DB = 40.0
 AGC_MIN_GAIN_DB = 1.0  # below this the frame goes to the VAD untouched
 AGC_DECAY_DB_PER_S = 3.0  # envelope release: the gain rises slowly after loud speech
 NOISE_SUBWINDOW_S = 0.5  # floor = min over the current and the previous sub-window
+# The guard's floor is the minimum of the frames seen so far, so during the first frames it is the
+# caller's own speech and a talker's first syllable reads as "not speech".  Noise estimates skip
+# the non-speech frames of this warm-up.
+GUARD_WARMUP_MS = 100
 CLIP_SAMPLE_ABS = 32000  # |sample| at or above this counts as clipped (G.711 peaks: 32124/32256)
 _FS2 = 32768.0 * 32768.0
 _DB_FLOOR = -100.0
