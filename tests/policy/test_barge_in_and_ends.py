@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import length, opening, run
 from fakes import dtmf, hang_up, speech
+from policy_support import length, opening, run
 
 from ivr.config import load_settings
 from ivr.policy import CallPolicy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import WORKDAY, run
+from policy_support import WORKDAY, run
 
 from ivr.config import load_settings
 from ivr.policy import events as e

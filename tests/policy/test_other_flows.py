@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import length, opening, run
 from fakes import dtmf, speech
+from policy_support import length, opening, run
 
 from ivr.config import load_settings
 from ivr.policy import actions as a
@@ -95,3 +95,11 @@ def test_another_request_at_closing_starts_its_flow(settings):
     anything_else = rec + 3.0 + length(settings, "suggestion_thanks", "closing_anything_else")
     call = run(settings, script + dtmf(anything_else + 0.5, "1"))
     assert (pytest.approx(anything_else + 0.5), "complaint_apology") in call.plays()
+
+
+def test_short_or_long_hold_phrase_by_expected_wait(settings):
+    from ivr.policy.rules.hold import hold_prompt
+
+    short = settings.dialogue.hold_short_s
+    assert hold_prompt(short, short) == "hold_short"
+    assert hold_prompt(short + 1.0, short) == "hold_long"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import length, opening, run
 from fakes import dtmf, speech
+from policy_support import length, opening, run
 
 from ivr.config import load_settings
 from ivr.policy import actions as a

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import estimated_seconds
-from fakes import VirtualCall, dtmf, line, speech
+from fakes import VirtualCall, dtmf, estimated_seconds, line, speech
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import WORKDAY, length, opening, run
 from fakes import dtmf, line, speech
+from policy_support import WORKDAY, length, opening, run
 
 from ivr.policy import events as e
 

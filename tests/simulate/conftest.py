@@ -16,7 +16,7 @@ from ivr.media.wavio import read_wav, write_wav
 SPEECH_WAV = Path(
     "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
 )
-QUIET_DBFS = -50.0
+from sim_support import QUIET_DBFS  # noqa: E402
 
 
 def at_level(samples: np.ndarray, rate_hz: int, target_dbfs: float) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import QUIET_DBFS
+from sim_support import QUIET_DBFS
 
 from ivr.cli import main
 from ivr.config import DEFAULT_CONFIG_PATH, load_settings

@@ -20,7 +20,7 @@ SUMMARY_CHARS = 60
 
 def start(ctx: CallContext, *, attempt: int = 0, apologise: bool = True) -> None:
     ctx.business = True
-    prompts = ("complaint_ask_details",)
+    prompts: tuple[str, ...] = ("complaint_ask_details",)
     if apologise:
         prompts = ("complaint_apology", *prompts)
 

@@ -1,0 +1,51 @@
+"""Helpers of the policy tests: a call runner and phrase lengths (a uniquely named module, so
+it never collides with another folder's conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fakes import VirtualCall, estimated_seconds
+
+from ivr.config import Settings
+from ivr.policy import CallPolicy
+from ivr.policy import events as e
+
+LOCALE = "zh-CN"
+# A working Tuesday afternoon, no holiday, inside opening hours.
+WORKDAY = dt.datetime(2026, 3, 3, 14, 0)
+
+
+def run(
+    settings: Settings,
+    script=(),
+    *,
+    locale: str = LOCALE,
+    answered: e.Answered | None = None,
+    **kwargs,
+) -> VirtualCall:
+    """One whole call in virtual time; every run checks the contract's invariants."""
+    call = VirtualCall(
+        CallPolicy(settings, locale),
+        estimated_seconds(settings, locale),
+        answered=answered or e.Answered(t=0.0, local_time=WORKDAY),
+        **kwargs,
+    )
+    call.run(script)
+    assert call.violations == [], call.format()
+    return call
+
+
+def length(settings: Settings, *prompt_ids: str, locale: str = LOCALE) -> float:
+    secs = estimated_seconds(settings, locale)
+    return sum(secs(p) for p in prompt_ids)
+
+
+def opening(settings: Settings) -> float:
+    """Length of the greeting plus the menu after it."""
+    ids = ("greeting", "menu") if settings.greeting.menu_after_greeting else ("greeting",)
+    return length(settings, *ids)
