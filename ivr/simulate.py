@@ -27,7 +27,7 @@ from ivr.media.wavio import Audio, read_wav
 from ivr.policy import CallPolicy
 from ivr.policy import actions as a
 from ivr.policy import events as e
-from ivr.policy.speech_length import phrase_seconds, text_seconds
+from ivr.policy.speech_length import phrase_seconds, say_seconds
 from ivr.policy.virtual import Entry, VirtualCall
 
 # LineReports per second the session sends (every REPORT_EVERY_MS of audio).
@@ -111,7 +111,7 @@ def phrase_length(settings: Settings, locale: str) -> Callable[[str], float]:
     def seconds(key: str) -> float:
         if key in catalogue:
             return phrase_seconds(settings, locale, key)
-        return text_seconds(key, locale)
+        return say_seconds(settings, locale, key)
 
     return seconds
 

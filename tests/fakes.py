@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ivr.config import Settings
 from ivr.policy import events as e
-from ivr.policy.speech_length import phrase_seconds, text_seconds
+from ivr.policy.speech_length import phrase_seconds, say_seconds
 from ivr.policy.virtual import Entry, VirtualCall, describe
 
 __all__ = [
@@ -42,7 +42,7 @@ def estimated_seconds(settings: Settings, locale: str) -> Callable[[str], float]
             if key in catalogue:
                 cache[key] = phrase_seconds(settings, locale, key)
             else:
-                cache[key] = text_seconds(key, locale)
+                cache[key] = say_seconds(settings, locale, key)
         return cache[key]
 
     return seconds

@@ -20,7 +20,10 @@ def test_dtmf_only_complaint_runs_the_whole_flow_with_exact_times(settings):
     confirm_key = end_key + length(cfg, "complaint_confirm") + 1.0
     script = dtmf(t, cfg.menu.complaint_digit) + speech(talk, 6.0) + dtmf(end_key, "#")
     script += dtmf(confirm_key, cfg.menu.confirm_digit)
-    call = run(cfg, script + dtmf(confirm_key + 40.0, "4"))
+    spoken = length(cfg, "complaint_ticket_number", "complaint_promise", "closing_anything_else")
+    survey_t = confirm_key + 0.2 + spoken + cfg.dialogue.intent_timeout_s
+    call = run(cfg, script + dtmf(survey_t + 1.0, "4"), ticket_delay_s=0.2)
+    assert (pytest.approx(survey_t), "survey") in call.plays()
     (start,) = call.actions(a.StartRecording)
     assert start[0] == pytest.approx(rec) and start[1].max_s == cfg.complaint.max_recording_s
     (stop,) = call.actions(a.StopRecording)
