@@ -33,7 +33,7 @@ WORKER_KIND = os.environ.get("IVR_SCALE_WORKER", "standin")
 def worker_cmd(drain_timeout_s: float = 5.0) -> str:
     if WORKER_KIND == "serve":
         return (f"{PYTHON} -m ivr.cli serve --sip-port {{port}} --bind {{bind}} "
-                f"--worker-id {{id}}")
+                f"--worker-id {{id}} --workers 1 --front none --no-asr")
     return (f"{PYTHON} {STANDIN} --sip-port {{port}} --bind {{bind}} --worker-id {{id}} "
             f"--drain-timeout-s {drain_timeout_s}")
 
@@ -105,6 +105,33 @@ class Cluster:
         return self.proc.returncode
 
 
+READY = r"(?:standin worker \d+: listening|\[worker \d+\] ready)"
+
+
+@contextlib.contextmanager
+def serve_cluster(tmp_path: Path, workers: int = 3) -> Iterator[Cluster]:
+    """`ivr serve --workers N` itself (front + real agents, DTMF-only: --no-asr)."""
+    for _ in range(50):
+        sip_port = free_port_block(1)
+        if all(_udp_free(sip_port + 11 + i) for i in range(workers)):
+            break
+    log_path = tmp_path / "serve.log"
+    argv = [PYTHON, "-m", "ivr.cli", "-v", "serve", "--workers", str(workers), "--front",
+            "kamailio", "--bind", "127.0.0.1", "--sip-port", str(sip_port), "--no-asr"]
+    env = dict(os.environ, IVR_DATA_DIR=str(tmp_path / "data"))
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+                                start_new_session=True, env=env)
+    c = Cluster(proc, log_path, sip_port, sip_port + 11, workers)
+    try:
+        c.wait_for(READY, 120, workers)
+        c.wait_for(r"front: started pid", 10)
+        time.sleep(0.5)
+        yield c
+    finally:
+        c.stop(60)
+
+
 @contextlib.contextmanager
 def cluster(tmp_path: Path, workers: int = 3, front: str = "kamailio",
             extra: list[str] | None = None, ready: bool = True,
@@ -117,13 +144,14 @@ def cluster(tmp_path: Path, workers: int = 3, front: str = "kamailio",
             "--sip-port", str(sip_port), "--bind", "127.0.0.1", "--base-worker-port", str(base),
             "--data-dir", str(tmp_path / "data"), "--worker-cmd", cmd or worker_cmd(),
             *(extra or [])]
+    env = dict(os.environ, IVR_DATA_DIR=str(tmp_path / "data"))
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-                                start_new_session=True)
+                                start_new_session=True, env=env)
     c = Cluster(proc, log_path, sip_port, base, workers)
     try:
         if ready:
-            c.wait_for(r"(?:standin worker \d+: listening|ivr serve.*listening)", 30, workers)
+            c.wait_for(READY, 120 if WORKER_KIND == "serve" else 30, workers)
             if front == "kamailio":
                 c.wait_for(r"front: started pid", 10)
                 time.sleep(0.5)  # let Kamailio's children bind

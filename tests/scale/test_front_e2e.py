@@ -20,6 +20,7 @@ from scale_harness import (
     header,
     run_sipp,
     sdp,
+    serve_cluster,
     sip_request,
     sipp_background,
     status_code,
@@ -48,6 +49,21 @@ def test_calls_spread_over_all_workers(tmp_path):
         # round-robin: every worker takes a fair share (exactly 20 each when nothing fails)
         assert min(counts.values()) >= SPREAD_CALLS // 3 - 4, counts
     assert c.proc.returncode == 0
+
+
+def test_ivr_serve_workers_behind_kamailio(tmp_path):
+    """The real thing: `ivr serve --workers 3` (front + three agents), calls spread."""
+    with serve_cluster(tmp_path, workers=3) as c:
+        result = run_sipp(c.sip_port, calls=24, limit=12, rate=8, hold_ms=1500, timeout_s=60)
+        assert result.returncode == 0, (result.stderr.decode()[-2000:], c.log()[-6000:])
+        counts = c.answered_by()
+        assert set(counts) == {c.worker_port(k) for k in (1, 2, 3)}, (counts, c.log()[-6000:])
+        assert sum(counts.values()) == 24
+        c.wait_for(r"\[worker \d\] call \w+ from", 20, count=24)  # the agents' own lines
+    log = c.log()
+    assert "all children stopped" in log
+    for k in (1, 2, 3):
+        assert re.search(rf"worker {k}: pid \d+ exited with code 0", log), log[-3000:]
 
 
 def test_failover_kill_worker_mid_run(tmp_path):

@@ -1,0 +1,43 @@
+"""`ivr doctor`: check that this machine can run the agent, one line per check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ivr.config import ConfigError, load_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check pjsua2, voices, speech model, database, Kamailio and sipp",
+        description="Check, without changing anything, what the agent needs: pjsua2 and its "
+        "call cap, an espeak-ng voice for every configured locale, the vosk model, the ticket "
+        "database (reachable and migrated), Kamailio and the front's config syntax (for "
+        "--workers N), and sipp (tests). Prints one line per check, OK / WARN / FAIL with what "
+        "to fix; exits 1 when any check FAILs.",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ivr import doctor
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("FAIL config: the configuration does not load -> ivr config check", flush=True)
+        return 1
+    print(f"OK   config: {settings.source}", flush=True)
+    results = []
+    for result in doctor.run_checks(settings):
+        print(result.line(), flush=True)
+        results.append(result)
+    code = doctor.exit_code(results)
+    fails = sum(r.status == "FAIL" for r in results)
+    warns = sum(r.status == "WARN" for r in results)
+    print(f"{fails} failed, {warns} warning(s)" if fails or warns else "all checks passed")
+    return code

@@ -1,0 +1,222 @@
+"""`ivr doctor`: is this machine ready to answer calls? One line per check, with the fix.
+
+Each check is a small function returning CheckResult(s); none of them changes anything (no
+database file is created, no model is loaded, the Kamailio check renders into a temporary
+directory). Optional parts (tickets, media models) are imported lazily and reported as
+"not available" when this build lacks them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["OK", "WARN", "FAIL"]
+COMMAND_TIMEOUT_S = 20.0
+# The pjsua2-python 2.15.1 wheel is compiled with PJSUA_MAX_CALLS = 4 (FACTS.md); the library
+# does not expose the constant, so the known wheel versions are listed here.
+WHEEL_CALL_CAPS = {"2.15.1": 4}
+DEFAULT_CALL_CAP = 4
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        fix = f" -> {self.fix}" if self.fix and self.status != "OK" else ""
+        return f"{self.status:<4} {self.name}: {self.detail}{fix}"
+
+
+Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
+
+
+def run_command(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S,
+                          check=False)
+
+
+# pjsua2 -------------------------------------------------------------------------------------
+def check_pjsua2(settings: Any) -> CheckResult:
+    try:
+        pj = importlib.import_module("pjsua2")
+    except ImportError as exc:
+        return CheckResult("pjsua2", "FAIL", f"cannot import pjsua2 ({exc})",
+                           "pip install pjsua2-python==2.15.1.post1 (cp310-cp312 wheels)")
+    try:
+        version = pj.Endpoint().libVersion().full
+    except Exception as exc:  # any SWIG error: report, do not crash the doctor
+        return CheckResult("pjsua2", "FAIL", f"pjsua2 imports but does not start: {exc}",
+                           "reinstall pjsua2-python")
+    cap = WHEEL_CALL_CAPS.get(version, DEFAULT_CALL_CAP)
+    wanted = int(getattr(getattr(settings, "sip", None), "max_calls_count", cap))
+    detail = (f"PJSIP {version}; at most {cap} calls per process "
+              f"(sip.max_calls_count = {wanted})")
+    if wanted > cap:
+        return CheckResult("pjsua2", "FAIL", detail,
+                           f"set sip.max_calls_count <= {cap}; for more lines run "
+                           "`ivr serve --workers N` behind Kamailio")
+    return CheckResult("pjsua2", "OK", detail + "; more lines: ivr serve --workers N")
+
+
+# espeak-ng ----------------------------------------------------------------------------------
+def parse_espeak_voices(text: str) -> set[str]:
+    """Every name a voice can be selected by: language, file (``sit/cmn``) and voice name."""
+    names: set[str] = set()
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 5:
+            names.update(p.lower() for p in (parts[1], parts[3], parts[4]))
+    return names
+
+
+def check_voices(settings: Any, runner: Runner = run_command) -> list[CheckResult]:
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return [CheckResult("espeak-ng", "FAIL", "espeak-ng not found",
+                            "apt-get install espeak-ng")]
+    try:
+        proc = runner([exe, "--voices"])
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [CheckResult("espeak-ng", "FAIL", f"`espeak-ng --voices` failed: {exc}",
+                            "reinstall espeak-ng")]
+    available = parse_espeak_voices(proc.stdout)
+    tts = getattr(settings, "tts", None)
+    voices: dict[str, str] = dict(getattr(tts, "voices", {}) or {})
+    locales = sorted(set(getattr(settings, "prompts", {}) or {}) | set(voices))
+    results = []
+    for locale in locales:
+        voice = voices.get(locale)
+        name = f"voice {locale}"
+        if not voice:
+            results.append(CheckResult(name, "FAIL", "no voice configured",
+                                       f'add {locale} = "..." to tts.voices '
+                                       "(see `espeak-ng --voices`)"))
+        elif voice.lower() in available:
+            results.append(CheckResult(name, "OK", f"espeak-ng voice {voice}"))
+        else:
+            results.append(CheckResult(name, "FAIL", f"espeak-ng has no voice {voice!r}",
+                                       "pick one listed by `espeak-ng --voices` for "
+                                       f"tts.voices.{locale}"))
+    return results
+
+
+# vosk ---------------------------------------------------------------------------------------
+def check_vosk_model(settings: Any) -> CheckResult:
+    if importlib.util.find_spec("vosk") is None:
+        return CheckResult("vosk", "FAIL", "the vosk package is not installed",
+                           "pip install vosk (or run ivr serve --no-asr: DTMF menu only)")
+    try:
+        models = importlib.import_module("ivr.media.models")
+    except ImportError:
+        return CheckResult("vosk model", "WARN", "model discovery not available in this build")
+    setting = str(getattr(getattr(settings, "asr", None), "model", "auto"))
+    path = models.find_model(setting, getattr(settings, "data_dir", None))
+    if path is None:
+        return CheckResult("vosk model", "FAIL", f"no model for asr.model = {setting!r}",
+                           f"ivr models install {models.PRODUCTION_ZH_CN_MODEL} "
+                           "(or --from a zip you brought)")
+    return CheckResult("vosk model", "OK", f"{path} (asr.model = {setting!r}); about "
+                       "250 MB of memory per worker process for the ko model")
+
+
+# tickets database ---------------------------------------------------------------------------
+def check_database(settings: Any) -> CheckResult:
+    try:
+        db = importlib.import_module("ivr.tickets.db")
+    except ImportError as exc:
+        return CheckResult("database", "WARN", f"ticket store not available in this build "
+                           f"({exc.name})")
+    url = str(getattr(settings, "database_url", "") or "")
+    if not url:
+        return CheckResult("database", "FAIL", "database.url is empty",
+                           "set database.url in config/ivr.toml")
+    shown = db.redacted_url(url)
+    try:
+        if db.is_sqlite(url):
+            from sqlalchemy.engine import make_url
+
+            file = make_url(url).database
+            if file and file != ":memory:" and not Path(file).exists():
+                return CheckResult("database", "WARN", f"{shown} does not exist yet",
+                                   "it is created and migrated when the agent first starts "
+                                   "(or run `ivr db upgrade`)")
+        engine = db.make_engine(url)
+        try:
+            current = db.current_revision(engine)
+        finally:
+            engine.dispose()
+        head = db.head_revision()
+    except Exception as exc:  # driver errors vary (sqlite3, psycopg, sqlalchemy): report all
+        brief = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        return CheckResult("database", "FAIL", f"{shown} unreachable: {brief}",
+                           "check database.url, that the server runs and the password env")
+    if current != head:
+        return CheckResult("database", "FAIL",
+                           f"{shown} at schema {current or 'empty'}, newest is {head}",
+                           "run `ivr db upgrade`")
+    return CheckResult("database", "OK", f"{shown} reachable, schema {current} (newest)")
+
+
+# Kamailio and sipp --------------------------------------------------------------------------
+def check_kamailio(settings: Any) -> CheckResult:
+    from ivr.scale import kamailio
+
+    exe = kamailio.kamailio_binary()
+    if exe is None:
+        return CheckResult("kamailio", "WARN", "not installed (needed only for "
+                           "ivr serve --workers N > 1)", "apt-get install kamailio")
+    sip = getattr(settings, "sip", None)
+    port = int(getattr(sip, "port", 5060))
+    params = kamailio.FrontParams(
+        listen_address=str(getattr(sip, "bind_address", "127.0.0.1")), sip_port=port,
+        destinations=(kamailio.worker_uri("127.0.0.1", port + 11),),
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="ivr-doctor-") as tmp:
+            files = kamailio.write_front_files(Path(tmp), params)
+            ok, output = kamailio.check_config(files.config, exe)
+    except kamailio.FrontError as exc:
+        return CheckResult("kamailio", "FAIL", str(exc), "fix the [sip] settings or template")
+    if not ok:
+        last = [ln for ln in output.splitlines() if "ERROR" in ln][-1:] or output.splitlines()[-1:]
+        return CheckResult("kamailio", "FAIL", f"front config rejected by `kamailio -c`: "
+                           f"{' '.join(last)[:300]}", "see deploy/kamailio/kamailio.cfg.tmpl")
+    return CheckResult("kamailio", "OK", f"{exe}; front config for {params.listen_address}:"
+                       f"{port} passes `kamailio -c`")
+
+
+def check_sipp(runner: Runner = run_command) -> CheckResult:
+    exe = shutil.which("sipp")
+    if exe is None:
+        return CheckResult("sipp", "WARN", "not installed (used by the tests and bench only)",
+                           "apt-get install sip-tester")
+    try:
+        proc = runner([exe, "-v"])
+        version = next((ln.strip() for ln in (proc.stdout + proc.stderr).splitlines()
+                        if "SIPp v" in ln), "version unknown")
+    except (OSError, subprocess.TimeoutExpired):
+        version = "version unknown"
+    return CheckResult("sipp", "OK", f"{exe} ({version.split(',')[0][:60]})")
+
+
+def run_checks(settings: Any) -> list[CheckResult]:
+    results: list[CheckResult] = [check_pjsua2(settings)]
+    results += check_voices(settings)
+    results += [check_vosk_model(settings), check_database(settings), check_kamailio(settings),
+                check_sipp()]
+    return results
+
+
+def exit_code(results: Iterable[CheckResult]) -> int:
+    return 1 if any(r.status == "FAIL" for r in results) else 0

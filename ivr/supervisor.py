@@ -1,0 +1,118 @@
+"""`ivr serve --workers N [--front kamailio]`: from serve's arguments to the supervisor.
+
+The supervisor itself lives in ivr.scale (supervisor.py, kamailio.py); this module only turns
+the `ivr serve` command line into worker command lines and ports:
+
+* the front (Kamailio) listens on the public address: --bind / sip.bind_address, --sip-port /
+  sip.port;
+* worker k (1..N) is `ivr serve --bind 127.0.0.1 --sip-port <sip port + 10 + k> --worker-id k`
+  with the same --config, --db, --set, --no-asr and -v: workers listen on loopback only, so
+  SIP reaches them only through the front. For workers on other machines see deploy/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
+
+log = logging.getLogger(__name__)
+
+WORKER_PORT_OFFSET = 11  # worker 1 listens on the public SIP port + 11 (5060 -> 5071)
+WORKER_ADDRESS = "127.0.0.1"
+PROMPT_RENDER_TIMEOUT_S = 600.0
+
+__all__ = ["WORKER_PORT_OFFSET", "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
+
+
+def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:
+    """The `ivr serve` command line of one worker, carrying over the operator's options."""
+    argv = [sys.executable, "-m", "ivr.cli"]
+    if getattr(args, "config", None):
+        argv += ["--config", str(Path(args.config).resolve())]
+    argv += ["-v"] * int(getattr(args, "verbose", 0) or 0)
+    argv += ["serve", "--bind", WORKER_ADDRESS, "--sip-port", str(port),
+             "--worker-id", str(worker_id), "--workers", "1", "--front", "none"]
+    if getattr(args, "db", None):
+        argv += ["--db", args.db]
+    if getattr(args, "no_asr", False):
+        argv.append("--no-asr")
+    for assignment in getattr(args, "set", None) or []:
+        argv += ["--set", assignment]
+    admin_port = int(getattr(args, "admin_port", 0) or 0)
+    if admin_port:
+        argv += ["--admin-port", str(admin_port + worker_id),
+                 "--admin-bind", getattr(args, "admin_bind", "127.0.0.1")]
+    return argv
+
+
+def warm_prompt_cache(args: argparse.Namespace) -> bool:
+    """Render the prompt cache once before N workers start, instead of N times in parallel.
+
+    The workers share the data directory, and on a first start each would synthesise the same
+    ~100 phrases (measured: 3 workers on 2 cores, 32 s). A failure here is not fatal: each
+    worker still renders what it misses.
+    """
+    argv = [sys.executable, "-m", "ivr.cli"]
+    if getattr(args, "config", None):
+        argv += ["--config", str(Path(args.config).resolve())]
+    argv += ["prompts", "render"]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=PROMPT_RENDER_TIMEOUT_S,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("prompt pre-render did not finish (%s); workers render their own", exc)
+        return False
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        log.warning("prompt pre-render failed (exit %d): %s; workers render their own",
+                    proc.returncode, " | ".join(tail))
+        return False
+    log.info("prompt cache ready for the workers")
+    return True
+
+
+def _write_pid_file(settings: Any, port: int) -> Path | None:
+    """So `ivr reload --sip-port PORT` reaches the supervisor, which forwards SIGHUP."""
+    try:
+        from ivr.commands.serve import pid_file
+    except ImportError:
+        return None
+    path = Path(pid_file(settings, port))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{os.getpid()}\n")
+    return path
+
+
+def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
+    """Entry point used by `ivr serve` when --workers > 1 or --front kamailio."""
+    workers = int(args.workers)
+    front = args.front or ("kamailio" if workers > 1 else "none")
+    sip_port = int(args.sip_port or settings.sip.port)
+    base = sip_port + WORKER_PORT_OFFSET
+
+    def worker_argv(k: int) -> list[str]:
+        return serve_worker_argv(args, k, worker_port(base, k))
+
+    pid_path = None
+    if not (workers == 1 and front == "none"):
+        pid_path = _write_pid_file(settings, sip_port)
+        if workers > 1:
+            warm_prompt_cache(args)
+    try:
+        return run_supervisor(
+            settings, workers, front, sip_port, base, worker_argv,
+            worker_address=WORKER_ADDRESS, front_address=args.bind or None,
+        )
+    except ScaleError as exc:
+        print(f"ivr serve: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if pid_path is not None:
+            pid_path.unlink(missing_ok=True)
