@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,6 +43,7 @@ DEFAULT_PREROLL_MS = 300
 DEFAULT_ONSET_MS = 60  # consecutive speech a segment needs to start (ignores clicks)
 
 _FS2 = 1073741824.0  # 32768 ** 2
+_INT16 = np.dtype(np.int16)
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,10 @@ class LineThresholds:
         return cls(**{k: v for k, v in mapping.items() if v is not None and k in names})
 
 
-@dataclass(frozen=True)
-class LineStatus:
-    """The line over the last window, as the policy sees it (mirrors the LineReport event)."""
+class LineStatus(NamedTuple):
+    """The line over the last window, as the policy sees it (mirrors the LineReport event).
+
+    A named tuple rather than a frozen dataclass: one is built for every 20 ms frame."""
 
     speech: bool
     level_dbfs: float | None
@@ -166,55 +168,73 @@ class LineMonitor:
             NOISE_PERCENTILE,
             max(1, math.ceil(NOISE_MIN_MS / frame_ms)),
         )
+        self._noise_add = self.noise.add
+        self._log_scale = 10.0 / math.log(10.0)
+        self._ref = _FS2 * self.frame_len  # sum of squares of a 0 dBFS frame
+        self._clip_limit_per_frame = th.clipping_ratio_above * self.frame_len
         self.frames = 0
         self.window_updates = 0  # ring-slot updates (tests: constant work per frame)
         self.last: FrameDecision | None = None
         self.last_speech = False
 
     def push(self, frame: np.ndarray | bytes) -> LineStatus:
-        """Analyse one frame and return the line status over the window ending with it."""
-        d = self.vad.decide(as_int16(frame))
+        """Analyse one frame and return the line status over the window ending with it.
+
+        The per-frame hot path: ring slots and running sums are plain Python numbers and lists,
+        read into locals once; the status is a named tuple."""
+        x = frame if type(frame) is np.ndarray and frame.dtype is _INT16 else as_int16(frame)
+        d = self.vad.decide(x)
         self.last = d
-        if d.speech:
-            self._since_voiced = 0
+        speech, level_dbfs, power, clip = d.speech, d.level_dbfs, d.power, d.clipped
+        if speech:
+            self._since_voiced = since = 0
         else:
-            self._since_voiced += 1
-        flag = self._since_voiced <= self._hang_frames
+            self._since_voiced = since = self._since_voiced + 1
+            if self.frames >= self._warmup_frames:
+                self._noise_add(level_dbfs)  # only while the caller is not talking
+        flag = since <= self._hang_frames
         self.last_speech = flag
         i = self._pos
+        r_flag, r_power = self._r_flag, self._r_power
+        n_flag, speech_power = self._n_flag, self._speech_power
+        n_voiced, clipped = self._n_voiced, self._clipped
         if self._filled == self.window_frames:  # evict the oldest frame
-            if self._r_flag[i]:
-                self._n_flag -= 1
-                self._speech_power -= self._r_power[i]
-            self._n_voiced -= self._r_voiced[i]
-            self._clipped -= self._r_clip[i]
+            if r_flag[i]:
+                n_flag -= 1
+                speech_power -= r_power[i]
+            n_voiced -= self._r_voiced[i]
+            clipped -= self._r_clip[i]
         else:
             self._filled += 1
-        self._r_flag[i] = flag
-        self._r_voiced[i] = d.speech
-        self._r_power[i] = d.power
-        self._r_clip[i] = d.clipped
+        r_flag[i] = flag
+        self._r_voiced[i] = speech
+        r_power[i] = power
+        self._r_clip[i] = clip
         if flag:
-            self._n_flag += 1
-            self._speech_power += d.power
-        if not d.speech and self.frames >= self._warmup_frames:
-            self.noise.add(d.level_dbfs)  # only while the caller is not talking
-        self._n_voiced += d.speech
-        self._clipped += d.clipped
-        self._pos = i + 1 if i + 1 < self.window_frames else 0
+            n_flag += 1
+            speech_power += power
+        n_voiced += speech
+        clipped += clip
+        self._n_flag, self._speech_power = n_flag, speech_power
+        self._n_voiced, self._clipped = n_voiced, clipped
+        i += 1
+        self._pos = i if i < self.window_frames else 0
         self.frames += 1
         self.window_updates += 1
-        return self._status(flag)
-
-    def _status(self, flag: bool) -> LineStatus:
+        # the status over the window
         th = self.thresholds
         noise = self.noise.floor_dbfs  # DBFS_FLOOR (unknown-low) until enough non-speech
         level = snr = None
-        has_speech = self._n_voiced >= self._min_speech_frames and self._n_flag > 0
+        has_speech = n_voiced >= self._min_speech_frames and n_flag > 0
         if has_speech:
-            ms = self._speech_power / (self._n_flag * self.frame_len)
-            level = max(-100.0, 10.0 * math.log10(ms / _FS2)) if ms > 0 else -100.0
+            if speech_power > 0:
+                level = self._log_scale * math.log(speech_power / (n_flag * self._ref))
+                if level < -100.0:
+                    level = -100.0
+            else:
+                level = -100.0
             snr = level - noise
-        clipping = self._clipped > th.clipping_ratio_above * self._filled * self.frame_len
-        verdict = line_verdict(th, has_speech, level, noise, snr)
-        return LineStatus(flag, level, noise, snr, clipping, verdict)
+        return LineStatus(
+            flag, level, noise, snr, clipped > self._clip_limit_per_frame * self._filled,
+            line_verdict(th, has_speech, level, noise, snr),
+        )

@@ -13,7 +13,7 @@ Two known weaknesses of bare webrtcvad are fixed here (see FACTS.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import webrtcvad
@@ -33,11 +33,12 @@ CLIP_SAMPLE_ABS = 32000  # |sample| at or above this counts as clipped (G.711 pe
 _FS2 = 32768.0 * 32768.0
 _DB_FLOOR = -100.0
 _CLIP_ENERGY = float(CLIP_SAMPLE_ABS) ** 2
+_MAX_SAFE_POWER = 32767.0**2  # a frame's energy below this bounds every |sample| below 32767
 
 
-@dataclass(frozen=True, slots=True)
-class FrameDecision:
-    """What the VAD stage found in one frame."""
+class FrameDecision(NamedTuple):
+    """What the VAD stage found in one frame (a named tuple: one is built per 20 ms frame, and a
+    tuple is several times cheaper to build than a frozen dataclass)."""
 
     speech: bool  # this frame alone, before any hang-over
     level_dbfs: float
@@ -68,6 +69,9 @@ class GuardedVad:
         self.noise_margin_db = float(noise_margin_db)
         self.silent_below_dbfs = float(silent_below_dbfs)
         self._vad = webrtcvad.Vad(aggressiveness)
+        self._is_speech = self._vad.is_speech
+        self._shape = (self.frame_len,)
+        self._boosted = np.empty(self.frame_len, dtype=np.int16)  # gained frame for webrtcvad
         self._log_scale = 10.0 / math.log(10.0)
         self._ref = _FS2 * self.frame_len  # sum of squares of a 0 dBFS frame
         self._decay = AGC_DECAY_DB_PER_S * frame_ms / 1000.0
@@ -81,42 +85,66 @@ class GuardedVad:
         self.vad_calls = 0  # webrtcvad invocations (for tests of the work done)
 
     def decide(self, frame: np.ndarray) -> FrameDecision:
-        """Classify one int16 frame of exactly ``frame_len`` samples."""
-        if frame.shape != (self.frame_len,):
+        """Classify one int16 frame of exactly ``frame_len`` samples.
+
+        The hot path of every call (50 frames a second per caller): the energy is one BLAS dot
+        product, the rest is float arithmetic on locals; numpy is only used again when the frame
+        goes to webrtcvad with a gain, and clipping of the boosted frame is only checked when its
+        energy says a sample could reach full scale.
+        """
+        if frame.shape != self._shape:
             raise ValueError(
                 f"frame has {frame.size} samples, expected {self.frame_len} "
                 f"({self.frame_ms} ms at {self.rate_hz} Hz)"
             )
         xf = frame.astype(np.float64)
-        power = float(np.dot(xf, xf))
-        level = (
-            max(_DB_FLOOR, self._log_scale * math.log(power / self._ref)) if power else _DB_FLOOR
-        )
+        power = float(xf.dot(xf))
+        if power:
+            level = self._log_scale * math.log(power / self._ref)
+            if level < _DB_FLOOR:
+                level = _DB_FLOOR
+        else:
+            level = _DB_FLOOR
         clipped = 0
         if power >= _CLIP_ENERGY:  # otherwise no single sample can reach the clip level
             clipped = int(np.count_nonzero(np.abs(frame) >= CLIP_SAMPLE_ABS))
         # running noise floor: min over the current and previous sub-windows
-        if level < self._cur_min:
-            self._cur_min = level
+        cur = self._cur_min
+        if level < cur:
+            cur = level
         self._sub_count += 1
         if self._sub_count >= self._sub_len:
-            self._prev_min, self._cur_min, self._sub_count = self._cur_min, math.inf, 0
-        floor = self._cur_min if self._cur_min < self._prev_min else self._prev_min
+            self._prev_min, cur, self._sub_count = cur, math.inf, 0
+        self._cur_min = cur
+        prev = self._prev_min
+        floor = cur if cur < prev else prev
         self.floor_dbfs = floor
         # automatic gain from a peak envelope with slow release
         env = self._env_db
-        env = level if env is None or level > env - self._decay else env - self._decay
+        decay = self._decay
+        if env is None or level > env - decay:
+            env = level
+        else:
+            env -= decay
         self._env_db = env
         gain_db = AGC_TARGET_DBFS - env
-        gain_db = 0.0 if gain_db < AGC_MIN_GAIN_DB else min(gain_db, AGC_MAX_GAIN_DB)
+        if gain_db < AGC_MIN_GAIN_DB:
+            gain_db = 0.0
+        elif gain_db > AGC_MAX_GAIN_DB:
+            gain_db = AGC_MAX_GAIN_DB
         self.frames += 1
         speech = False
+        data: bytes | np.ndarray
         if level > self.silent_below_dbfs and level >= floor + self.noise_margin_db:
             if gain_db:
                 g = 10.0 ** (gain_db / 20.0)
-                data = np.clip(xf * g, -32768.0, 32767.0).astype(np.int16).tobytes()
+                if power * g * g < _MAX_SAFE_POWER:  # no sample can pass 32767: no clip needed
+                    # one ufunc call, truncating into a reused int16 buffer (as astype does)
+                    data = np.multiply(xf, g, out=self._boosted, casting="unsafe")
+                else:
+                    data = np.clip(xf * g, -32768.0, 32767.0).astype(np.int16)
             else:
-                data = frame.tobytes()
+                data = frame.tobytes()  # bytes: the caller's array need not be contiguous
             self.vad_calls += 1
-            speech = self._vad.is_speech(data, self.rate_hz)
+            speech = self._is_speech(data, self.rate_hz)
         return FrameDecision(speech, level, power, clipped, floor, gain_db)
