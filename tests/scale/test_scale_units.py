@@ -1,0 +1,201 @@
+"""Pure parts of the scale-out: back-off, port plan, config rendering, /proc parsing, doctor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ivr import doctor
+from ivr.config import load_settings
+from ivr.scale import kamailio
+from ivr.scale.backoff import Backoff
+from ivr.scale.memory import cpu_seconds, parse_status_kib, process_tree, rss_kib
+from ivr.scale.supervisor import ScaleError, line_level, plan_workers, worker_port
+from ivr.supervisor import serve_worker_argv
+
+
+def test_backoff_doubles_up_to_the_ceiling_and_resets_after_a_long_run():
+    b = Backoff(initial_s=1.0, factor=2.0, max_s=30.0, stable_after_s=60.0)
+    assert [b.delay_s(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+    assert b.delay_s(10_000) == 30.0
+    assert b.failures_after(5, ran_s=3.0) == 6  # crashed again quickly: longer wait
+    assert b.failures_after(5, ran_s=61.0) == 1  # ran a minute: healthy again
+    with pytest.raises(ValueError, match="initial_s"):
+        Backoff(initial_s=5, max_s=1)
+
+
+def test_plan_gives_each_worker_its_port_and_refuses_bad_numbers():
+    specs = plan_workers(3, "kamailio", 5060, 5071, lambda k: ["w", str(k)])
+    assert [(s.worker_id, s.sip_port, s.argv) for s in specs] == [
+        (1, 5071, ("w", "1")), (2, 5072, ("w", "2")), (3, 5073, ("w", "3"))]
+    assert worker_port(5071, 3) == 5073
+    with pytest.raises(ScaleError, match="inside the worker ports"):
+        plan_workers(3, "kamailio", 5072, 5071, lambda k: ["w"])
+    with pytest.raises(ScaleError, match="allowed values are none, kamailio"):
+        plan_workers(2, "nginx", 5060, 5071, lambda k: ["w"])
+    with pytest.raises(ScaleError, match="1-64"):
+        plan_workers(0, "kamailio", 5060, 5071, lambda k: ["w"])
+    with pytest.raises(ScaleError, match="65535"):
+        plan_workers(4, "kamailio", 5060, 65534, lambda k: ["w"])
+
+
+def test_serve_worker_argv_keeps_operator_options_and_binds_loopback(tmp_path):
+    import argparse
+
+    args = argparse.Namespace(config=str(tmp_path / "x.toml"), verbose=2, db="sqlite:///t.db",
+                              no_asr=True, set=["vad.hangover_ms=400"], admin_port=8080,
+                              admin_bind="127.0.0.1")
+    argv = serve_worker_argv(args, 2, 5072)
+    joined = " ".join(argv)
+    assert argv[1:3] == ["-m", "ivr.cli"]
+    assert "--bind 127.0.0.1 --sip-port 5072 --worker-id 2 --workers 1 --front none" in joined
+    assert f"--config {tmp_path / 'x.toml'}" in joined and argv.count("-v") == 2
+    assert "--db sqlite:///t.db" in joined and "--no-asr" in argv
+    assert "--set vad.hangover_ms=400" in joined and "--admin-port 8082" in joined
+
+
+def test_child_lines_keep_their_level():
+    import logging
+
+    assert line_level(" 3(123) ERROR: tm [t_fwd.c:1]: boom") == logging.ERROR
+    assert line_level("2026-01-01 WARNING ivr.sip: x") == logging.WARNING
+    assert line_level(" 5(9) WARNING: <script>: ivr-front: worker down") == logging.WARNING
+    assert line_level("Traceback (most recent call last):") == logging.ERROR
+    assert line_level("[worker 1] ready") == logging.INFO
+
+
+def test_rendered_front_names_workers_and_limits(tmp_path):
+    params = kamailio.FrontParams(
+        "127.0.0.1", 5060, (kamailio.worker_uri("127.0.0.1", 5071),
+                            kamailio.worker_uri("10.0.0.22", 5071)),
+        probe_interval_s=3, pike_requests_count=25, ban_s=120, trusted_sources=("10.0.0.9",))
+    text = kamailio.render_config(params, tmp_path / "d.list", "/mods")
+    assert "%%" not in text
+    assert "listen=udp:127.0.0.1:5060" in text
+    assert 'modparam("dispatcher", "ds_ping_interval", 3)' in text
+    assert 'modparam("pike", "reqs_density_per_unit", 25)' in text
+    assert "autoexpire=120" in text
+    assert 'if ($si == "10.0.0.9") { return 1; }' in text
+    assert 'mpath="/mods"' in text
+    listing = kamailio.render_dispatcher_list(params.destinations)
+    assert "1 sip:127.0.0.1:5071;transport=udp 0 0" in listing
+    assert "1 sip:10.0.0.22:5071;transport=udp 0 0" in listing
+    assert kamailio.worker_uri("::1", 5071) == "sip:[::1]:5071;transport=udp"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"listen_address": "hotline.example"}, "not an IP address"),
+        ({"sip_port": 70000}, "outside 1-65535"),
+        ({"destinations": ()}, "at least one worker"),
+        ({"destinations": ("http://x",)}, "not a sip: URI"),
+        ({"probe_interval_s": 0}, "probe_interval_s = 0"),
+        ({"trusted_sources": ("any",)}, "trusted source 'any'"),
+    ],
+)
+def test_front_refuses_bad_values(tmp_path, change, message):
+    base = {"listen_address": "127.0.0.1", "sip_port": 5060,
+            "destinations": ("sip:127.0.0.1:5071",)}
+    params = kamailio.FrontParams(**{**base, **change})
+    with pytest.raises(kamailio.FrontError, match=message):
+        kamailio.render_config(params, tmp_path / "d.list", "/mods")
+
+
+@pytest.mark.skipif(kamailio.kamailio_binary() is None, reason="kamailio missing")
+def test_generated_front_passes_kamailio_syntax_check_and_a_broken_one_fails(tmp_path):
+    params = kamailio.FrontParams("127.0.0.1", 5060, ("sip:127.0.0.1:5071;transport=udp",),
+                                  trusted_sources=("192.0.2.7",))
+    files = kamailio.write_front_files(tmp_path, params)
+    ok, output = kamailio.check_config(files.config)
+    assert ok, output
+    assert "config file ok" in output
+    argv = kamailio.kamailio_argv(files)
+    assert argv[1:3] == ["-DD", "-E"] and "-Y" in argv and str(files.pid_file) in argv
+    broken = files.config.read_text().replace("ds_select_dst(", "ds_select_dstx(")
+    files.config.write_text(broken)
+    ok, output = kamailio.check_config(files.config)
+    assert not ok and "ds_select_dstx" in output
+
+
+def test_proc_readers_see_this_process():
+    text = "Name:\tpython\nVmPeak:\t 2000 kB\nVmRSS:\t  1234 kB\n"
+    assert parse_status_kib(text) == 1234
+    assert parse_status_kib("VmRSS: x kB") is None
+    rss = rss_kib(os.getpid())
+    assert rss is not None and rss > 1000
+    cpu = cpu_seconds(os.getpid())
+    assert cpu is not None and cpu > 0
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        assert child.pid in process_tree(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert rss_kib(child.pid) is None
+
+
+# doctor ---------------------------------------------------------------------------------------
+def _cp(stdout: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess([], 0, stdout, "")
+
+
+def test_espeak_voice_list_parsing_and_missing_voice_is_a_fail():
+    listing = (
+        "Pty Language       Age/Gender VoiceName          File                 Other Languages\n"
+        " 5  cmn             --/M      Chinese_(Mandarin) sit/cmn              (zh-cmn 5)\n"
+        " 2  en-us           --/M      English_(America)  gmw/en-US            (en 3)\n")
+    assert {"cmn", "sit/cmn", "gmw/en-us", "en-us"} <= doctor.parse_espeak_voices(listing)
+    settings = load_settings(None)
+    results = doctor.check_voices(settings, runner=lambda argv: _cp(listing))
+    assert [r.status for r in results] == ["OK", "OK"]
+    only_english = "\n".join(listing.splitlines()[::2])  # header + en-us
+    results = {r.name: r for r in doctor.check_voices(settings, lambda argv: _cp(only_english))}
+    assert results["voice zh-CN"].status == "FAIL"
+    assert "tts.voices.zh-CN" in results["voice zh-CN"].fix
+
+
+def test_doctor_database_states(tmp_path):
+    pytest.importorskip("ivr.tickets.db")
+    from ivr.tickets import db
+
+    settings = load_settings(None, overrides={"database": {"url": f"sqlite:///{tmp_path}/t.db"}})
+    missing = doctor.check_database(settings)
+    assert missing.status == "WARN" and "does not exist yet" in missing.detail
+    assert not (tmp_path / "t.db").exists()  # the doctor never creates it
+    engine = db.make_engine(settings.database_url)
+    with engine.begin() as conn:  # a file that exists but was never migrated
+        conn.exec_driver_sql("CREATE TABLE unrelated (x INTEGER)")
+    result = doctor.check_database(settings)
+    assert result.status == "FAIL" and "ivr db upgrade" in result.fix
+    db.upgrade(engine)
+    engine.dispose()
+    assert doctor.check_database(settings).status == "OK"
+    down = load_settings(None, overrides={"database": {
+        "url": "postgresql+psycopg://ivr:secret@127.0.0.1:1/none"}})
+    result = doctor.check_database(down)
+    assert result.status == "FAIL" and "unreachable" in result.detail
+    assert "secret" not in result.line()
+
+
+def test_doctor_pjsua2_cap_against_setting():
+    settings = load_settings(None)
+    result = doctor.check_pjsua2(settings)
+    assert result.status == "OK" and "at most 4 calls" in result.detail
+
+
+def test_ivr_doctor_command_prints_one_line_per_check(tmp_path):
+    env = dict(os.environ, IVR_DATA_DIR=str(tmp_path))
+    proc = subprocess.run([os.sys.executable, "-m", "ivr.cli", "doctor"], capture_output=True,
+                          text=True, env=env, timeout=120, cwd=Path(__file__).parents[2])
+    lines = proc.stdout.splitlines()
+    names = [ln.split(":")[0].split(None, 1)[1] for ln in lines[:-1]]
+    assert names[:2] == ["config", "pjsua2"]
+    assert {"voice zh-CN", "voice en-US", "vosk model", "database", "kamailio", "sipp"} <= set(
+        names)
+    assert all(ln[:4].strip() in ("OK", "WARN", "FAIL") for ln in lines[:-1])
+    assert proc.returncode == (1 if any(ln.startswith("FAIL") for ln in lines) else 0)
+    assert "Traceback" not in proc.stderr
