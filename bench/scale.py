@@ -1,0 +1,171 @@
+"""Scale-out bench: calls held with media through Kamailio for N = 1, 2, 4, 8 workers.
+
+For each N it starts `ivr serve --workers N --front kamailio` (or the pjsua2 stand-in with
+--standin), waits until every worker is ready, places 4*N calls with sipp that play G.711 A-law
+speech (sipp's g711a.pcap) and hold for --hold-s, and prints per N: calls answered, CPU per
+call (% of one core, workers only, measured over the held window from /proc), RSS per worker
+(MiB, mean and max), the front's CPU, and the speed-up of answered calls over N=1. Where the
+CPU per call rises or answered calls stop growing with N is where it stops scaling (on this
+2-core machine, expect that around N = 2-4 with recognition on).
+
+    .venv/bin/python bench/scale.py                 # real ivr serve workers, ASR on
+    .venv/bin/python bench/scale.py --no-asr        # DTMF-only agents
+    .venv/bin/python bench/scale.py --standin -n 1 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "scale"))
+
+from scale_harness import _udp_free, free_port_block  # noqa: E402
+
+from ivr.scale.memory import cpu_seconds, process_tree, rss_kib  # noqa: E402
+
+SCENARIO = REPO / "tests" / "scale" / "scenarios" / "uac_rr_pcap.xml"
+STANDIN = REPO / "tests" / "scale" / "standin_worker.py"
+
+
+def start(n: int, args: argparse.Namespace, data_dir: Path, log_path: Path
+          ) -> tuple[subprocess.Popen[bytes], int, int]:
+    while True:
+        sip_port = free_port_block(1)
+        if all(_udp_free(sip_port + 11 + i) for i in range(n)):
+            break
+    base = sip_port + 11
+    if args.standin:
+        cmd = [sys.executable, "-m", "ivr.scale", "-v", "--workers", str(n), "--front",
+               "kamailio", "--sip-port", str(sip_port), "--bind", "127.0.0.1",
+               "--base-worker-port", str(base), "--data-dir", str(data_dir), "--worker-cmd",
+               f"{sys.executable} {STANDIN} --sip-port {{port}} --bind {{bind}} "
+               f"--worker-id {{id}}"]
+    else:
+        cmd = [sys.executable, "-m", "ivr.cli", "-v", "serve", "--workers", str(n),
+               "--front", "kamailio", "--bind", "127.0.0.1", "--sip-port", str(sip_port)]
+        if args.no_asr:
+            cmd.append("--no-asr")
+    env = dict(os.environ, IVR_DATA_DIR=str(data_dir))
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+                                start_new_session=True)
+    ready = r"(?:standin worker \d+: listening|\[worker \d+\] ready)"
+    deadline = time.monotonic() + args.start_timeout_s
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        if len(re.findall(ready, text)) >= n and "front: started pid" in text:
+            time.sleep(1.0)
+            return proc, sip_port, base
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    stop(proc)
+    raise SystemExit(f"N={n}: workers not ready in {args.start_timeout_s} s; see {log_path}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(90)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def pids_by_role(log_text: str) -> tuple[list[int], int | None]:
+    workers: dict[str, int] = {}
+    front = None
+    for name, pid in re.findall(r"(worker \d+|front): started pid (\d+)", log_text):
+        if name == "front":
+            front = int(pid)
+        else:
+            workers[name] = int(pid)
+    return list(workers.values()), front
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(cpu_seconds(p) or 0.0 for p in process_tree(pid))
+
+
+def run_one(n: int, args: argparse.Namespace) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix=f"ivr-bench-scale-{n}-") as tmp:
+        data_dir = Path(tmp)
+        log_path = data_dir / "serve.log"
+        proc, sip_port, _base = start(n, args, data_dir, log_path)
+        try:
+            worker_pids, front_pid = pids_by_role(log_path.read_text(errors="replace"))
+            calls = args.calls_per_worker * n
+            rss_idle = [rss_kib(p) or 0 for p in worker_pids]
+            sipp = subprocess.Popen(
+                ["sipp", f"127.0.0.1:{sip_port}", "-sf", str(SCENARIO), "-i", "127.0.0.1",
+                 "-p", str(free_port_block(1)), "-m", str(calls), "-l", str(calls),
+                 "-r", str(min(calls, 10)), "-d", str(int(args.hold_s * 1000)),
+                 "-timeout", f"{int(args.hold_s + 60)}s", "-nostdin",
+                 "-mp", str(free_port_block(2))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            time.sleep(min(calls, 10) / 10 + 1.5)  # all calls set up
+            t0 = time.monotonic()
+            cpu0 = sum(tree_cpu(p) for p in worker_pids)
+            front0 = tree_cpu(front_pid) if front_pid else 0.0
+            time.sleep(max(1.0, args.hold_s - 4.0))
+            window = time.monotonic() - t0
+            cpu1 = sum(tree_cpu(p) for p in worker_pids)
+            front1 = tree_cpu(front_pid) if front_pid else 0.0
+            rss_busy = [rss_kib(p) or 0 for p in worker_pids]
+            sipp.wait(args.hold_s + 90)
+            answered = len(re.findall(r"answered by", log_path.read_text(errors="replace")))
+        finally:
+            stop(proc)
+    up = max(1, min(answered, calls))
+    return {
+        "n": n, "calls": calls, "answered": answered,
+        "cpu_per_call_pct": 100.0 * (cpu1 - cpu0) / window / up,
+        "cpu_workers_pct": 100.0 * (cpu1 - cpu0) / window,
+        "front_cpu_pct": 100.0 * (front1 - front0) / window,
+        "rss_idle_mib": sum(rss_idle) / len(rss_idle) / 1024 if rss_idle else 0.0,
+        "rss_mean_mib": sum(rss_busy) / len(rss_busy) / 1024 if rss_busy else 0.0,
+        "rss_max_mib": max(rss_busy) / 1024 if rss_busy else 0.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--calls-per-worker", type=int, default=4)
+    parser.add_argument("--hold-s", type=float, default=20.0)
+    parser.add_argument("--no-asr", action="store_true", help="ivr serve --no-asr")
+    parser.add_argument("--standin", action="store_true",
+                        help="bare pjsua2 stand-in workers instead of ivr serve")
+    parser.add_argument("--start-timeout-s", type=float, default=300.0)
+    args = parser.parse_args()
+    kind = "stand-in" if args.standin else ("ivr serve --no-asr" if args.no_asr else "ivr serve")
+    print(f"workers: {kind}; {args.calls_per_worker} calls per worker with G.711 media, "
+          f"held {args.hold_s:.0f} s; {os.cpu_count()} CPU(s)")
+    print(f"{'N':>3} {'calls':>5} {'answered':>8} {'CPU/call %':>10} {'workers CPU %':>13} "
+          f"{'front CPU %':>11} {'RSS idle MiB':>12} {'RSS busy MiB':>12} {'max MiB':>8} "
+          f"{'speed-up':>8}")
+    base_answered = None
+    for n in args.workers:
+        r = run_one(n, args)
+        base_answered = base_answered or r["answered"] or 1
+        print(f"{n:>3} {r['calls']:>5} {r['answered']:>8} {r['cpu_per_call_pct']:>10.1f} "
+              f"{r['cpu_workers_pct']:>13.1f} {r['front_cpu_pct']:>11.1f} "
+              f"{r['rss_idle_mib']:>12.1f} {r['rss_mean_mib']:>12.1f} {r['rss_max_mib']:>8.1f} "
+              f"{r['answered'] / base_answered:>8.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
