@@ -267,8 +267,15 @@ class AgentCall:
         return int(stat.rtcp.rxStat.pkt)
 
     def _release(self) -> None:
-        """Drop pjsua2 objects (engine thread, after the call is gone, before libDestroy)."""
-        self._port = None
+        """Drop pjsua2 objects (engine thread, after the call is gone, before libDestroy).
+
+        The media port is retired, not destroyed: the media thread may still be inside one of
+        its callbacks, and tearing a SWIG director down under it crashes the process.
+        """
+        if self._port is not None:
+            self._port.detach()
+            self.engine._retire_port(self._port)
+            self._port = None
         self._pj = None
 
 

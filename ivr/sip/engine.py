@@ -37,6 +37,7 @@ POLL_MS = 10
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_HANGUP_WAIT_S = 2.0
 WATCH_INTERVAL_S = 1.0
+PORT_RETIRE_S = 2.0  # a finished call's media port lives this long before it is destroyed
 _TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
@@ -103,6 +104,7 @@ class SipEngine:
         self._calls: dict[int, AgentCall] = {}
         self._pending: list[AgentCall] = []
         self._graveyard: list[AgentCall] = []
+        self._retired_ports: list[tuple[float, Any]] = []
         self._stop = threading.Event()
         self._ready: Future[None] = Future()
         self._thread: threading.Thread | None = None
@@ -426,6 +428,12 @@ class SipEngine:
             dead, self._graveyard = self._graveyard, []
             for call in dead:
                 call._release()
+        if self._retired_ports and self._retired_ports[0][0] <= time.monotonic():
+            now = time.monotonic()
+            self._retired_ports = [(t, p) for t, p in self._retired_ports if t > now]
+
+    def _retire_port(self, port: Any) -> None:
+        self._retired_ports.append((time.monotonic() + PORT_RETIRE_S, port))
 
     def _watch_ack(self, call: AgentCall) -> None:
         def check() -> None:
@@ -476,6 +484,8 @@ class SipEngine:
     def _shutdown(self) -> None:
         try:
             if self._calls:
+                for call in self._calls.values():
+                    call._local_hangup = True
                 self._ep.hangupAllCalls()
                 deadline = time.monotonic() + SHUTDOWN_HANGUP_WAIT_S
                 while self._calls and time.monotonic() < deadline:
@@ -495,6 +505,7 @@ class SipEngine:
         self._calls.clear()
         self._pending.clear()
         self._graveyard.clear()
+        self._retired_ports.clear()
         self._timers.clear()
         if self.account is not None:
             try:

@@ -1,10 +1,16 @@
-"""A PJSIP module, registered through ctypes, that refuses SUBSCRIBE, PUBLISH and MESSAGE.
+"""A PJSIP module, registered through ctypes, that refuses SUBSCRIBE, PUBLISH, MESSAGE and
+malformed requests before pjsua sees them.
 
 pjsua accepts presence SUBSCRIBEs (200 + NOTIFY) and answers MESSAGE with 200 whatever the
 application says, and PJSIP 2.15.1 has a use-after-free on SUBSCRIBE with Expires: 0 (fixed in
 2.17). pjsua2 has no switch for that, so we put our own module in front of the dialog layer and
 pjsua's presence/IM modules: these methods get a stateless 489 (SUBSCRIBE) or 405 (PUBLISH,
 MESSAGE) before any dialog or subscription is created. Our REFERs' NOTIFYs are untouched.
+
+It also runs :func:`ivr.sip.validate.check_request` on each request's raw bytes (PJSIP accepts,
+and pjsua answers 200 to, several messages RFC 4475 says must be rejected). The raw bytes are
+read from ``pjsip_rx_data.pkt_info.packet`` at a layout offset checked at run time: if the check
+ever fails the strict validation switches itself off with a warning rather than misread memory.
 """
 
 from __future__ import annotations
@@ -12,12 +18,24 @@ from __future__ import annotations
 import ctypes
 import logging
 
+from ivr.sip.validate import check_request
+
 logger = logging.getLogger(__name__)
 
 # Between the transaction layer (16) and the UA/dialog layer (32): sees every new request before
 # any dialog, presence or IM code does.
 GUARD_PRIORITY = 24
 REJECTED_METHODS: dict[bytes, int] = {b"SUBSCRIBE": 489, b"PUBLISH": 405, b"MESSAGE": 405}
+
+# pjsip_rx_data layout on x86-64 Linux for this wheel (PJSIP 2.15.1, PJSIP_MAX_PKT_LEN 4000),
+# measured: pkt_info.packet (char[4000]) at 320, pkt_info.len (pj_ssize_t) at 4328,
+# msg_info.msg_buf (char *, the current message: a TCP read may hold several) at 4424 and
+# msg_info.len (int) at 4432. Every read is checked against the others before use.
+PACKET_OFFSET = 320
+PACKET_MAX_LEN = 4000
+PACKET_LEN_OFFSET = 4328
+MSG_BUF_OFFSET = 4424
+MSG_LEN_OFFSET = 4432
 
 _RX_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 _NOARG_CB = ctypes.CFUNCTYPE(ctypes.c_int)
@@ -84,6 +102,7 @@ class MethodGuard:
         self._module.on_rx_request = self._callback
         self._endpt: int | None = None
         self.rejected_count = 0
+        self.strict = True
 
     def register(self) -> None:
         """Register with the pjsua endpoint; call on the pjsua thread after libInit."""
@@ -99,13 +118,46 @@ class MethodGuard:
     def _on_rx_request(self, rdata: int) -> int:
         try:
             info = self._lib.pjsip_rx_data_get_info(rdata) or b""
-            code = REJECTED_METHODS.get(request_method(info))
+            method = request_method(info)
+            code = REJECTED_METHODS.get(method)
+            reason = ""
+            if code is None and self.strict and method:
+                verdict = check_request(self._raw_packet(rdata, method))
+                if verdict is None:
+                    return 0
+                code, reason = verdict
             if code is None:
                 return 0
-            self._lib.pjsip_endpt_respond_stateless(self._endpt, rdata, code, None, None, None)
             self.rejected_count += 1
-            logger.info("refused %s with %d", request_method(info).decode(), code)
+            if method == b"ACK":  # never answer an ACK; just drop the bad one
+                logger.info("dropped malformed ACK (%s)", reason)
+                return 1
+            text = reason.encode("ascii", "replace")
+            pj_reason = _PjStr(text, len(text)) if text else None
+            self._lib.pjsip_endpt_respond_stateless(
+                self._endpt, rdata, code, ctypes.byref(pj_reason) if pj_reason else None,
+                None, None,
+            )
+            logger.info("refused %s with %d %s", method.decode(errors="replace"), code, reason)
             return 1
         except Exception:  # a ctypes callback must never raise into C
             logger.exception("SIP guard failed; letting the request through")
             return 0
+
+    def _raw_packet(self, rdata: int, method: bytes) -> bytes:
+        """The request's bytes, or b"" (and strict mode off) when the layout check fails."""
+        packet = rdata + PACKET_OFFSET
+        size = ctypes.c_ssize_t.from_address(rdata + PACKET_LEN_OFFSET).value
+        start = ctypes.c_void_p.from_address(rdata + MSG_BUF_OFFSET).value or 0
+        length = ctypes.c_int.from_address(rdata + MSG_LEN_OFFSET).value
+        offset = start - packet
+        if 0 < size <= PACKET_MAX_LEN and 0 <= offset < size:
+            if not 0 < length <= size - offset:
+                length = size - offset
+            raw = ctypes.string_at(start, length)
+            if raw.upper().startswith(method):
+                return raw
+        self.strict = False
+        logger.warning("pjsip_rx_data layout differs from this build's; strict request "
+                       "validation is off")
+        return b""

@@ -31,6 +31,7 @@ class CallMediaPort(pj.AudioMediaPort):
         frames_in: queue.Queue[tuple[int, bytes]],
         on_frame: FrameHook | None = None,
     ) -> None:
+        self.detached = False  # set first: pjsua2 may call back as soon as the port exists
         super().__init__()
         self.player = player
         self.frames_in = frames_in
@@ -52,7 +53,14 @@ class CallMediaPort(pj.AudioMediaPort):
         fmt.maxBps = clock_rate_hz * 16
         self.createPort(name, fmt)
 
+    def detach(self) -> None:
+        """Make both callbacks inert (the call is gone); the port is destroyed later."""
+        self.detached = True
+        self.on_frame = None
+
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
+        if self.detached:
+            return
         try:
             write_bytes(self._out, self.player.next_frame())
             frame.buf = self._out
@@ -62,6 +70,8 @@ class CallMediaPort(pj.AudioMediaPort):
             logger.exception("playback frame failed")
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
+        if self.detached:
+            return
         try:
             if frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO:
                 return
