@@ -17,6 +17,8 @@ from ivr.policy import events as e
 from ivr.policy.speech_length import phrase_seconds, say_seconds
 from ivr.policy.virtual import Entry, VirtualCall, describe
 
+DEFAULT_LOW_VOLUME_BELOW_DBFS = -40.0  # the config default, for scripted speech levels
+
 __all__ = [
     "Entry",
     "VirtualCall",
@@ -62,10 +64,21 @@ def speech(
     level_dbfs: float | None = None,
     in_vocabulary: bool = True,
 ) -> list[e.Event]:
-    """One speech segment: SpeechStarted at t, SpeechEnded at t + duration_s."""
+    """One speech segment: SpeechStarted at t with the line monitor's report of it (clear
+    speech unless `level_dbfs` is below the default low-volume threshold), SpeechEnded at
+    t + duration_s."""
     end = t + duration_s
+    quiet = level_dbfs is not None and level_dbfs < DEFAULT_LOW_VOLUME_BELOW_DBFS
     return [
         e.SpeechStarted(t=t),
+        e.LineReport(
+            t=t,
+            speech=True,
+            level_dbfs=level_dbfs if level_dbfs is not None else -25.0,
+            noise_dbfs=-70.0,
+            snr_db=40.0,
+            verdict="low_volume" if quiet else "ok",
+        ),
         e.SpeechEnded(
             t=end,
             duration_s=duration_s,

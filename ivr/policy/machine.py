@@ -72,6 +72,9 @@ class CallPolicy:
         self.low = low_volume.ConditionWatch(low_volume.VERDICT)
         self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True
+        # Barge-in waits for the line monitor to say the speech is clear (verdict ok): noise
+        # or a caller too quiet to understand must not cut the phrase that tells them so.
+        self.barge_pending = False
         self._routes: dict[type, Callable[[Any], None]] = {
             e.Answered: self._answered,
             e.LineReport: self._line,
@@ -136,6 +139,9 @@ class CallPolicy:
         self.line_clear = ev.verdict != "noisy"
         if ctx.ending is not None:
             return
+        if self.barge_pending and ev.speech and ev.verdict == "ok":
+            self.barge_pending = False
+            barge_in.on_caller_activity(ctx)
         ctx.step.on_line(ctx, ev)
         low_s = self.low.update(ev)
         noisy_s = self.noisy.update(ev)
@@ -156,13 +162,14 @@ class CallPolicy:
         ctx.speaking = True
         if ctx.ending is not None:
             return
-        barge_in.on_caller_activity(ctx)
+        self.barge_pending = True
         ctx.step.on_speech_started(ctx, ev)
 
     def _speech_ended(self, ev: e.SpeechEnded) -> None:
         ctx = self.ctx
         ctx.heard = True
         ctx.speaking = False
+        self.barge_pending = False
         if ctx.ending is not None:
             return
         step = ctx.step

@@ -81,3 +81,31 @@ def test_english_calls_use_the_english_catalogue(settings):
     call = run(settings, locale="en-US")
     assert call.reason == "silent"
     assert call.plays()[0][1] == "greeting"
+
+
+def test_noise_or_faint_speech_does_not_cut_the_phrase(settings):
+    """Barge-in needs speech the monitor calls clear: a noisy line hears the greeting out."""
+    noisy = [
+        e.SpeechStarted(t=1.0),
+        e.LineReport(
+            t=1.2, speech=True, level_dbfs=-20.0, noise_dbfs=-22.0, snr_db=2.0, verdict="noisy"
+        ),
+        e.LineReport(
+            t=1.4,
+            speech=True,
+            level_dbfs=-52.0,
+            noise_dbfs=-70.0,
+            snr_db=18.0,
+            verdict="low_volume",
+        ),
+    ]
+    call = run(settings, noisy)
+    assert not [t for t, _ in call.actions(a.StopPlayback) if t < 2.0]
+    clear = [
+        *noisy,
+        e.LineReport(
+            t=1.6, speech=True, level_dbfs=-24.0, noise_dbfs=-70.0, snr_db=46.0, verdict="ok"
+        ),
+    ]
+    call = run(settings, clear)
+    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(1.6)
