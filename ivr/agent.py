@@ -265,7 +265,9 @@ def build_services(
     from ivr.tickets.service import TicketService
 
     tickets = TicketService.from_settings(settings)
-    say(f"tickets: {_safe_url(settings.database_url)}")
+    tickets.start_replayer(settings.database.journal_replay_interval_s)
+    say(f"tickets: {_safe_url(settings.database_url)} (journal replayed every "
+        f"{settings.database.journal_replay_interval_s:.0f} s)")
 
     from ivr.media.prompt_library import PromptLibrary
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from zoneinfo import ZoneInfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,6 +261,9 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
         *ivr, "serve", "--bind", "127.0.0.1", "--sip-port", str(agent_port),
         "--set", f"transfer.queues.{settings.transfer.default_queue}={desk_uri}",
         "--set", "dialogue.survey_enabled=false",
+        # The demo's desk is staffed around the clock, so the transfer happens at any hour.
+        "--set", "business.opens_at=00:00", "--set", "business.closes_at=23:59",
+        "--set", "business.working_weekdays=[1,2,3,4,5,6,7]", "--set", "business.holidays=[]",
     ]  # fmt: skip
     started = time.monotonic()
     with (
@@ -399,9 +403,10 @@ def _print_tickets(settings: Settings, since_monotonic: float, out: Callable[[st
     out("")
     out(f"tickets opened by the demo ({len(tickets)}):")
     for ticket in tickets:
-        promised = (
-            ticket.promised_reply_by.strftime("%Y-%m-%d %H:%M") if ticket.promised_reply_by else "-"
-        )
+        promised = "-"
+        if ticket.promised_reply_by is not None:
+            local = ticket.promised_reply_by.astimezone(ZoneInfo(settings.business.timezone))
+            promised = local.strftime("%Y-%m-%d %H:%M %Z")
         out(
             f"   {ticket.short_id}  {ticket.category:<16} {ticket.status:<10} "
             f"caller {ticket.caller_number or '-':<13} reply by {promised}"
