@@ -266,8 +266,10 @@ def build_services(
 
     tickets = TicketService.from_settings(settings)
     tickets.start_replayer(settings.database.journal_replay_interval_s)
-    say(f"tickets: {_safe_url(settings.database_url)} (journal replayed every "
-        f"{settings.database.journal_replay_interval_s:.0f} s)")
+    say(
+        f"tickets: {_safe_url(settings.database_url)} (journal replayed every "
+        f"{settings.database.journal_replay_interval_s:.0f} s)"
+    )
 
     from ivr.media.prompt_library import PromptLibrary
 

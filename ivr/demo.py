@@ -18,11 +18,11 @@ import sys
 import tempfile
 import threading
 import time
-from zoneinfo import ZoneInfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
