@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import vosk
+import vosk  # type: ignore[import-untyped]  # vosk ships no type information
 
 log = logging.getLogger(__name__)
 

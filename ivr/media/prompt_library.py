@@ -99,7 +99,7 @@ class PromptLibrary:
         self.settings = settings
         self.cache_dir = Path(cache_dir) if cache_dir else settings.data_dir / PROMPTS_SUBDIR
         self.audio_dir = Path(audio_dir) if audio_dir else settings.audio_dir
-        self.rates_hz = tuple(sorted(set(settings.tts.sample_rates_hz)))
+        self.rates_hz: tuple[int, ...] = tuple(sorted(set(settings.tts.sample_rates_hz)))
         self.locales = tuple(settings.prompts)
         self._renderer = renderer or tts.EspeakRenderer()
         self._own_renderer = renderer is None
@@ -219,7 +219,7 @@ class PromptLibrary:
         return pcm
 
     def _load_cached(self, item: PlannedPrompt) -> dict[int, np.ndarray]:
-        out = {}
+        out: dict[int, np.ndarray] = {}
         for rate in self.rates_hz:
             audio = read_wav(self.cache_path(item, rate))
             out[rate] = audio.samples

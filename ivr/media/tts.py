@@ -163,7 +163,7 @@ def _worker_main() -> int:
         proto.flush()
 
     try:
-        import pyttsx3
+        import pyttsx3  # type: ignore[import-untyped]  # pyttsx3 ships no type information
 
         engine: Any = pyttsx3.init(ENGINE)
         voices = {v.id for v in engine.getProperty("voices")}
