@@ -9,13 +9,12 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2ekit import AGENT_START_TIMEOUT_S, Agent, Proc, free_port, ivr_argv  # noqa: E402
+from e2ekit import AGENT_START_TIMEOUT_S, Agent, Proc, free_port, ivr_argv
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +78,9 @@ def start_agent(tmp_path: Path, e2e_env: dict[str, str], e2e_data_dir: Path
 
 
 @pytest.fixture
-def start_desk(tmp_path: Path, e2e_env: dict[str, str]) -> Iterator[Callable[..., tuple[Proc, int]]]:
+def start_desk(
+    tmp_path: Path, e2e_env: dict[str, str]
+) -> Iterator[Callable[..., tuple[Proc, int]]]:
     started: list[Proc] = []
 
     def start(hold_s: float = 2.0) -> tuple[Proc, int]:

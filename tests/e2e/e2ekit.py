@@ -271,7 +271,7 @@ def at_level(samples: np.ndarray, level_dbfs: float) -> np.ndarray:
 
 
 def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(round(seconds * RATE_HZ)), dtype=np.int16)
+    return np.zeros(round(seconds * RATE_HZ), dtype=np.int16)
 
 
 def write_audio(path: Path, samples: np.ndarray) -> Path:

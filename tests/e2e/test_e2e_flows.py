@@ -25,7 +25,6 @@ from e2ekit import (
     free_port,
     human_speech,
     ivr_argv,
-    place_call,
     silence,
     timeline_steps,
     voiced_fraction,
