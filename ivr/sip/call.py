@@ -95,6 +95,7 @@ class AgentCall:
         self.transferred_from: AgentCall | None = None
         self._local_hangup = False
         self._media_ready = False
+        self.media_enabled = True
         self._port: CallMediaPort | None = None
         self._pj: Any = _PjCall(self, engine.account, call_id)
         self.call_id = call_id
@@ -218,6 +219,8 @@ class AgentCall:
         self.listener.on_state(self, self.state)
 
     def _on_media_state(self) -> None:
+        if not self.media_enabled:
+            return
         info = self._pj.getInfo()
         for media in info.media:
             if media.type != pj.PJMEDIA_TYPE_AUDIO:

@@ -25,6 +25,9 @@ DEFAULT_RETRY_AFTER_S = 30
 DEFAULT_ACK_TIMEOUT_S = 4.0
 # A confirmed call that receives no RTP packet at all for this long is hung up (0 = off).
 DEFAULT_NO_MEDIA_TIMEOUT_S = 15.0
+# PJSIP's transaction timeout (64 x T1 = 32 s by default): how long an answered INVITE that is
+# never ACKed keeps its call slot inside pjsua, and Timer B/F for our own requests.
+DEFAULT_TRANSACTION_TIMEOUT_S = 8.0
 DEFAULT_PJSIP_LOG_LEVEL = 1
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
 
@@ -61,6 +64,7 @@ class SipConfig:
     retry_after_s: int = DEFAULT_RETRY_AFTER_S
     ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S
     no_media_timeout_s: float = DEFAULT_NO_MEDIA_TIMEOUT_S
+    transaction_timeout_s: float = DEFAULT_TRANSACTION_TIMEOUT_S
     pjsip_log_level: int = DEFAULT_PJSIP_LOG_LEVEL
 
     def __post_init__(self) -> None:
@@ -104,6 +108,7 @@ class SipConfig:
         _check_range("retry_after_s", self.retry_after_s, 0, 86400)
         _check_range("ack_timeout_s", self.ack_timeout_s, 0.5, 32.0)
         _check_range("no_media_timeout_s", self.no_media_timeout_s, 0.0, 3600.0)
+        _check_range("transaction_timeout_s", self.transaction_timeout_s, 2.0, 32.0)
         _check_range("pjsip_log_level", self.pjsip_log_level, 0, 6)
 
     @property

@@ -216,6 +216,7 @@ class SipEngine:
         lib = ctypes.CDLL(pj._pjsua2.__file__)
         # pj_init logs a banner to stdout before libInit applies our log config; silence it.
         lib.pj_log_set_level(ctypes.c_int(min(cfg.pjsip_log_level, 1)))
+        _set_transaction_timeout(lib, cfg.transaction_timeout_s)
         ep = pj.Endpoint()
         self._ep = ep
         ep.libCreate()
@@ -382,6 +383,7 @@ class SipEngine:
         if isinstance(decision, Reject):
             call._answer_now(decision.code, decision.reason)
             return
+        call.media_enabled = decision.media
         try:
             self.hooks.on_new_call(call)
         except Exception:
@@ -520,6 +522,27 @@ class SipEngine:
                 logger.exception("libDestroy failed")
             self._ep = None
         logger.info("SIP engine stopped")
+
+
+# pjsip_cfg_t.tsx holds max_count, t1, t2, t4, td (unsigned, ms) after a run of pj_bool_t
+# endpoint flags whose number changes between PJSIP versions, so find the block by its
+# default values instead of by offset.
+_TSX_DEFAULTS_MS = (1023, 500, 4000, 5000, 32000)
+
+
+def _set_transaction_timeout(lib: ctypes.CDLL, timeout_s: float) -> None:
+    """Set PJSIP's transaction timeout (Timer B/F/H) before the stack is created."""
+    base = ctypes.addressof(ctypes.c_uint.in_dll(lib, "pjsip_sip_cfg_var"))
+    words = (ctypes.c_uint * 64).from_address(base)
+    values = list(words)
+    for i in range(len(values) - len(_TSX_DEFAULTS_MS)):
+        if tuple(values[i : i + 5]) == _TSX_DEFAULTS_MS:
+            words[i + 4] = int(timeout_s * 1000)
+            logger.info("SIP transaction timeout set to %.1f s", timeout_s)
+            return
+        if values[i + 1] == 500 and values[i + 4] == int(timeout_s * 1000):
+            return  # already set (a second engine in this process)
+    logger.warning("PJSIP transaction timers not found; transaction timeout stays 32 s")
 
 
 def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]) -> None:

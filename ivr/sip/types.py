@@ -28,9 +28,13 @@ class IncomingCallInfo:
 
 @dataclass(frozen=True)
 class Accept:
-    """Take the call. auto_answer=False sends 180 and waits for ``call.answer()``."""
+    """Take the call. auto_answer=False sends 180 and waits for ``call.answer()``.
+
+    media=False answers without a media port (no frames, silence out): the capacity floor.
+    """
 
     auto_answer: bool = True
+    media: bool = True
 
 
 @dataclass(frozen=True)

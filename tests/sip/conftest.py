@@ -22,4 +22,5 @@ def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     yield start
     for agent in started:
         code = agent.stop()
-        assert code == 0, f"agent exited with {code}; see {agent.log.name}"
+        tail = Path(agent.log.name).read_text(errors="replace").splitlines()[-15:]
+        assert code == 0, f"agent exited with {code}; log tail:\n" + "\n".join(tail)

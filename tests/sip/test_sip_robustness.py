@@ -27,7 +27,7 @@ INVALID = {
 # Section 3.3 messages the RFC says a UAS must answer with an error, not a 2xx (zeromf, with
 # Max-Forwards: 0, is processed normally by an endpoint, so a 200 there is right).
 MUST_FAIL = {"insuf", "unkscm", "unksm2", "bext01", "invut", "multi01", "mcl01", "sdp01"}
-AGENT_SIP = {"ack_timeout_s": 1.0, "no_media_timeout_s": 3.0}
+AGENT_SIP = {"ack_timeout_s": 1.0, "no_media_timeout_s": 3.0, "transaction_timeout_s": 4.0}
 
 
 def torture_files() -> list[Path]:
@@ -153,3 +153,33 @@ def test_binary_junk_and_huge_datagrams(start_agent) -> None:
         assert agent.alive()
     assert call_until_answered(agent.port, "udp") == 200
     assert call_until_answered(agent.port, "tcp") == 200
+
+
+def test_unacked_and_silent_calls_release_their_slots(start_agent) -> None:
+    """Forged INVITEs that never ACK, and callers that send no RTP, do not starve real callers.
+
+    pjsua keeps an un-ACKed call's slot until the transaction times out (Timer H), whatever we
+    do; the engine shortens that from 32 s to transaction_timeout_s (4 s here).
+    """
+    agent = start_agent(sip=AGENT_SIP)  # ack 1 s, no media 3 s, transactions 4 s
+    probes = [SipProbe(agent.port) for _ in range(4)]
+    for probe in probes:  # fill all four slots with INVITEs we never ACK
+        probe.send(probe.request("INVITE", call_id=uuid.uuid4().hex, cseq=1, body=probe.sdp()))
+    for _ in range(4):
+        gone = agent.wait_for("disconnected", timeout_s=10)
+        assert gone["by_remote"] is False and gone["code"] == 408
+    for probe in probes:
+        probe.close()
+    started = time.monotonic()
+    assert call_until_answered(agent.port, within_s=12.0) == 200
+    assert time.monotonic() - started <= 8.0  # not the default 32 s
+    silent = SipProbe(agent.port)
+    answered = silent.call(hang_up=False)  # ACKed, then no RTP at all
+    assert answered is not None and answered.code == 200
+    started = time.monotonic()
+    agent.wait_for("disconnected", by_remote=True)  # the probe call above, ended by its BYE
+    gone = agent.wait_for("disconnected", timeout_s=15)
+    assert gone["by_remote"] is False
+    assert 2.0 <= time.monotonic() - started <= 8.0
+    silent.close()
+    assert call_until_answered(agent.port) == 200
