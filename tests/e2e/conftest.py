@@ -56,7 +56,7 @@ def _start_agent(started: list[Proc], tmp: Path, env: dict[str, str], data_dir: 
         argv += ["--set", item]
     proc = Proc(argv, env, tmp / f"agent{len(started)}.log")
     started.append(proc)
-    if proc.wait_for(lambda ln: ln.endswith("ready"), AGENT_START_TIMEOUT_S) is None:
+    if proc.wait_for(lambda ln: ln.strip() == "ready", AGENT_START_TIMEOUT_S) is None:
         raise AssertionError(f"ivr serve did not get ready:\n{proc.tail()}")
     return Agent(proc, port, admin_port, data_dir, db, list(overrides), config)
 

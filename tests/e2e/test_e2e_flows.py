@@ -93,7 +93,7 @@ def flows(tmp_path_factory: pytest.TempPathFactory, e2e_data_dir: Path) -> Itera
         argv += ["--set", item]
     proc = Proc(argv, env, tmp / "agent.log")
     try:
-        assert proc.wait_for(lambda ln: ln.endswith("ready"), 240), proc.tail()
+        assert proc.wait_for(lambda ln: ln.strip() == "ready", 240), proc.tail()
         agent = Agent(proc, port, admin_port, e2e_data_dir, db, overrides, None)
         settings = agent.settings()
         flows = Flows(agent, desk, tmp, {}, {}, settings)
