@@ -123,10 +123,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         logging.getLogger("ivr").setLevel(logging.INFO)
         for handler in logging.getLogger().handlers:
             handler.setLevel(logging.INFO)
-    prefix = f"[worker {args.worker_id}] " if args.worker_id else ""
-
     def say(message: str) -> None:
-        print(f"{prefix}{message}", flush=True)
+        # A supervised worker's lines get their "[worker k]" prefix from the supervisor.
+        print(message, flush=True)
 
     say(f"ivr serve: configuration {settings.source}")
     services = build_services(settings, with_asr=not args.no_asr, progress=say)
