@@ -26,8 +26,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ivr.sip import Accept, AgentCall, CallListener, IncomingCallInfo, Reject, SipConfig
-from ivr.sip.engine import SipEngine
+from ivr.sip import (
+    Accept,
+    AgentCall,
+    CallListener,
+    IncomingCallInfo,
+    Reject,
+    SipConfig,
+    SipConfigError,
+)
+from ivr.sip.engine import SipEngine, SipError
 from ivr.sip.headers import uui_hex
 
 _lock = threading.Lock()
@@ -131,9 +139,12 @@ class Agent(CallListener):
 def main() -> int:
     opts = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     agent = Agent(opts)
-    config = SipConfig(port=0, **opts.get("sip", {}))
-    engine = SipEngine(config, agent)
-    engine.start()
+    try:
+        engine = SipEngine(SipConfig(port=0, **opts.get("sip", {})), agent)
+        engine.start()
+    except (SipError, SipConfigError) as exc:
+        emit("error", message=str(exc))
+        return 3
     agent.engine = engine
     emit("listening", port=engine.ports["udp"], max_calls=engine.max_calls)
     for line in sys.stdin:

@@ -14,8 +14,9 @@ from sipkit import AgentProcess
 def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     started: list[AgentProcess] = []
 
-    def start(**opts: Any) -> AgentProcess:
-        agent = AgentProcess(opts, tmp_path / f"agent{len(started)}.log")
+    def start(env: dict[str, str] | None = None, wait: bool = True, **opts: Any
+              ) -> AgentProcess:
+        agent = AgentProcess(opts, tmp_path / f"agent{len(started)}.log", env, wait)
         started.append(agent)
         return agent
 
@@ -23,4 +24,5 @@ def start_agent(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     for agent in started:
         code = agent.stop()
         tail = Path(agent.log.name).read_text(errors="replace").splitlines()[-15:]
-        assert code == 0, f"agent exited with {code}; log tail:\n" + "\n".join(tail)
+        expected = getattr(agent, "expect_exit", 0)
+        assert code == expected, f"agent exited with {code}; log tail:\n" + "\n".join(tail)

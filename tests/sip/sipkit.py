@@ -41,17 +41,22 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 class AgentProcess:
     """tests/sip/agent_helper.py in a subprocess; events arrive as JSON lines."""
 
-    def __init__(self, opts: dict[str, Any], log_path: Path) -> None:
+    def __init__(self, opts: dict[str, Any], log_path: Path,
+                 env: dict[str, str] | None = None, wait: bool = True) -> None:
         self.log = open(log_path, "w")  # closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, str(AGENT), json.dumps(opts)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
-            cwd=ROOT,
+            cwd=ROOT, env={**os.environ, **(env or {})},
         )
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self.port = self.max_calls = 0
+        self.uri = ""
+        if not wait:
+            return
         first = self.wait_for("listening", timeout_s=START_TIMEOUT_S)
         self.port = int(first["port"])
         self.max_calls = int(first["max_calls"])
