@@ -209,6 +209,10 @@ class AsrSettings(Section):
     workers_count: Annotated[int, Field(ge=1, le=16)] = 2
 
 
+SampleRate = Literal[8000, 16000]
+SAMPLE_RATES: tuple[SampleRate, ...] = (8000, 16000)
+
+
 class TtsSettings(Section):
     engine: Literal["espeak"] = "espeak"
     voices: dict[str, str] = Field(
@@ -221,7 +225,7 @@ class TtsSettings(Section):
     )
     volume: Annotated[float, Field(ge=0.1, le=1.0)] = 1.0
     target_level_dbfs: Annotated[float, Field(ge=-40.0, le=-6.0)] = -20.0
-    sample_rates_hz: list[Literal[8000, 16000]] = Field(default_factory=lambda: [8000, 16000])
+    sample_rates_hz: list[SampleRate] = Field(default_factory=lambda: list(SAMPLE_RATES))
 
     def rate_for(self, locale: str) -> int:
         return self.rate_wpm.get(locale) or DEFAULT_TTS_RATE_WPM
@@ -291,7 +295,7 @@ class Commitment(Section):
         return 24 * int(self.reply_within_working_days or 1)
 
 
-def _default_commitments() -> dict[str, Commitment]:
+def _default_commitments() -> dict[TicketCategory, Commitment]:
     # Seed 003 服务响应与处理时效: first reply within the working hour, ordinary issues 24 h,
     # complex issues three working days.
     return {
@@ -323,10 +327,14 @@ class TransferSettings(Section):
         return self
 
 
+Transport = Literal["udp", "tcp", "tls"]
+DEFAULT_TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
+
+
 class SipSettings(Section):
     bind_address: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 5060
-    transports: list[Literal["udp", "tcp", "tls"]] = Field(default_factory=lambda: ["udp", "tcp"])
+    transports: list[Transport] = Field(default_factory=lambda: list(DEFAULT_TRANSPORTS))
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     registrar: str | None = None

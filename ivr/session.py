@@ -407,12 +407,11 @@ class CallSession:
         elif isinstance(action, act.Say):
             tag = next(self._tags)
             self._playing[tag] = "say"
-            self._prompts.say(
-                self.facts.locale,
-                action.text,
-                self.facts.rate_hz,
-                lambda pcm, tag=tag: self._inbox.put(("say_ready", tag, pcm)),
-            )
+
+            def ready(pcm: np.ndarray, tag: int = tag) -> None:
+                self._inbox.put(("say_ready", tag, pcm))
+
+            self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
         elif isinstance(action, act.StopPlayback):
             self._player.stop()
         elif isinstance(action, act.StartTimer):
