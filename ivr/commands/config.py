@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ivr.commands._common import load_or_report
 from ivr.config import ConfigError, load_settings, resolve_config_path
 
 
@@ -44,10 +45,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    settings = load_or_report(args.config)
+    if settings is None:
         return 1
     print(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
     return 0

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ivr.config import ConfigError, load_settings
+from ivr.commands._common import load_or_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,11 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr import doctor
 
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    settings = load_or_report(args.config)
+    if settings is None:
         print("FAIL config: the configuration does not load -> ivr config check", flush=True)
         return 1
     print(f"OK   config: {settings.source}", flush=True)

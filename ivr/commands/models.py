@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.commands._common import load_or_report
+from ivr.config import Settings
 from ivr.media import models
 
 DESCRIPTION = f"""\
@@ -53,11 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
-    try:
-        return load_settings(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return None
+    return load_or_report(args.config)
 
 
 def run_list(args: argparse.Namespace) -> int:

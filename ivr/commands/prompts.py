@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ivr.config import LOCALES, ConfigError, Settings, load_settings
+from ivr.commands._common import load_or_report
+from ivr.config import LOCALES, Settings
 from ivr.media.prompt_library import PromptError, PromptLibrary
 from ivr.media.tts import TtsError
 from ivr.media.wavio import write_wav
@@ -56,11 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
-    try:
-        return load_settings(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return None
+    return load_or_report(args.config)
 
 
 def run_list(args: argparse.Namespace) -> int:

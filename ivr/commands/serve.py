@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from ivr.commands._common import load_or_report
 from ivr.config import ConfigError, Settings, load_settings, parse_assignments
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(args.config, overrides=_overrides(args))
+        overrides = _overrides(args)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print(exc, file=sys.stderr)
+        return 1
+    settings = load_or_report(args.config, overrides=overrides)
+    if settings is None:
         return 1
     if args.workers > 1 or args.front == "kamailio":
         return _run_supervisor(args, settings)
@@ -256,11 +259,8 @@ def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
 
 
 def run_reload(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    settings = load_or_report(args.config)
+    if settings is None:
         print("not reloading: fix the configuration first", file=sys.stderr)
         return 1
     port = args.sip_port or settings.sip.port

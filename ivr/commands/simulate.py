@@ -7,7 +7,8 @@ import datetime as dt
 import json
 import sys
 
-from ivr.config import LOCALES, ConfigError, load_settings
+from ivr.commands._common import load_or_report
+from ivr.config import LOCALES
 from ivr.media.wavio import WavError
 
 DESCRIPTION = """\
@@ -58,11 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.simulate import Key, as_json, as_text, simulate_file
 
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"ivr simulate: {problem}", file=sys.stderr)
+    settings = load_or_report(args.config, prefix="ivr simulate: ")
+    if settings is None:
         return 2
     locale = args.locale or settings.service.default_locale
     try:
