@@ -1,11 +1,18 @@
-"""The interfaces a call session talks to, so a whole call runs with fakes or with real parts."""
+"""The interfaces a call session talks to, so a whole call runs with fakes or with real parts.
+
+Real implementations: CallControl and Player by ivr.sip (AgentCall, FramePlayer), PromptSource
+by ivr.media.prompt_library.PromptLibrary, StreamingRecognizer by ivr.media.asr.Recognizer,
+TicketStore by ivr.tickets.service.TicketService. Tests use tests/session/harness.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+
+from ivr.tickets.types import CallRecordDraft, TicketDraft, TicketReceipt
 
 
 class Clock(Protocol):
@@ -15,26 +22,35 @@ class Clock(Protocol):
 
 
 class CallControl(Protocol):
-    """The telephony side of one call (ivr.sip AgentCall, or a fake)."""
+    """The telephony side of one call."""
 
     def hangup(self, code: int = 200) -> None: ...
 
     def transfer(self, target_uri: str, headers: dict[str, str]) -> None: ...
 
 
-class AudioOut(Protocol):
-    """Frame-accurate playback towards the caller."""
+class Player(Protocol):
+    """Frame-accurate playback towards the caller: `play` queues PCM bytes, `stop` cuts it."""
 
-    def play(self, pcm: np.ndarray, tag: str) -> None: ...
+    def play(self, pcm: bytes, tag: Any = None) -> None: ...
 
-    def stop(self) -> None: ...
-
-    @property
-    def is_playing(self) -> bool: ...
+    def stop(self) -> list[Any]: ...
 
 
-class Recognizer(Protocol):
-    """A per-call streaming recogniser; results come back through a callback."""
+class PromptSource(Protocol):
+    """Ready PCM for catalogue phrases, and runtime text rendered off the caller's thread."""
+
+    def prompt(
+        self, locale: str, prompt_id: str, rate_hz: int, variables: dict[str, Any] | None = None
+    ) -> np.ndarray: ...
+
+    def say(
+        self, locale: str, text: str, rate_hz: int, done: Callable[[np.ndarray], None]
+    ) -> None: ...
+
+
+class StreamingRecognizer(Protocol):
+    """A per-call recogniser; final results come back through the callback it was opened with."""
 
     def feed(self, pcm: bytes) -> None: ...
 
@@ -45,13 +61,12 @@ class Recognizer(Protocol):
     def close(self) -> None: ...
 
 
-class Synthesizer(Protocol):
-    """Ready PCM for catalogue phrases and runtime text at the call's clock rate."""
+RecognizerFactory = Callable[[int, Callable[[Any], None]], StreamingRecognizer | None]
 
-    def prompt(
-        self, locale: str, prompt_id: str, rate_hz: int, variables: dict[str, str]
-    ) -> np.ndarray: ...
 
-    def say(
-        self, locale: str, text: str, rate_hz: int, done: Callable[[np.ndarray], None]
-    ) -> None: ...
+class TicketStore(Protocol):
+    def open_ticket(self, draft: TicketDraft) -> TicketReceipt: ...
+
+    def record_call(self, record: CallRecordDraft) -> None: ...
+
+    def set_satisfaction(self, ticket_id: str, score: int) -> None: ...

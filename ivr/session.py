@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +34,14 @@ from ivr.media.wavio import write_wav
 from ivr.policy import actions as act
 from ivr.policy import events as ev
 from ivr.policy.machine import CallPolicy
-from ivr.ports import CallControl, Clock
+from ivr.ports import (
+    CallControl,
+    Clock,
+    Player,
+    PromptSource,
+    RecognizerFactory,
+    TicketStore,
+)
 from ivr.tickets.types import CallRecordDraft, TicketDraft, TicketReceipt
 
 log = logging.getLogger(__name__)
@@ -49,45 +56,6 @@ VERDICTS = ("silent", "low_volume", "noisy", "ok")
 class MonotonicClock:
     def now(self) -> float:
         return time.monotonic()
-
-
-class Player(Protocol):
-    """The playback side of a call: `play` queues PCM bytes with a tag, `stop` cuts it."""
-
-    def play(self, pcm: bytes, tag: Any = None) -> None: ...
-
-    def stop(self) -> list[Any]: ...
-
-
-class PromptSource(Protocol):
-    def prompt(
-        self, locale: str, prompt_id: str, rate_hz: int, variables: dict[str, Any] | None = None
-    ) -> np.ndarray: ...
-
-    def say(
-        self, locale: str, text: str, rate_hz: int, done: Callable[[np.ndarray], None]
-    ) -> None: ...
-
-
-class StreamingRecognizer(Protocol):
-    def feed(self, pcm: bytes) -> None: ...
-
-    def end_segment(self) -> None: ...
-
-    def set_grammar(self, phrases: list[str] | None) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class TicketStore(Protocol):
-    def open_ticket(self, draft: TicketDraft) -> TicketReceipt: ...
-
-    def record_call(self, record: CallRecordDraft) -> None: ...
-
-    def set_satisfaction(self, ticket_id: str, score: int) -> None: ...
-
-
-RecognizerFactory = Callable[[int, Callable[[Any], None]], StreamingRecognizer | None]
 
 
 @dataclass(frozen=True)
