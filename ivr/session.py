@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -51,6 +52,30 @@ LINE_REPORT_EVERY_FRAMES = 10  # a LineReport every 200 ms (and at once on a ver
 ASR_RESULT_TIMEOUT_S = 3.0  # after this the segment reaches the policy without a transcript
 IDLE_POLL_S = 0.5  # the loop wakes at least this often to check timers and the stop flag
 VERDICTS = ("silent", "low_volume", "noisy", "ok")
+LATE_FRAME_WAIT_S = FRAME_MS / 1000  # a frame queued longer than one frame period is late
+
+
+class FrameTiming:
+    """Per-call frame cost (analysis time) and lateness (time queued before the session got
+    to it), logged at the end of the call so capacity can be read from a live agent's log."""
+
+    def __init__(self) -> None:
+        self.work_s = array("f")
+        self.late_count = 0
+
+    def add(self, queued_s: float, work_s: float) -> None:
+        self.work_s.append(work_s)
+        if queued_s > LATE_FRAME_WAIT_S:
+            self.late_count += 1
+
+    def summary(self) -> str:
+        if not self.work_s:
+            return "no frames timed"
+        p50, p99 = np.percentile(np.frombuffer(self.work_s, dtype=np.float32), [50, 99]) * 1e6
+        return (
+            f"{len(self.work_s)} frames, processing p50 {p50:.0f} us p99 {p99:.0f} us, "
+            f"late {self.late_count}"
+        )
 
 
 class MonotonicClock:
@@ -129,6 +154,7 @@ class CallSession:
         self._playing: dict[Any, str] = {}
         self._last_status: LineStatus | None = None
         self._frames = 0
+        self.frame_timing = FrameTiming()
         self._verdict_frames = dict.fromkeys(VERDICTS, 0)
         self._pending_speech: SpeechEnd | None = None
         self._recording: list[np.ndarray] | None = None
@@ -146,7 +172,7 @@ class CallSession:
     # ---- inbound, from any thread ----------------------------------------------------------
 
     def frame_in(self, pcm: bytes) -> None:
-        self._inbox.put(("frame", pcm))
+        self._inbox.put(("frame", pcm, time.perf_counter()))
 
     def dtmf_in(self, digit: str) -> None:
         self._inbox.put(("event", ev.Dtmf(t=0.0, digit=digit)))
@@ -241,7 +267,10 @@ class CallSession:
         if self._done.is_set():
             return
         if kind == "frame":
+            started = time.perf_counter()
             self._on_frame(item[1])
+            if len(item) > 2:
+                self.frame_timing.add(started - item[2], time.perf_counter() - started)
         elif kind == "event":
             self._event(_with_time(item[1], self.t))
         elif kind == "prompt_done":
@@ -578,6 +607,7 @@ class CallSession:
             reason,
             f", tickets {' '.join(outcome.ticket_ids)}" if outcome.ticket_ids else "",
         )
+        log.info("call %s frame timing: %s", self.call_id, self.frame_timing.summary())
         self._record_call(outcome)
         if self._on_finished is not None:
             try:
