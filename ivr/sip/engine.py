@@ -164,6 +164,11 @@ class SipEngine:
         return [c for c in list(self._calls.values()) if c.is_active]
 
     @property
+    def busy(self) -> bool:
+        """True while any call exists, including a transfer leg not yet given an id."""
+        return bool(self._calls or self._pending)
+
+    @property
     def local_uri(self) -> str:
         """Where callers reach us directly: sip:user@bind:port."""
         port = self.ports.get("udp") or self.ports.get("tcp") or self.ports.get("tls")

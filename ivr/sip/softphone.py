@@ -93,6 +93,7 @@ def run_call(
         answered_at: float | None = None
         pending_dtmf = sorted(plan.dtmf, key=lambda p: p[1])
         hangup_sent = False
+        ended_legs: set[int] = set()
         while True:
             try:
                 kind, leg, details = sink.get(timeout=POLL_S)
@@ -112,6 +113,7 @@ def run_call(
                     if plan.play_pcm and leg is call:
                         leg.player.play(plan.play_pcm, "play")
                 elif kind == "disconnected":
+                    ended_legs.add(id(leg))
                     log("disconnected", leg=calls.index(leg), **details)
                     if leg is call or not report.hung_up_by:
                         report.hung_up_by = details["by"]
@@ -125,7 +127,8 @@ def run_call(
                         break
             now = time.monotonic()
             live = [leg for leg in calls if leg.is_active]
-            if not live and (answered_at is not None or call.state == "DISCONNECTED"):
+            # Stop once every leg's end was reported and no transfer leg is being set up.
+            if all(id(leg) in ended_legs for leg in calls) and not engine.busy:
                 break
             if answered_at is None and now - t0 > RING_TIMEOUT_S and not hangup_sent:
                 log("no_answer", after_s=RING_TIMEOUT_S)

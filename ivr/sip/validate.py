@@ -3,8 +3,9 @@
 PJSIP's parser is lenient: it answers 200 to requests that RFC 4475 (section 3.1.2) says a
 parser must reject, such as a datagram shorter than its Content-Length, a Request-Line with
 extra spaces, an unquoted display name with a comma, spaces inside <addr-spec>, a bad Date time
-zone, two Content-Length headers, or an OPTIONS with an unknown Require. Pure text functions;
-``guard.py`` calls :func:`check_request` on the raw bytes and answers the code it returns.
+zone, two Content-Length headers, an INVITE whose Accept excludes SDP, or an unknown Require.
+Pure text functions; ``guard.py`` calls :func:`check_request` on the raw bytes and answers the
+code it returns.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def check_request(raw: bytes) -> Verdict | None:
     for name in ("from", "to"):
         if name in seen and not _name_addr_ok(seen[name]):
             return 400, f"Bad {name.capitalize()}"
+    if method == "INVITE" and "accept" in seen:
+        accepted = {t.split(";")[0].strip().lower() for t in seen["accept"].split(",")}
+        if accepted and not accepted & {"application/sdp", "application/*", "*/*", ""}:
+            return 406, "Not Acceptable"  # our 200 must carry SDP (RFC 4475 sdp01)
     if method not in ("ACK", "CANCEL") and "require" in seen:
         required = {opt.strip().lower() for opt in seen["require"].split(",") if opt.strip()}
         if required - SUPPORTED_EXTENSIONS:

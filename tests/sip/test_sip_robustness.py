@@ -123,7 +123,9 @@ def test_rfc4475_torture_messages_udp_and_tcp(start_agent) -> None:
             probe = SipProbe(agent.port, transport)
             probe.send(path.read_bytes())
             # UDP responses go to the Via address written in the file, not to us.
-            responses = probe.responses(0.25 if transport == "tcp" else 0.05)
+            data = path.read_bytes()
+            wait_s = (0.6 if data.startswith(b"INVITE") else 0.25) if transport == "tcp" else 0.05
+            responses = probe.responses(wait_s)
             probe.close()
             codes = [r.code for r in responses]
             if name in INVALID or name in MUST_FAIL:

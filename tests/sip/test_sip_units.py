@@ -200,6 +200,7 @@ GOOD = (b"INVITE sip:ivr@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;br
         (b"Content-Length: 4", b"Content-Length: 40", 400),
         (b"Content-Length: 4", b"Content-Length: -4", 400),
         (b"Require: timer", b"Require: timer, nothingSupportsThis", 420),
+        (b"Require: timer", b"Accept: text/nobodyKnowsThis", 406),
     ],
 )
 def test_check_request_refuses_rfc4475_style_faults(old: bytes, new: bytes, code: int) -> None:
@@ -207,6 +208,11 @@ def test_check_request_refuses_rfc4475_style_faults(old: bytes, new: bytes, code
     assert GOOD.count(old) == 1
     verdict = check_request(GOOD.replace(old, new))
     assert verdict is not None and verdict[0] == code
+
+
+def test_check_request_accepts_sdp_in_accept_lists() -> None:
+    assert check_request(GOOD.replace(b"Require: timer", b"Accept: application/sdp, text/x")) \
+        is None
 
 
 @pytest.mark.skipif(not TORTURE.exists(), reason="no RFC 4475 messages")
