@@ -147,6 +147,7 @@ def main() -> int:
         return 3
     agent.engine = engine
     emit("listening", port=engine.ports["udp"], max_calls=engine.max_calls)
+    emit("transports", ports=engine.ports)
     for line in sys.stdin:
         command = line.strip()
         if command == "quit":
