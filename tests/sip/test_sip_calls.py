@@ -110,3 +110,17 @@ def test_bad_arguments_exit_2_without_traceback(tmp_path: Path) -> None:
     assert code == 2 and "none.wav" in stderr and "Traceback" not in stderr
     code, _, stderr = run_ivr_call("http://example.com")
     assert code == 2 and "sip:" in stderr
+
+
+def test_failed_transfer_is_reported_with_its_code(start_agent) -> None:
+    """The desk refuses the transferred caller (603): the REFER's NOTIFY says so."""
+    desk = start_agent(desk=True, reject_user="caller")
+    agent = start_agent(transfer_to=desk.uri, ticket_id="T-9", hangup_after_s=2.5)
+    code, events, stderr = run_ivr_call(agent.uri, "--dtmf", "0", "--dtmf-at", "0.5",
+                                        "--max-s", "15")
+    assert code == 0, stderr
+    result = agent.wait_for("transfer_result")
+    assert result["ok"] is False and result["code"] == 603
+    assert desk.wait_for("incoming")["headers"]["x-ticket-id"] == "T-9"
+    # The caller stays with the agent until the agent hangs up.
+    assert by_name(events, "disconnected")[-1]["by"] == "remote"
