@@ -7,7 +7,8 @@ values pjsua2 needs, validates them and says which key is wrong and what is allo
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 DEFAULT_BIND_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 5060
@@ -110,6 +111,21 @@ class SipConfig:
         _check_range("no_media_timeout_s", self.no_media_timeout_s, 0.0, 3600.0)
         _check_range("transaction_timeout_s", self.transaction_timeout_s, 2.0, 32.0)
         _check_range("pjsip_log_level", self.pjsip_log_level, 0, 6)
+
+    @classmethod
+    def from_section(cls, section: Any, **overrides: Any) -> SipConfig:
+        """Build from the ``[sip]`` settings object (any object with same-named attributes).
+
+        Attributes that are not SipConfig fields (e.g. ``drain_timeout_s``, the session's) are
+        ignored; lists become tuples; ``overrides`` (e.g. ``port=`` from ``--sip-port``) win.
+        """
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if hasattr(section, item.name):
+                value = getattr(section, item.name)
+                values[item.name] = tuple(value) if isinstance(value, list) else value
+        values.update(overrides)
+        return cls(**values)
 
     @property
     def effective_domain(self) -> str:

@@ -133,6 +133,8 @@ class SipEngine:
     def stop(self, timeout_s: float = 10.0) -> None:
         """Hang up every call, destroy the library and join the thread."""
         self._stop.set()
+        if self._thread is threading.current_thread():
+            return  # called from a callback: the loop ends after it returns
         if self._thread is not None:
             self._thread.join(timeout_s)
             if self._thread.is_alive():

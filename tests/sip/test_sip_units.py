@@ -65,6 +65,21 @@ def test_config_errors_name_key_value_and_range(changes: dict, words: list[str])
         assert word in str(err.value)
 
 
+def test_config_from_the_settings_section() -> None:
+    from types import SimpleNamespace
+
+    section = SimpleNamespace(bind_address="127.0.0.1", port=5060, transports=["udp"],
+                              codecs=["PCMA/8000"], drain_timeout_s=30.0, user="ivr")
+    cfg = SipConfig.from_section(section, port=5099)
+    assert (cfg.port, cfg.transports, cfg.codecs) == (5099, ("udp",), ("PCMA/8000",))
+    try:
+        from ivr.config import load_settings
+    except ImportError:
+        return
+    settings = load_settings(None)
+    assert SipConfig.from_section(settings.sip).codecs[0] == "PCMU/8000"
+
+
 def test_reject_codes_are_final_error_codes() -> None:
     assert Reject(403, "Forbidden").code == 403
     with pytest.raises(ValueError, match=r"300\.\.699"):
