@@ -1,11 +1,11 @@
 """Strict checks of a SIP request's start line and header fields, before pjsua sees it.
 
 PJSIP's parser is lenient: it answers 200 to requests that RFC 4475 (section 3.1.2) says a
-parser must reject, such as a datagram shorter than its Content-Length, a Request-Line with
-extra spaces, an unquoted display name with a comma, spaces inside <addr-spec>, a bad Date time
-zone, two Content-Length headers, an INVITE whose Accept excludes SDP, or an unknown Require.
-Pure text functions; ``guard.py`` calls :func:`check_request` on the raw bytes and answers the
-code it returns.
+parser must reject, such as headers in the Request-URI, a datagram shorter than its
+Content-Length, a Request-Line with extra spaces, an unquoted display name with a comma, spaces
+inside <addr-spec>, a bad Date time zone, two Content-Length headers, an INVITE whose Accept
+excludes SDP, or an unknown Require. Pure text functions; ``guard.py`` calls
+:func:`check_request` on the raw bytes and answers the code it returns.
 """
 
 from __future__ import annotations
@@ -76,9 +76,13 @@ def check_request(raw: bytes) -> Verdict | None:
     match = _REQUEST_LINE.match(start)
     if match is None:
         return 400, "Bad Request-Line"
-    method, _uri, version = match.groups()
+    method, uri, version = match.groups()
     if version != "SIP/2.0":
         return 505, "Version Not Supported"
+    if uri.lower().startswith(("sip:", "sips:")) and "?" in uri.rsplit("@", 1)[-1]:
+        # "?" may sit in the user part (RFC 4475 intmeth); after the host it starts headers,
+        # which a Request-URI must not carry (RFC 3261 19.1.1, RFC 4475 escruri).
+        return 400, "Headers In Request-URI"
     seen: dict[str, str] = {}
     for name, value in headers:
         if name in seen and name in SINGLE_VALUED:

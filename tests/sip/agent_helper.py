@@ -62,6 +62,7 @@ class Agent(CallListener):
     # engine hooks
     def on_incoming(self, info: IncomingCallInfo) -> Accept | Reject:
         emit("incoming", user=info.remote_user, transport=info.transport,
+             sip_call_id=info.sip_call_id,
              headers={k: v for k, v in info.headers.items()
                       if k.startswith("x-") or k == "user-to-user"})
         if info.remote_user and info.remote_user == self.opts.get("reject_user"):

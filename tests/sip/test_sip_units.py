@@ -207,6 +207,8 @@ GOOD = (b"INVITE sip:ivr@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;br
         (b"INVITE sip:ivr@127.0.0.1 SIP/2.0", b"INVITE  sip:ivr@127.0.0.1 SIP/2.0", 400),
         (b"INVITE sip:ivr@127.0.0.1 SIP/2.0", b"INVITE sip:ivr@127.0.0.1 SIP/2.0 ", 400),
         (b"INVITE sip:ivr@127.0.0.1 SIP/2.0", b"INVITE sip:ivr@127.0.0.1 SIP/7.0", 505),
+        (b"INVITE sip:ivr@127.0.0.1 SIP/2.0", b"INVITE sip:ivr@127.0.0.1?Route=%3Csip:x%3E SIP/2.0",
+         400),
         (b"\"Zhang, San\" <sip:", b"Zhang, San <sip:", 400),
         (b"To: <sip:ivr@127.0.0.1>", b"To: < sip:ivr@127.0.0.1 >", 400),
         (b"GMT", b"EST", 400),
