@@ -191,3 +191,25 @@ def test_unacked_and_silent_calls_release_their_slots(start_agent) -> None:
     assert 2.0 <= time.monotonic() - started <= 8.0
     silent.close()
     assert call_until_answered(agent.port) == 200
+
+
+def test_rtp_with_wrong_payload_type_and_junk(start_agent) -> None:
+    """Mid-call RTP with an unnegotiated payload type, bad versions and runts: no crash."""
+    agent = start_agent(sip=AGENT_SIP)
+    probe = SipProbe(agent.port)
+    answered = probe.call(hang_up=False)
+    assert answered is not None and answered.code == 200
+    rtp_port = int(re.search(rb"m=audio (\d+)", answered.raw).group(1))  # type: ignore[union-attr]
+    rng = __import__("random").Random(3550)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for seq in range(200):
+            pt = (99, 0, 127, 13)[seq % 4]  # only 0 (PCMU) was negotiated
+            header = bytes([0x80, pt]) + seq.to_bytes(2, "big") + (seq * 160).to_bytes(4, "big")
+            s.sendto(header + b"\x12\x34\x56\x78" + bytes(160), ("127.0.0.1", rtp_port))
+            s.sendto(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))),
+                     ("127.0.0.1", rtp_port))
+            s.sendto(b"\x00" * 12, ("127.0.0.1", rtp_port + 1))  # junk RTCP
+    time.sleep(0.3)
+    assert agent.alive()
+    probe.close()
+    assert call_until_answered(agent.port) == 200
