@@ -244,12 +244,16 @@ def test_complaint_by_dtmf_makes_a_ticket_with_the_callers_recording(flows: Flow
 
 
 def test_person_is_transferred_to_the_desk_with_the_ticket_id(flows: Flows) -> None:
+    import json
+
     call = flows.calls["person"]
     assert call.code == 0, call.output[-2000:]
     line = flows.agent_lines.get("person")
     assert line is not None, flows.agent.call_lines()
-    desk = flows.desk.tail(50)
+    assert "-> sip:desk@127.0.0.1:" in line, line
     ticket_ids = line.rsplit("tickets ", 1)[1].split(",")
-    assert ticket_ids and ticket_ids[0] != "-", line
-    assert "->" in line and "sip:desk@127.0.0.1" in line, line
-    assert any(ticket_ids[0] in ln for ln in flows.desk.lines), (ticket_ids, desk)
+    assert len(ticket_ids) == 1 and ticket_ids[0] != "-", line
+    incoming = [json.loads(ln) for ln in flows.desk.lines if ln.startswith("{")]
+    incoming = [e for e in incoming if e.get("event") == "incoming"]
+    assert [e["ticket"] for e in incoming] == ticket_ids, (incoming, line)
+    assert flows.timeline("person")["transfer_target"].startswith("sip:desk@127.0.0.1:")
