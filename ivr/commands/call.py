@@ -129,5 +129,10 @@ def _place(args: argparse.Namespace, config: Any, headers: dict[str, str], play_
                                          args.record)
     if not args.json:
         who = {"remote": "the far end", "us": "this softphone"}.get(report.hung_up_by, "nobody")
-        print(f"answered={report.answered} duration={report.duration_s:.2f}s hung up by {who}")
+        if report.answered:
+            print(f"answered, {report.duration_s:.2f} s, hung up by {who}")
+        else:
+            ends = [e for e in report.events if e["event"] == "disconnected"]
+            final = f"{ends[0]['code']} {ends[0]['reason']}" if ends else "no final response"
+            print(f"not answered: {final}")
     return 0 if report.answered and report.ended_normally else 1

@@ -292,7 +292,7 @@ class SipEngine:
                 if cfg.port or attempt == 7:
                     raise SipError(
                         f"cannot listen on {cfg.bind_address}:{cfg.port} "
-                        f"({'/'.join(cfg.transports)}): {err.info()}"
+                        f"({'/'.join(cfg.transports)}): {_pj_reason(err)}"
                     ) from None
                 port = 0
         logger.info(
@@ -409,7 +409,7 @@ class SipEngine:
             call._pj.makeCall(uri, prm)
         except pj.Error as err:
             call._release()
-            raise SipError(f"cannot call {uri}: {err.reason or err.info()}") from None
+            raise SipError(f"cannot call {uri}: {_pj_reason(err)}") from None
         call.call_id = int(call._pj.getId())
         self._calls[call.call_id] = call
         logger.info("%s: calling %s", call.tag, mask_uri(uri))
@@ -550,6 +550,13 @@ def _set_transaction_timeout(lib: ctypes.CDLL, timeout_s: float) -> None:
         if values[i + 1] == 500 and values[i + 4] == int(timeout_s * 1000):
             return  # already set (a second engine in this process)
     logger.warning("PJSIP transaction timers not found; transaction timeout stays 32 s")
+
+
+def _pj_reason(err: Any) -> str:
+    """The human part of a pjsua2 Error ("Address already in use"), without call-site noise."""
+    text = str(getattr(err, "reason", "") or "") or str(err.info())
+    text = text.split(" error: ", 1)[-1]
+    return text.split(" (status=", 1)[0].strip()
 
 
 def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
