@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2ekit import AGENT_START_TIMEOUT_S, Agent, Proc, free_port, ivr_argv
+from e2ekit import Agent, Proc, launch_agent
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +44,6 @@ def e2e_env(e2e_data_dir: Path) -> dict[str, str]:
     return dict(os.environ, IVR_DATA_DIR=str(e2e_data_dir), PYTHONUNBUFFERED="1")
 
 
-def _start_agent(started: list[Proc], tmp: Path, env: dict[str, str], data_dir: Path,
-                 overrides: list[str], config: Path | None, db_url: str | None,
-                 extra: list[str]) -> Agent:
-    port, admin_port = free_port(), free_port()
-    db = db_url or f"sqlite:///{tmp / f'tickets{len(started)}.db'}"
-    argv = ivr_argv(*(["--config", str(config)] if config else []), "serve",
-                    "--bind", "127.0.0.1", "--sip-port", str(port),
-                    "--admin-port", str(admin_port), "--db", db, *extra)
-    for item in overrides:
-        argv += ["--set", item]
-    proc = Proc(argv, env, tmp / f"agent{len(started)}.log")
-    started.append(proc)
-    if proc.wait_for(lambda ln: ln.strip() == "ready", AGENT_START_TIMEOUT_S) is None:
-        raise AssertionError(f"ivr serve did not get ready:\n{proc.tail()}")
-    return Agent(proc, port, admin_port, data_dir, db, list(overrides), config)
-
-
 @pytest.fixture
 def start_agent(tmp_path: Path, e2e_env: dict[str, str], e2e_data_dir: Path
                 ) -> Iterator[Callable[..., Agent]]:
@@ -69,28 +52,8 @@ def start_agent(tmp_path: Path, e2e_env: dict[str, str], e2e_data_dir: Path
 
     def start(overrides: list[str] = (), config: Path | None = None,  # type: ignore[assignment]
               db_url: str | None = None, extra: list[str] = ()) -> Agent:  # type: ignore[assignment]
-        return _start_agent(started, tmp_path, e2e_env, e2e_data_dir, list(overrides), config,
+        return launch_agent(started, tmp_path, e2e_env, e2e_data_dir, list(overrides), config,
                             db_url, list(extra))
-
-    yield start
-    for proc in started:
-        proc.stop()
-
-
-@pytest.fixture
-def start_desk(
-    tmp_path: Path, e2e_env: dict[str, str]
-) -> Iterator[Callable[..., tuple[Proc, int]]]:
-    started: list[Proc] = []
-
-    def start(hold_s: float = 2.0) -> tuple[Proc, int]:
-        port = free_port()
-        proc = Proc(ivr_argv("desk", "--sip-port", str(port), "--json", "--hold-s", f"{hold_s:g}"),
-                    e2e_env, tmp_path / f"desk{len(started)}.log")
-        started.append(proc)
-        if proc.wait_for(lambda ln: bool(ln.strip()), 30) is None:
-            raise AssertionError(f"ivr desk did not start:\n{proc.tail()}")
-        return proc, port
 
     yield start
     for proc in started:

@@ -311,8 +311,19 @@ def timeline_steps(timeline: dict[str, Any], prefix: str) -> list[dict[str, Any]
     return [s for s in timeline["timeline"] if s["what"].startswith(prefix)]
 
 
-def sipp_counter(stdout: str, label: str) -> int:
-    """Cumulative value of a counter in sipp's final statistics screen."""
-    rows = [line for line in stdout.splitlines() if line.strip().startswith(label)]
-    assert rows, f"no {label!r} in sipp output:\n{stdout[-2000:]}"
-    return int(rows[-1].split("|")[2].split()[0])
+def launch_agent(started: list[Proc], tmp: Path, env: dict[str, str], data_dir: Path,
+                 overrides: list[str], config: Path | None, db_url: str | None,
+                 extra: list[str]) -> Agent:
+    """`ivr serve` on free ports with its own tickets DB (appended to `started`), once ready."""
+    port, admin_port = free_port(), free_port()
+    db = db_url or f"sqlite:///{tmp / f'tickets{len(started)}.db'}"
+    argv = ivr_argv(*(["--config", str(config)] if config else []), "serve",
+                    "--bind", "127.0.0.1", "--sip-port", str(port),
+                    "--admin-port", str(admin_port), "--db", db, *extra)
+    for item in overrides:
+        argv += ["--set", item]
+    proc = Proc(argv, env, tmp / f"agent{len(started)}.log")
+    started.append(proc)
+    if proc.wait_for(lambda ln: ln.strip() == "ready", AGENT_START_TIMEOUT_S) is None:
+        raise AssertionError(f"ivr serve did not get ready:\n{proc.tail()}")
+    return Agent(proc, port, admin_port, data_dir, db, list(overrides), config)

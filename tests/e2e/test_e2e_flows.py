@@ -25,6 +25,7 @@ from e2ekit import (
     free_port,
     human_speech,
     ivr_argv,
+    launch_agent,
     silence,
     timeline_steps,
     voiced_fraction,
@@ -82,21 +83,14 @@ def flows(tmp_path_factory: pytest.TempPathFactory, e2e_data_dir: Path) -> Itera
     tmp = tmp_path_factory.mktemp("flows")
     env = dict(os.environ, IVR_DATA_DIR=str(e2e_data_dir), PYTHONUNBUFFERED="1")
     desk_port = free_port()
-    desk = Proc(ivr_argv("desk", "--sip-port", str(desk_port), "--json", "--hold-s", "2"),
-                env, tmp / "desk.log")
-    port, admin_port = free_port(), free_port()
-    db = f"sqlite:///{tmp / 'tickets.db'}"
+    started: list[Proc] = [
+        Proc(ivr_argv("desk", "--sip-port", str(desk_port), "--json", "--hold-s", "2"),
+             env, tmp / "desk.log")
+    ]
     overrides = [*OPEN_HOURS, f"transfer.queues.default=sip:desk@127.0.0.1:{desk_port}"]
-    argv = ivr_argv("serve", "--bind", "127.0.0.1", "--sip-port", str(port),
-                    "--admin-port", str(admin_port), "--db", db)
-    for item in overrides:
-        argv += ["--set", item]
-    proc = Proc(argv, env, tmp / "agent.log")
     try:
-        assert proc.wait_for(lambda ln: ln.strip() == "ready", 240), proc.tail()
-        agent = Agent(proc, port, admin_port, e2e_data_dir, db, overrides, None)
-        settings = agent.settings()
-        flows = Flows(agent, desk, tmp, {}, {}, settings)
+        agent = launch_agent(started, tmp, env, e2e_data_dir, overrides, None, None, [])
+        flows = Flows(agent, started[0], tmp, {}, {}, agent.settings())
         calls = _start_calls(flows, env)
         flows.calls = {name: call.get() for name, call in calls.items()}
         flows.agent_lines = _match_agent_lines(agent, flows.calls, {
@@ -104,8 +98,8 @@ def flows(tmp_path_factory: pytest.TempPathFactory, e2e_data_dir: Path) -> Itera
             "person": "transferred"})
         yield flows
     finally:
-        proc.stop()
-        desk.stop()
+        for proc in reversed(started):
+            proc.stop()
 
 
 def _start_calls(flows: Flows, env: dict[str, str]) -> dict[str, BackgroundCall]:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from e2ekit import OPEN_HOURS, SCENARIOS, Agent, free_port, sipp_counter
+from e2ekit import OPEN_HOURS, SCENARIOS, Agent, free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sip"))
+from test_sip_robustness import sipp_counter  # (the SIP layer's test helper)
 
 pytestmark = [pytest.mark.sip]
 
