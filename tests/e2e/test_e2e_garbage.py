@@ -24,10 +24,7 @@ pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 REPLY_WAIT_S = 0.3
 VALID_CALL_WITHIN_S = 45.0
-# Seen failing on the real agent (2026-11-23): escruri (INVITE with escaped headers in the
-# Request-URI, RFC 4475 3.1.2.4) is answered 100 + 200 over TCP and starts a call session over
-# UDP. A SIP-layer bug (ivr/sip); the test xfails only while these are the only offenders.
-KNOWN_ANSWERED = {"escruri"}  # valid torture INVITEs hold call slots until their ACK times out
+  # valid torture INVITEs hold call slots until their ACK times out
 
 
 def session_count(agent) -> int:
@@ -101,7 +98,4 @@ def test_torture_junk_and_subscribe_then_a_normal_call(start_agent, e2e_env, tmp
     timeline = agent.timeline(line)
     assert timeline["prompts_played"][:1] == ["greeting"], timeline["prompts_played"]
     assert agent.proc.alive()
-    offenders = {entry.split()[1] for entry in answered}
-    if answered and offenders <= KNOWN_ANSWERED:
-        pytest.xfail(f"known SIP-layer bug: 2xx (or a call) for {answered}")
     assert not answered, f"2xx (or a call) for messages that must be refused: {answered}"
