@@ -23,8 +23,7 @@ from test_sip_robustness import INVALID, MUST_FAIL, torture_files
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 REPLY_WAIT_S = 0.3
-VALID_CALL_WITHIN_S = 45.0
-  # valid torture INVITEs hold call slots until their ACK times out
+VALID_CALL_WITHIN_S = 45.0  # valid torture INVITEs hold call slots until their ACK times out
 
 
 def session_count(agent) -> int:
