@@ -31,31 +31,15 @@ QUEUE_WAIT_HEADER = "x-queue-wait"  # seconds the caller waited in a PBX queue b
 TICKET_WORKERS_COUNT = 2
 
 
-def sip_config_from(
-    settings: Settings,
-    *,
-    bind: str | None = None,
-    port: int | None = None,
-) -> SipConfig:
-    """Map config/ivr.toml [sip] onto the SIP layer's own settings."""
-    sip = settings.sip
-    return SipConfig(
-        bind_address=bind or sip.bind_address,
-        port=sip.port if port is None else port,
-        transports=tuple(sip.transports),
-        tls_cert_file=sip.tls_cert_file,
-        tls_key_file=sip.tls_key_file,
-        registrar=sip.registrar,
-        user=sip.user,
-        domain=sip.domain or None,
-        password_env=sip.password_env,
-        register_expiry_s=sip.register_expiry_s,
-        max_calls_count=sip.max_calls_count,
-        clock_rate_hz=sip.clock_rate_hz,
-        user_agent=sip.user_agent,
-        codecs=tuple(sip.codecs),
-        retry_after_s=sip.retry_after_s,
-    )
+def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | None = None,
+                    ) -> SipConfig:
+    """config/ivr.toml [sip], with --bind / --sip-port winning."""
+    overrides: dict[str, Any] = {}
+    if bind:
+        overrides["bind_address"] = bind
+    if port is not None:
+        overrides["port"] = port
+    return SipConfig.from_section(settings.sip, **overrides)
 
 
 @dataclass
@@ -173,19 +157,39 @@ class Agent:
     # ---- engine hooks (SIP engine thread: never block) ---------------------------------------
 
     def on_incoming(self, info: IncomingCallInfo) -> Accept | Reject:
-        tickets = self.services.tickets
-        if tickets is not None and self.settings.harassment.blacklist_treatment == "reject":
-            try:
-                if tickets.is_blacklisted(info.remote_user):
-                    log.info("refusing blacklisted caller %s", mask_number(info.remote_user))
-                    return Reject(603, "Decline")
-            except Exception:  # a database problem must not keep callers out
-                log.exception("blacklist look-up failed; taking the call")
-        return Accept()
+        # SIP engine thread: nothing here may wait for the database. A caller to be screened
+        # hears ringing (180) while a worker looks the number up and answers or declines.
+        return Accept(auto_answer=not self._screens_before_answer)
+
+    @property
+    def _screens_before_answer(self) -> bool:
+        return (
+            self.services.tickets is not None
+            and self.settings.harassment.blacklist_treatment == "reject"
+        )
 
     def on_new_call(self, call: AgentCall) -> None:
-        bridge = _Bridge(self)
-        call.listener = bridge
+        call.listener = _Bridge(self)
+        if self._screens_before_answer:
+            self._ticket_pool.submit(self._screen, call)
+
+    def _screen(self, call: AgentCall) -> None:
+        caller = call.info.remote_user if call.info else ""
+        if self._is_blacklisted(caller):
+            log.info("declining blacklisted caller %s", mask_number(caller))
+            call.answer(603, "Decline")
+        else:
+            call.answer(200)
+
+    def _is_blacklisted(self, caller: str) -> bool:
+        tickets = self.services.tickets
+        if tickets is None or not caller or self.settings.harassment.blacklist_treatment == "none":
+            return False
+        try:
+            return bool(tickets.is_blacklisted(caller))
+        except Exception:  # a database problem must never keep a caller out
+            log.exception("blacklist look-up failed; taking the call")
+            return False
 
     def on_registration(self, ok: bool, code: int, reason: str) -> None:
         if not ok:
@@ -196,20 +200,12 @@ class Agent:
     def _start_session(self, call: AgentCall) -> CallSession:
         info = call.info
         caller = info.remote_user if info else ""
-        blacklisted = False
-        tickets = self.services.tickets
-        if tickets is not None and self.settings.harassment.blacklist_treatment != "none":
-            try:
-                blacklisted = bool(tickets.is_blacklisted(caller)) if caller else False
-            except Exception:
-                log.exception("blacklist look-up failed")
         facts = CallFacts(
             call_id=uuid.uuid4().hex,
             caller=caller,
             called=info.local_uri if info else "",
             ring_s=_queue_wait_s(info),
             answered_at=dt.datetime.now(dt.timezone.utc),
-            blacklisted=blacklisted,
             locale=self.settings.service.default_locale,
             rate_hz=self.sip_config.clock_rate_hz,
         )
@@ -227,10 +223,11 @@ class Agent:
             player=call.player,
             prompts=self.services.prompts,
             recognizer_factory=factory,
-            tickets=tickets,
+            tickets=self.services.tickets,
             ticket_executor=self._ticket_pool,
             recordings_dir=self.settings.data_dir / "recordings",
             on_finished=self._finished,
+            blacklist_check=self._is_blacklisted,
         )
         call.player.on_done = lambda tag, t_frames, completed: session.prompt_done(tag, completed)
         with self._lock:

@@ -348,6 +348,13 @@ class SipSettings(Section):
     retry_after_s: Annotated[int, Field(ge=1, le=3600)] = 30
     drain_timeout_s: Annotated[float, Field(ge=0.0, le=600.0)] = 30.0
     user_agent: str = "hotline-ivr"
+    tls_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    # PJSIP holds a call slot until an INVITE transaction times out (32 s by default); with 4
+    # slots per process that starves real callers, so the agent uses shorter timers.
+    ack_timeout_s: Annotated[float, Field(ge=0.5, le=32.0)] = 4.0
+    no_media_timeout_s: Annotated[float, Field(ge=0.0, le=300.0)] = 15.0
+    transaction_timeout_s: Annotated[float, Field(ge=2.0, le=32.0)] = 8.0
+    pjsip_log_level: Annotated[int, Field(ge=0, le=6)] = 1
 
     @model_validator(mode="after")
     def _tls_needs_files(self) -> SipSettings:

@@ -6,12 +6,12 @@ from __future__ import annotations
 def mask_number(number: str | None) -> str:
     """138****5678: enough to tell calls apart, not enough to call back.
 
-    8+ characters keep the first 3 and last 4; 5-7 keep the first and the last 2; shorter
-    values are masked whole.
+    8+ characters keep the first 3 and the last 4; 3-7 characters keep only the last 2;
+    shorter values are masked whole.
     """
     text = (number or "").strip()
     if len(text) >= 8:
         return text[:3] + "****" + text[-4:]
-    if len(text) >= 5:
-        return text[:1] + "****" + text[-2:]
+    if len(text) >= 3:
+        return "*" * (len(text) - 2) + text[-2:]
     return "*" * len(text)

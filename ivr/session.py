@@ -21,7 +21,7 @@ import time
 from array import array
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,7 @@ class CallSession:
         recordings_dir: Path | None = None,
         clock: Clock | None = None,
         on_finished: Callable[[CallOutcome], None] | None = None,
+        blacklist_check: Callable[[str], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.facts = facts
@@ -140,6 +141,7 @@ class CallSession:
         self._recordings_dir = recordings_dir or settings.data_dir / "recordings"
         self._clock = clock or MonotonicClock()
         self._on_finished = on_finished
+        self._blacklist_check = blacklist_check
         self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._policy = CallPolicy(settings, facts.locale)
         thresholds = LineThresholds.from_settings(settings)
@@ -225,7 +227,13 @@ class CallSession:
             self._end("error", hang_up=True)
 
     def begin(self) -> None:
-        """Deliver `Answered`; public so tests can drive a session without its thread."""
+        """Deliver `Answered`; public so tests can drive a session without its thread.
+
+        The blacklist look-up happens here, on the session's thread, never on the SIP thread.
+        """
+        if self._blacklist_check is not None and self.facts.caller and not self.facts.blacklisted:
+            if self._blacklist_check(self.facts.caller):
+                self.facts = replace(self.facts, blacklisted=True)
         local_time = self.facts.answered_at
         try:
             from zoneinfo import ZoneInfo
@@ -668,8 +676,6 @@ def _short(ticket_id: str) -> str:
 
 
 def _with_time(event: ev.Event, t: float) -> ev.Event:
-    from dataclasses import replace
-
     return replace(event, t=t)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from ivr.masking import mask_number
+
 # RFC 3261 compact header forms we may meet in an INVITE.
 _COMPACT = {
     "f": "from",
@@ -51,15 +53,6 @@ def uri_user(uri: str) -> str:
     """User part of a SIP URI or name-addr ('' when there is none)."""
     match = _URI_USER.search(uri)
     return match.group(1) if match else ""
-
-
-def mask_number(user: str) -> str:
-    """Mask a caller number for logs: 13812345678 -> 138****5678; short values -> ****."""
-    if len(user) <= 4:
-        return "****"
-    if len(user) <= 7:
-        return user[:1] + "****" + user[-2:]
-    return user[:3] + "****" + user[-4:]
 
 
 def mask_uri(uri: str) -> str:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from ivr.masking import mask_number as masked
+
 log = logging.getLogger(__name__)
 
 DEFAULT_NUMBER_KEY_ENV = "IVR_NUMBER_KEY"
@@ -34,15 +36,8 @@ _warned = False
 
 
 def mask_number(number: str | None) -> str | None:
-    """138****5678: keep the first 3 and last 4 characters of 8+; shorter ones keep the last 2."""
-    if number is None:
-        return None
-    n = number.strip()
-    if len(n) >= 8:
-        return n[:3] + "****" + n[-4:]
-    if len(n) >= 3:
-        return "*" * (len(n) - 2) + n[-2:]
-    return "*" * len(n)
+    """ivr.masking's 138****5678, keeping None for "no number"."""
+    return None if number is None else masked(number)
 
 
 def normalise_number(number: str) -> str:

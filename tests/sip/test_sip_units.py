@@ -109,7 +109,7 @@ def test_parse_headers_handles_compact_forms_folding_and_case() -> None:
 
 def test_masking_never_shows_the_whole_number() -> None:
     assert mask_number("13812345678") == "138****5678"
-    assert mask_number("1234") == "****"
+    assert mask_number("1234") == "**34"
     uri = "<sip:13812345678@example.com>;tag=9"
     assert uri_user(uri) == "13812345678"
     masked = mask_uri(uri)
