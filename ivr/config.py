@@ -379,6 +379,55 @@ class PathSettings(Section):
     audio_dir: str = ""
 
 
+class ScaleSettings(Section):
+    """`ivr serve --workers N`: the Kamailio front and the supervisor (deploy/README.md).
+
+    An admin tunes these, not the code: a carrier SBC that brings every call from one address
+    must be a trusted source or pike bans it at ~15 calls/s.
+    """
+
+    front: Literal["kamailio", "none"] = "kamailio"  # what --workers > 1 uses
+    worker_port_offset_count: Annotated[int, Field(ge=0, le=1000)] = 10  # worker k: port+10+k
+    probe_interval_s: Annotated[int, Field(ge=1, le=300)] = 2
+    worker_timeout_ms: Annotated[int, Field(ge=200, le=32000)] = 2000
+    pike_window_s: Annotated[int, Field(ge=1, le=300)] = 2
+    pike_requests_count: Annotated[int, Field(ge=2, le=100000)] = 30
+    ban_s: Annotated[int, Field(ge=1, le=604800)] = 300
+    trusted_sources: list[str] = Field(default_factory=list)
+    restart_initial_s: Annotated[float, Field(ge=0.1, le=300.0)] = 1.0
+    restart_max_s: Annotated[float, Field(ge=0.1, le=3600.0)] = 30.0
+    status_interval_s: Annotated[float, Field(ge=1.0, le=86400.0)] = 300.0
+
+    @field_validator("trusted_sources")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=True)
+            except ValueError as exc:
+                hint = ""
+                try:
+                    hint = f"; did you mean {ipaddress.ip_network(entry.strip(), strict=False)}?"
+                except ValueError:
+                    pass
+                raise ValueError(
+                    f"trusted source {entry!r} is not an IPv4/IPv6 address or CIDR network "
+                    f"({exc}){hint}"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _restart_delays_ordered(self) -> ScaleSettings:
+        if self.restart_initial_s > self.restart_max_s:
+            raise ValueError(
+                f"restart_initial_s ({self.restart_initial_s}) must not exceed "
+                f"restart_max_s ({self.restart_max_s})"
+            )
+        return self
+
+
 class Settings(Section):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     greeting: GreetingSettings = Field(default_factory=GreetingSettings)
@@ -402,6 +451,7 @@ class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     paths: PathSettings = Field(default_factory=PathSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
 
     # Filled by the loader, not by the file: where the settings came from and the catalogues.
     source: str = Field(default="<defaults>", exclude=True)
