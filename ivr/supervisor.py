@@ -6,8 +6,11 @@ the `ivr serve` command line into worker command lines and ports:
 * the front (Kamailio) listens on the public address: --bind / sip.bind_address, --sip-port /
   sip.port;
 * worker k (1..N) is `ivr serve --bind 127.0.0.1 --sip-port <sip port + 10 + k> --worker-id k`
-  with the same --config, --db, --set, --no-asr and -v: workers listen on loopback only, so
-  SIP reaches them only through the front. For workers on other machines see deploy/README.md.
+  (10 = scale.worker_port_offset_count) with the same --config, --db, --set, --no-asr and -v:
+  workers listen on loopback only, so SIP reaches them only through the front. For workers on
+  other machines see deploy/README.md;
+* the front for --workers > 1 is scale.front unless --front says otherwise; the front's limits,
+  the restart back-off and the status interval come from the [scale] section too.
 """
 
 from __future__ import annotations
@@ -20,15 +23,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ivr.config import ScaleSettings
 from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
 
-WORKER_PORT_OFFSET = 11  # worker 1 listens on the public SIP port + 11 (5060 -> 5071)
+# worker 1 listens on the public SIP port + offset + 1 (5060 -> 5071 by default)
+WORKER_PORT_OFFSET = ScaleSettings().worker_port_offset_count + 1
 WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
 
-__all__ = ["WORKER_PORT_OFFSET", "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
+__all__ = ["WORKER_PORT_OFFSET", "base_worker_port", "choose_front", "run_from_serve_args",
+           "run_supervisor", "serve_worker_argv"]
+
+
+def _scale(settings: Any) -> ScaleSettings:
+    return getattr(settings, "scale", None) or ScaleSettings()
+
+
+def base_worker_port(settings: Any, sip_port: int) -> int:
+    """Port of worker 1: the public port + scale.worker_port_offset_count + 1."""
+    return sip_port + _scale(settings).worker_port_offset_count + 1
+
+
+def choose_front(settings: Any, workers: int, front_arg: str | None) -> str:
+    """--front wins; otherwise scale.front for several workers and none for one."""
+    if front_arg:
+        return front_arg
+    return _scale(settings).front if workers > 1 else "none"
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:
@@ -93,9 +115,9 @@ def _write_pid_file(settings: Any, port: int) -> Path | None:
 def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     """Entry point used by `ivr serve` when --workers > 1 or --front kamailio."""
     workers = int(args.workers)
-    front = args.front or ("kamailio" if workers > 1 else "none")
+    front = choose_front(settings, workers, args.front)
     sip_port = int(args.sip_port or settings.sip.port)
-    base = sip_port + WORKER_PORT_OFFSET
+    base = base_worker_port(settings, sip_port)
 
     def worker_argv(k: int) -> list[str]:
         return serve_worker_argv(args, k, worker_port(base, k))

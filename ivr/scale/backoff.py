@@ -8,10 +8,14 @@ died counts as healthy again and is restarted at once-ish (the first delay).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-INITIAL_DELAY_S = 1.0
+from ivr.config import ScaleSettings
+
+_SCALE_DEFAULTS = ScaleSettings()
+INITIAL_DELAY_S = _SCALE_DEFAULTS.restart_initial_s  # scale.restart_initial_s
 FACTOR = 2.0
-MAX_DELAY_S = 30.0
+MAX_DELAY_S = _SCALE_DEFAULTS.restart_max_s  # scale.restart_max_s
 STABLE_AFTER_S = 60.0
 
 
@@ -28,6 +32,12 @@ class Backoff:
                 f"back-off needs 0 <= initial_s <= max_s and factor >= 1, got "
                 f"initial_s={self.initial_s}, max_s={self.max_s}, factor={self.factor}"
             )
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Backoff:
+        """The restart delays of the [scale] section (defaults when there is none)."""
+        scale = getattr(settings, "scale", None) or _SCALE_DEFAULTS
+        return cls(initial_s=scale.restart_initial_s, max_s=scale.restart_max_s)
 
     def failures_after(self, previous_failures: int, ran_s: float) -> int:
         """Consecutive failures counting this exit; a long run resets the count."""

@@ -14,8 +14,9 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ivr.config import REPO_ROOT
+from ivr.config import REPO_ROOT, ScaleSettings
 
 TEMPLATE_PATH = REPO_ROOT / "deploy" / "kamailio" / "kamailio.cfg.tmpl"
 FRONT_SUBDIR = "front"
@@ -28,12 +29,13 @@ MODULE_PATHS = (
     "/usr/local/lib64/kamailio/modules",
     "/usr/local/lib/kamailio/modules",
 )
-# Defaults of the front (named so the lead can move them to a [scale] config section).
-PROBE_INTERVAL_S = 2
-FR_TIMER_MS = 2000
-PIKE_UNIT_S = 2
-PIKE_REQUESTS_COUNT = 30
-BAN_S = 300
+# Defaults of the front: the [scale] section's own defaults (one source of truth).
+_SCALE_DEFAULTS = ScaleSettings()
+PROBE_INTERVAL_S = _SCALE_DEFAULTS.probe_interval_s
+FR_TIMER_MS = _SCALE_DEFAULTS.worker_timeout_ms
+PIKE_UNIT_S = _SCALE_DEFAULTS.pike_window_s
+PIKE_REQUESTS_COUNT = _SCALE_DEFAULTS.pike_requests_count
+BAN_S = _SCALE_DEFAULTS.ban_s
 CHILDREN_COUNT = 4
 DEBUG_LEVEL = 2  # 2 = info: one line per call routed/answered/failed over
 SHM_MB = 64
@@ -62,7 +64,7 @@ class FrontParams:
     ban_s: int = BAN_S
     retry_after_s: int = 30
     children: int = CHILDREN_COUNT
-    trusted_sources: tuple[str, ...] = ()  # IPs never rate-limited (a carrier's SBC, the PBX)
+    trusted_sources: tuple[str, ...] = ()  # IPs/CIDRs never rate-limited (carrier SBC, PBX)
     debug_level: int = DEBUG_LEVEL
 
 
@@ -116,9 +118,10 @@ def validate_params(params: FrontParams) -> None:
         ) from None
     for source in params.trusted_sources:
         try:
-            ipaddress.ip_address(source)
-        except ValueError:
-            raise FrontError(f"trusted source {source!r} is not an IP address") from None
+            ipaddress.ip_network(source, strict=True)
+        except ValueError as exc:
+            raise FrontError(f"trusted source {source!r} is not an IPv4/IPv6 address or CIDR "
+                             f"network ({exc})") from None
     if not 1 <= params.sip_port <= 65535:
         raise FrontError(f"front SIP port {params.sip_port} is outside 1-65535")
     if not params.destinations:
@@ -140,10 +143,52 @@ def render_dispatcher_list(destinations: Sequence[str]) -> str:
 
 
 def render_trusted_rules(sources: Sequence[str]) -> str:
-    """Kamailio statements that return 1 for each trusted source address."""
+    """Kamailio statements that return 1 when the source address is in a trusted network.
+
+    ipops' is_in_subnet compares binary addresses, so IPv6 spellings and address families
+    cannot be confused; a single address becomes a /32 or /128 network.
+    """
     if not sources:
         return "\t# (no trusted sources)"
-    return "\n".join(f'\tif ($si == "{ip}") {{ return 1; }}' for ip in sources)
+    networks = [str(ipaddress.ip_network(source, strict=True)) for source in sources]
+    return "\n".join(f'\tif (is_in_subnet("$si", "{net}")) {{ return 1; }}' for net in networks)
+
+
+def front_params(
+    settings: Any,
+    sip_port: int,
+    destinations: Sequence[str],
+    listen_address: str | None = None,
+    **overrides: Any,
+) -> FrontParams:
+    """The front's parameters from the settings' [sip] and [scale] sections (+ overrides)."""
+    sip = getattr(settings, "sip", None)
+    scale = getattr(settings, "scale", None) or _SCALE_DEFAULTS
+    values: dict[str, Any] = {
+        "listen_address": listen_address or str(getattr(sip, "bind_address", "127.0.0.1")),
+        "sip_port": sip_port,
+        "destinations": tuple(destinations),
+        "probe_interval_s": scale.probe_interval_s,
+        "fr_timer_ms": scale.worker_timeout_ms,
+        "pike_unit_s": scale.pike_window_s,
+        "pike_requests_count": scale.pike_requests_count,
+        "ban_s": scale.ban_s,
+        "trusted_sources": tuple(scale.trusted_sources),
+        "retry_after_s": int(getattr(sip, "retry_after_s", 30)),
+    }
+    values.update(overrides)
+    return FrontParams(**values)
+
+
+def describe_front(params: FrontParams) -> str:
+    """One line for an admin: what the front will listen on and enforce."""
+    trusted = ", ".join(params.trusted_sources) or "none"
+    return (
+        f"kamailio on {params.listen_address}:{params.sip_port} over {len(params.destinations)}"
+        f" worker(s); probe every {params.probe_interval_s} s, worker timeout "
+        f"{params.fr_timer_ms} ms; ban {params.ban_s} s after {params.pike_requests_count} "
+        f"requests in {params.pike_unit_s} s; trusted: {trusted}"
+    )
 
 
 def render_config(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ivr.config import ScaleSettings
 from ivr.scale.backoff import Backoff
 from ivr.scale.memory import rss_kib
 
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1
 FRONT_STOP_TIMEOUT_S = 5.0
 KILL_WAIT_S = 5.0
-STATUS_INTERVAL_S = 300.0
+STATUS_INTERVAL_S = ScaleSettings().status_interval_s  # scale.status_interval_s
 DRAIN_MARGIN_S = 5.0
 FRONTS = ("none", "kamailio")
 _PR_SET_PDEATHSIG = 1
@@ -363,6 +364,7 @@ def run_supervisor(
     drain_timeout_s: float | None = None,
     backoff: Backoff | None = None,
     front_overrides: dict[str, Any] | None = None,
+    status_interval_s: float | None = None,
 ) -> int:
     """Run ``workers`` agents (and a Kamailio front) until SIGTERM/SIGINT; returns exit code.
 
@@ -372,6 +374,8 @@ def run_supervisor(
     ``front="kamailio"`` renders deploy/kamailio/kamailio.cfg.tmpl into
     ``<data_dir>/front/``, checks it with ``kamailio -c`` and runs Kamailio in the foreground
     on ``front_address:sip_port`` (default ``settings.sip.bind_address``) as a child.
+    The front's probing, flood limits and trusted sources, the restart back-off and the
+    status interval come from ``settings.scale``; the keyword arguments override them.
     """
     from ivr.scale import kamailio  # here: only the front path needs it
 
@@ -389,14 +393,12 @@ def run_supervisor(
     if front == "kamailio":
         if data_dir is None:
             data_dir = Path(getattr(settings, "data_dir", "."))
-        params = kamailio.FrontParams(
-            listen_address=front_address or str(getattr(sip, "bind_address", "127.0.0.1")),
-            sip_port=sip_port,
-            destinations=tuple(kamailio.worker_uri(worker_address, s.sip_port) for s in specs),
-            retry_after_s=int(getattr(sip, "retry_after_s", 30)),
-            **(front_overrides or {}),
-        )
         try:
+            params = kamailio.front_params(
+                settings, sip_port,
+                [kamailio.worker_uri(worker_address, s.sip_port) for s in specs],
+                listen_address=front_address, **(front_overrides or {}),
+            )
             files = kamailio.write_front_files(data_dir, params)
             argv = kamailio.kamailio_argv(files)
         except (kamailio.FrontError, OSError) as exc:
@@ -406,14 +408,18 @@ def run_supervisor(
         if not ok:
             log.error("front: %s does not pass `kamailio -c`:\n%s", files.config, output)
             return 1
-        log.info("front: Kamailio on %s:%d over %d worker(s), config %s",
-                 params.listen_address, sip_port, len(specs), files.config)
+        log.info("front: %s; config %s", kamailio.describe_front(params), files.config)
         children.insert(0, ChildSpec(name="front", argv=tuple(argv), kind="front",
                                      sip_port=sip_port))
     elif getattr(sip, "registrar", None) is None:
         log.warning("%d workers without a front and without sip.registrar: callers can reach "
                     "them only by their own ports %d-%d", workers, specs[0].sip_port,
                     specs[-1].sip_port)
-    sup = Supervisor(children, drain_timeout_s=drain_timeout_s, backoff=backoff)
+    scale = getattr(settings, "scale", None) or ScaleSettings()
+    if status_interval_s is None:
+        status_interval_s = scale.status_interval_s
+    sup = Supervisor(children, drain_timeout_s=drain_timeout_s,
+                     backoff=backoff or Backoff.from_settings(settings),
+                     status_interval_s=status_interval_s)
     sup.install_signal_handlers()
     return sup.run()

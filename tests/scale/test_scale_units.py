@@ -1,4 +1,5 @@
-"""Pure parts of the scale-out: back-off, port plan, config rendering, /proc parsing, doctor."""
+"""Pure parts of the scale-out: back-off, port plan, [scale] settings, config rendering, /proc
+parsing, doctor."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from ivr import doctor
-from ivr.config import load_settings
+from ivr.config import ConfigError, ScaleSettings, load_settings
 from ivr.scale import kamailio
 from ivr.scale.backoff import Backoff
 from ivr.scale.memory import cpu_seconds, parse_status_kib, process_tree, rss_kib
 from ivr.scale.supervisor import ScaleError, line_level, plan_workers, worker_port
-from ivr.supervisor import serve_worker_argv
+from ivr.supervisor import base_worker_port, choose_front, serve_worker_argv
 
 
 def test_backoff_doubles_up_to_the_ceiling_and_resets_after_a_long_run():
@@ -78,7 +79,7 @@ def test_rendered_front_names_workers_and_limits(tmp_path):
     assert 'modparam("dispatcher", "ds_ping_interval", 3)' in text
     assert 'modparam("pike", "reqs_density_per_unit", 25)' in text
     assert "autoexpire=120" in text
-    assert 'if ($si == "10.0.0.9") { return 1; }' in text
+    assert 'if (is_in_subnet("$si", "10.0.0.9/32")) { return 1; }' in text
     assert 'mpath="/mods"' in text
     listing = kamailio.render_dispatcher_list(params.destinations)
     assert "1 sip:127.0.0.1:5071;transport=udp 0 0" in listing
@@ -95,6 +96,7 @@ def test_rendered_front_names_workers_and_limits(tmp_path):
         ({"destinations": ("http://x",)}, "not a sip: URI"),
         ({"probe_interval_s": 0}, "probe_interval_s = 0"),
         ({"trusted_sources": ("any",)}, "trusted source 'any'"),
+        ({"trusted_sources": ("10.0.0.5/8",)}, "has host bits set"),
     ],
 )
 def test_front_refuses_bad_values(tmp_path, change, message):
@@ -199,3 +201,100 @@ def test_ivr_doctor_command_prints_one_line_per_check(tmp_path):
     assert all(ln[:4].strip() in ("OK", "WARN", "FAIL") for ln in lines[:-1])
     assert proc.returncode == (1 if any(ln.startswith("FAIL") for ln in lines) else 0)
     assert "Traceback" not in proc.stderr
+
+
+# [scale] settings -----------------------------------------------------------------------------
+def _config_with_scale(tmp_path: Path, table: str) -> Path:
+    """The shipped config with its [scale] table replaced (prompts still found beside it)."""
+    shipped = (Path(__file__).parents[2] / "config" / "ivr.toml").read_text(encoding="utf-8")
+    head, sep, tail = shipped.partition("\n[scale]")
+    assert sep, "config/ivr.toml has no [scale] table"
+    rest = tail.partition("\n[")  # keep any table another engineer adds after [scale]
+    path = tmp_path / "ivr.toml"
+    path.write_text(head + "\n[scale]\n" + table + "\n" + (rest[1] + rest[2] if rest[1] else ""),
+                    encoding="utf-8")
+    return path
+
+
+def test_shipped_scale_table_is_todays_behaviour():
+    scale = load_settings(None).scale
+    assert scale == ScaleSettings()
+    assert (scale.front, scale.worker_port_offset_count, scale.probe_interval_s,
+            scale.worker_timeout_ms, scale.pike_window_s, scale.pike_requests_count,
+            scale.ban_s, scale.trusted_sources, scale.restart_initial_s, scale.restart_max_s,
+            scale.status_interval_s) == ("kamailio", 10, 2, 2000, 2, 30, 300, [], 1.0, 30.0,
+                                         300.0)
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "shown"),
+    [
+        ('trusted_sources = ["198.51.100.7", "10.0.0.0/33"]', "scale.trusted_sources",
+         "'10.0.0.0/33'"),
+        ('trusted_sources = ["sbc.example.com"]', "scale.trusted_sources", "'sbc.example.com'"),
+        ('trusted_sources = ["10.0.0.5/8"]', "scale.trusted_sources", "did you mean 10.0.0.0/8"),
+        ("probe_interval_s = 0", "scale.probe_interval_s = 0", ">= 1 and <= 300"),
+        ("probe_interval_s = 301", "scale.probe_interval_s = 301", ">= 1 and <= 300"),
+        ('front = "nginx"', "scale.front = 'nginx'", "'kamailio' or 'none'"),
+        ("restart_initial_s = 60.0", "restart_initial_s (60.0)", "restart_max_s (30.0)"),
+        ("worker_timeout_ms = 50", "scale.worker_timeout_ms = 50", ">= 200"),
+    ],
+)
+def test_bad_scale_settings_are_refused_naming_key_and_value(tmp_path, table, key, shown):
+    path = _config_with_scale(tmp_path, table)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    text = str(info.value)
+    assert str(path) in text and key in text and shown in text, text
+    assert len(info.value.problems) == 1
+
+
+def test_good_trusted_sources_load_ipv4_ipv6_and_networks(tmp_path):
+    path = _config_with_scale(
+        tmp_path, 'trusted_sources = ["198.51.100.7", "10.20.0.0/16", "2001:db8::/48", "::1"]')
+    assert load_settings(path).scale.trusted_sources == [
+        "198.51.100.7", "10.20.0.0/16", "2001:db8::/48", "::1"]
+
+
+def test_serve_takes_front_port_offset_and_back_off_from_settings():
+    settings = load_settings(None, overrides={"scale": {
+        "front": "none", "worker_port_offset_count": 40, "restart_initial_s": 0.5,
+        "restart_max_s": 4.0}})
+    assert choose_front(settings, 3, None) == "none"
+    assert choose_front(settings, 3, "kamailio") == "kamailio"  # --front wins
+    assert choose_front(settings, 1, None) == "none"
+    assert choose_front(load_settings(None), 2, None) == "kamailio"
+    assert base_worker_port(settings, 5060) == 5101  # worker k: 5060 + 40 + k
+    assert base_worker_port(load_settings(None), 5060) == 5071
+    backoff = Backoff.from_settings(settings)
+    assert [backoff.delay_s(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 4.0]
+
+
+@pytest.mark.skipif(kamailio.kamailio_binary() is None, reason="kamailio missing")
+def test_front_from_settings_carries_configured_values_and_passes_kamailio_check(tmp_path):
+    settings = load_settings(None, overrides={
+        "sip": {"retry_after_s": 17},
+        "scale": {"probe_interval_s": 7, "worker_timeout_ms": 1500, "pike_window_s": 3,
+                  "pike_requests_count": 45, "ban_s": 90,
+                  "trusted_sources": ["198.51.100.7", "10.20.0.0/16", "2001:db8::/48"]}})
+    params = kamailio.front_params(settings, 5080, ["sip:127.0.0.1:5091;transport=udp"],
+                                   listen_address="127.0.0.1")
+    files = kamailio.write_front_files(tmp_path, params)
+    text = files.config.read_text()
+    for line in ('modparam("dispatcher", "ds_ping_interval", 7)',
+                 'modparam("tm", "fr_timer", 1500)',
+                 'modparam("pike", "sampling_time_unit", 3)',
+                 'modparam("pike", "reqs_density_per_unit", 45)',
+                 "autoexpire=90;", "Retry-After: 17", "listen=udp:127.0.0.1:5080",
+                 'is_in_subnet("$si", "198.51.100.7/32")', 'is_in_subnet("$si", "10.20.0.0/16")',
+                 'is_in_subnet("$si", "2001:db8::/48")'):
+        assert line in text, line
+    ok, output = kamailio.check_config(files.config)
+    assert ok, output
+    summary = kamailio.describe_front(params)
+    assert summary == ("kamailio on 127.0.0.1:5080 over 1 worker(s); probe every 7 s, worker "
+                       "timeout 1500 ms; ban 90 s after 45 requests in 3 s; trusted: "
+                       "198.51.100.7, 10.20.0.0/16, 2001:db8::/48")
+    # an explicit override (python -m ivr.scale --probe-interval-s) still wins
+    assert kamailio.front_params(settings, 5080, ["sip:x"], probe_interval_s=1).probe_interval_s \
+        == 1
