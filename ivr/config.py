@@ -88,6 +88,9 @@ class SilentCallSettings(Section):
     after_reprompt_s: Seconds = STANDARD_PAUSE_S
     after_final_notice_s: Seconds = STANDARD_PAUSE_S
     reprompt_count: Annotated[int, Field(ge=1, le=3)] = 1
+    # Seed 001 无声电话 ends the ladder with "感谢您的来电,再见!" after the final notice; seed 000's
+    # notice already says goodbye, so the extra phrase is off by default.
+    goodbye_after_notice: bool = False
 
 
 class LowVolumeSettings(Section):
@@ -139,6 +142,8 @@ class DialogueSettings(Section):
     hold_long_max_s: Annotated[float, Field(ge=5.0, le=600.0)] = 120.0
     max_call_s: Annotated[float, Field(ge=30.0, le=7200.0)] = 900.0
     barge_in: bool = True
+    # Seed 001 结束语规范 1: after a callback promise, "请问我刚才的解释您是否清楚?".
+    ask_understood: bool = True
 
 
 class MenuSettings(Section):
@@ -172,6 +177,17 @@ class IntentKeywords(Section):
     yes: list[str] = Field(default_factory=list)
     no: list[str] = Field(default_factory=list)
     abuse: list[str] = Field(default_factory=list)
+    # Seed 001 特殊沟通内容 1, 2, 4, 5: requests the standard has its own phrase for.
+    wrong_number: list[str] = Field(default_factory=list)
+    named_colleague: list[str] = Field(default_factory=list)
+    personal_info: list[str] = Field(default_factory=list)
+    out_of_scope: list[str] = Field(default_factory=list)
+    # Seed 001 结束语规范 1: the answer to "was my explanation clear?".
+    understood: list[str] = Field(default_factory=list)
+    not_understood: list[str] = Field(default_factory=list)
+    # Seed 000 第十六条 2 ("我姓王", "我是王先生"): words before a surname, titles after it.
+    surname_intro: list[str] = Field(default_factory=list)
+    caller_title: list[str] = Field(default_factory=list)
 
     def as_table(self) -> dict[str, tuple[str, ...]]:
         return {name: tuple(words) for name, words in self.model_dump().items()}

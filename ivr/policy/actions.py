@@ -73,6 +73,9 @@ class OpenTicket(Action):
     severity: str = "normal"
     recording: bool = False
     notes: str = ""
+    # How the caller introduced themselves (seed 000 第十六条 2: "我是王先生"), when they did.
+    caller_title: str | None = None
+    caller_surname: str | None = None
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,20 @@ class CallContext:
     marks: list[tuple[float, str]] = field(default_factory=list)  # notable moments, for notes
     angry_turns: int = 0
     pending_complaint: str | None = None  # recorded but not yet filed (filed even on hang-up)
+    last_transcript: str = ""  # the caller's latest recognised words (kept in memory only)
+    caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
+    caller_title: str | None = None
+    asked: dict[str, int] = field(default_factory=dict)  # special request -> times asked
+
+    @property
+    def knows_name(self) -> bool:
+        """Surname and title both known: the caller may be addressed as "王先生"."""
+        return bool(self.caller_surname and self.caller_title)
+
+    def count_ask(self, what: str) -> int:
+        """Count one more request of kind `what` (a named colleague...); returns the total."""
+        self.asked[what] = self.asked.get(what, 0) + 1
+        return self.asked[what]
 
     # Output -----------------------------------------------------------------------------------
     def emit(self, action: a.Action) -> None:
@@ -145,10 +159,19 @@ class CallContext:
         final: bool = False,
     ) -> None:
         """Queue a catalogue phrase; it starts now if nothing is playing."""
-        allowed = self.prompts[prompt_id].barge_in and self.settings.dialogue.barge_in
+        prompt = self.prompts[prompt_id]
+        allowed = prompt.barge_in and self.settings.dialogue.barge_in
         barge = allowed if barge_in is None else (barge_in and allowed)
-        action = a.Play(prompt_id=prompt_id, vars=dict(vars or {}), barge_in=barge)
+        values = {k: v for k, v in self.caller_vars().items() if k in prompt.variables}
+        values.update(vars or {})
+        action = a.Play(prompt_id=prompt_id, vars=values, barge_in=barge)
         self._enqueue(Utterance(prompt_id, action, barge, final))
+
+    def caller_vars(self) -> dict[str, str]:
+        """{surname} and {title} for phrases that address the caller, once both are known."""
+        if not self.knows_name:
+            return {}
+        return {"surname": self.caller_surname or "", "title": self.caller_title or ""}
 
     def say(self, text: str) -> None:
         """Queue runtime text (the read-back of what the caller said)."""
@@ -246,6 +269,9 @@ class CallContext:
         self.ticket_seq += 1
         request_id = f"{category}-{self.ticket_seq}"
         hours = self.promised_hours(category)
+        if self.caller_surname:  # seed 000 第十六条 2 / 001 投诉 4: "记录下用户姓氏"
+            fields.setdefault("caller_surname", self.caller_surname)
+            fields.setdefault("caller_title", self.caller_title)
         self.emit(
             a.OpenTicket(request_id=request_id, category=category, promised_hours=hours, **fields)
         )

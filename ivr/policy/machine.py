@@ -19,17 +19,22 @@ from ivr.policy.rules import (
     angry,
     barge_in,
     call_end,
+    caller_name,
     closing,
     complaint,
     greeting,
     harassment,
     inquiry,
     low_volume,
+    named_colleague,
     noisy_line,
+    out_of_scope,
     person,
+    personal_info,
     suggestion,
     survey,
     unintelligible,
+    wrong_number,
 )
 from ivr.policy.rules.intent import IntentStep, is_abuse
 
@@ -56,6 +61,10 @@ FLOWS: dict[str, Callable[..., None]] = {
     "closing": closing.start,
     "survey": survey.start,
     "harassment": harassment.start,
+    "wrong_number": wrong_number.start,
+    "named_colleague": named_colleague.start,
+    "personal_info": personal_info.start,
+    "out_of_scope": out_of_scope.start,
 }
 
 
@@ -172,6 +181,9 @@ class CallPolicy:
         self.barge_pending = False
         if ctx.ending is not None:
             return
+        if ev.transcript:
+            ctx.last_transcript = ev.transcript
+            caller_name.remember(ctx, ev.transcript)
         step = ctx.step
         if step.dialogue and not isinstance(step, Ladder):
             keywords = ctx.settings.keywords(ctx.locale)

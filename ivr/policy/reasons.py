@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ivr.config import Settings
+
 # reason -> the phrase that must have finished before the hang-up (None: the caller is gone).
 FINAL_PHRASE: dict[str, str | None] = {
     "silent": "silent_final_notice",  # seed 000 第十六条 3
@@ -17,3 +19,11 @@ FINAL_PHRASE: dict[str, str | None] = {
     "caller_hangup": None,
 }
 REASONS = frozenset(FINAL_PHRASE)
+
+
+def final_phrase(settings: Settings, reason: str) -> str | None:
+    """The phrase that ends a call for `reason` under these settings (seed 001 无声电话 adds
+    "感谢您的来电,再见!" to the silent ladder when silent_call.goodbye_after_notice is on)."""
+    if reason == "silent" and settings.silent_call.goodbye_after_notice:
+        return "silent_goodbye"
+    return FINAL_PHRASE[reason]

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
-from ivr.policy.rules.intent import BUSINESS_INTENTS, IntentStep, classify, digit_intent, yes_no
+from ivr.policy.rules.caller_name import GREETING as GREETING_SURNAME
+from ivr.policy.rules.intent import (
+    BUSINESS_INTENTS,
+    SPECIAL_INTENTS,
+    IntentStep,
+    classify,
+    digit_intent,
+    yes_no,
+)
 
 REASON = "normal"
 GOODBYE = "closing_goodbye"
@@ -32,8 +40,10 @@ class AnythingElse(Step):
         intent = classify(ev.transcript, keywords)
         if intent in BUSINESS_INTENTS:
             ctx.start_flow(intent)  # type: ignore[arg-type]
+        elif intent in SPECIAL_INTENTS:
+            ctx.start_flow(intent)  # type: ignore[arg-type]
         elif intent is None and yes_no(ev.transcript, keywords) is True:
-            ctx.goto(IntentStep(prompts=("menu",), misses=0))
+            ctx.goto(IntentStep(prompts=(*_by_name(ctx), "menu"), misses=0))
         elif intent is None and ev.confidence is None and not ev.transcript:
             ctx.idle_check()  # no recogniser: wait for a key or the timeout
         else:
@@ -45,6 +55,11 @@ class AnythingElse(Step):
             ctx.start_flow(intent)
         else:
             finish(ctx)
+
+
+def _by_name(ctx: CallContext) -> tuple[str, ...]:
+    """"王先生,请问有什么可以帮助您?" before the menu when the caller gave their name."""
+    return (GREETING_SURNAME,) if ctx.knows_name else ()
 
 
 def start(ctx: CallContext) -> None:

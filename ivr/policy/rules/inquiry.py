@@ -1,13 +1,14 @@
 """Inquiry the bot cannot answer on the spot (seed 001 特殊沟通内容 11).
 
 Ask -> record the question -> a ticket of category inquiry -> "…我们会在{hours}小时内有专人和您联系"
-with the hours from the commitment table -> closing.
+with the hours from the commitment table -> "您是否清楚?" (rules/understood.py) -> closing.
 """
 
 from __future__ import annotations
 
 from ivr.policy.context import CallContext
 from ivr.policy.rules.recording import AskThenRecord
+from ivr.policy.rules.understood import explain
 
 CATEGORY = "inquiry"
 
@@ -20,5 +21,6 @@ def start(ctx: CallContext) -> None:
 def recorded(ctx: CallContext, text: str, spoke: bool) -> None:
     if spoke or text:
         ctx.open_ticket(CATEGORY, summary=text[:60], transcript=text, recording=True)
-        ctx.play("callback_promise", {"hours": ctx.promised_hours(CATEGORY)})
-    ctx.start_flow("closing")
+        explain(ctx, "callback_promise", {"hours": ctx.promised_hours(CATEGORY)})
+    else:
+        ctx.start_flow("closing")

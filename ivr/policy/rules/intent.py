@@ -12,10 +12,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.rules.caller_name import parse as parse_name
+from ivr.policy.rules.caller_name import reprompt
 
-# The order in which intents win when a sentence holds several keywords.
-INTENT_ORDER = ("person", "complaint", "suggestion", "inquiry", "thanks", "goodbye")
+# The order in which intents win when a sentence holds several keywords: a business request
+# beats the special ones (seed 001 特殊沟通内容 1, 2, 4, 5), which beat the generic inquiry words
+# ("请问" is politeness as often as a question) and thanks/goodbye.
+INTENT_ORDER = (
+    "person",
+    "complaint",
+    "suggestion",
+    "wrong_number",
+    "personal_info",
+    "named_colleague",
+    "out_of_scope",
+    "inquiry",
+    "thanks",
+    "goodbye",
+)
 BUSINESS_INTENTS = frozenset({"person", "complaint", "suggestion", "inquiry"})
+# Requests the standard answers with its own phrase; they are not business (see ctx.business).
+SPECIAL_INTENTS = frozenset({"wrong_number", "named_colleague", "personal_info", "out_of_scope"})
 
 
 def _has_word(text: str, word: str) -> bool:
@@ -23,7 +40,7 @@ def _has_word(text: str, word: str) -> bool:
         return False
     if word.isascii():
         return re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", text.lower()) is not None
-    return word in text  # Chinese has no spaces: a keyword is a substring
+    return word.lower() in text.lower()  # Chinese has no spaces: a keyword is a substring
 
 
 def matches(text: str, words: Iterable[str]) -> bool:
@@ -93,12 +110,17 @@ class IntentStep(Step):
             self.miss(ctx, talk=False)
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
-        intent = classify(ev.transcript, ctx.settings.keywords(ctx.locale))
+        keywords = ctx.settings.keywords(ctx.locale)
+        intent = classify(ev.transcript, keywords)
         if intent is not None:
             ctx.start_flow(intent)
         elif ev.confidence is None and not ev.transcript:
             # No recogniser: speech alone says nothing; the menu is the way in.
             self.miss(ctx, talk=False, prompts=("menu",))
+        elif parse_name(ev.transcript, keywords) is not None:
+            # "您好,我是王先生": an introduction, not a miss; answer it by name (000 第十六条 2).
+            ctx.goto(IntentStep((reprompt(ctx, "silent_reprompt"),), misses=self.misses,
+                                talk_misses=self.talk_misses))
         else:
             self.miss(ctx, talk=True)
 
@@ -122,4 +144,8 @@ class IntentStep(Step):
         elif misses >= attempts:
             ctx.start_flow("person", why="no_intent")
         else:
+            if not talk and prompts and prompts[0] == "repeat_please":
+                # Nothing was said: address a caller whose name we know (seed 000 第十六条 2);
+                # after words we could not use, seed 001 无法听清 7's "请您…重讲一遍" stays.
+                prompts = (reprompt(ctx, "repeat_please"), *prompts[1:])
             ctx.goto(IntentStep(prompts=prompts, misses=misses, talk_misses=talk_misses))

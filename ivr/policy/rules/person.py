@@ -12,6 +12,7 @@ from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import TICKET, TRANSFER, CallContext, Step
 from ivr.policy.rules.business_hours import is_open
+from ivr.policy.rules.understood import explain
 
 CATEGORY = "callback"
 REASON = "transferred"
@@ -33,8 +34,7 @@ def start(ctx: CallContext, *, why: str = "person") -> None:
         ctx.mark(f"after hours: callback ({why})")
         ctx.interrupt()
         ctx.open_ticket(CATEGORY, summary=f"callback requested ({why}) after hours", notes=why)
-        ctx.play("after_hours", {"hours": hours})
-        ctx.start_flow("closing")
+        explain(ctx, "after_hours", {"hours": hours})
         return
     ctx.interrupt()
     ctx.goto(Transferring(why))
@@ -102,8 +102,7 @@ class Transferring(Step):
 
     def failed(self, ctx: CallContext) -> None:
         ctx.emit(a.UpdateTicket(request_id=self.request_id, fields={"transfer_failed": True}))
-        ctx.play("transfer_failed", {"hours": ctx.promised_hours(CATEGORY)})
-        ctx.start_flow("closing")
+        explain(ctx, "transfer_failed", {"hours": ctx.promised_hours(CATEGORY)})
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         """The caller talks while we connect: nothing to decide, only to go on."""

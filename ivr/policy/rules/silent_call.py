@@ -3,6 +3,10 @@
 "您好!请问有什么可以帮助您?" 稍停5秒还是无声 -> "您好,请问有什么可以帮助您?" 稍停5秒 ->
 "对不起,您的电话没有声音,请您换一部电话再次打来,好吗?再见!" 再稍停5秒,挂机.
 Any speech or key at any step returns the call to the normal flow and cancels the pending timer.
+Seed 001 无声电话 adds "感谢您的来电,再见!" after the notice's pause
+(silent_call.goodbye_after_notice, off by default because 000's notice already ends with 再见);
+the call hangs up when it ends.
+A re-prompt addresses the caller by name when the name is known (greeting_surname).
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 from ivr.policy import events as e
 from ivr.policy.context import CallContext
 from ivr.policy.ladder import Ladder, Rung
+from ivr.policy.rules.caller_name import reprompt
 
 REASON = "silent"
+GOODBYE = "silent_goodbye"
 
 
 class SilentCall(Ladder):
@@ -22,11 +28,14 @@ class SilentCall(Ladder):
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.silent_call
-        return (
+        rungs = (
             [Rung(None, cfg.after_greeting_s)]
-            + [Rung("silent_reprompt", cfg.after_reprompt_s)] * cfg.reprompt_count
+            + [Rung(reprompt(ctx, "silent_reprompt"), cfg.after_reprompt_s)] * cfg.reprompt_count
             + [Rung("silent_final_notice", cfg.after_final_notice_s)]
         )
+        if cfg.goodbye_after_notice:
+            rungs.append(Rung(GOODBYE, 0.0, final=True))
+        return rungs
 
     def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:
         self.recover(ctx)
