@@ -15,12 +15,19 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from ivr.config import load_settings
-from ivr.policy import FINAL_PHRASE, REASONS, CallPolicy
+from ivr.policy import REASONS, CallPolicy, final_phrase
 from ivr.policy import actions as a
 from ivr.policy import events as e
 
 MAX_CALL_S = 90.0
 CFG = load_settings(overrides={"dialogue": {"max_call_s": MAX_CALL_S}})
+# Seed 001's silent ladder (goodbye after the notice) and no "was that clear?" question.
+CFG_ALT = load_settings(
+    overrides={
+        "dialogue": {"max_call_s": MAX_CALL_S, "ask_understood": False},
+        "silent_call": {"goodbye_after_notice": True},
+    }
+)
 SECONDS = {loc: estimated_seconds(CFG, loc) for loc in ("zh-CN", "en-US")}
 LONGEST_PHRASE_S = max(SECONDS["zh-CN"](p) for p in CFG.prompts["zh-CN"])
 LONGEST_PAUSE_S = max(
@@ -48,6 +55,16 @@ WORDS = [
     "complaint",
     "agent",
     "yes",
+    "打错了",
+    "我要找小李",
+    "你的微信多少",
+    "我想贷款",
+    "我是王先生",
+    "我姓李",
+    "清楚了",
+    "不太明白",
+    "wrong number",
+    "this is mister wang",
 ]
 
 speech_part = st.builds(
@@ -106,6 +123,7 @@ def build_script(parts, gaps) -> list[e.Event]:
     ticket_delay=st.sampled_from([0.1, 3.0, 50.0]),
     transfer_ok=st.booleans(),
     transfer_delay=st.sampled_from([0.5, 200.0]),
+    alt_config=st.booleans(),
 )
 def test_contract_holds_for_any_caller(
     parts,
@@ -118,12 +136,14 @@ def test_contract_holds_for_any_caller(
     ticket_delay,
     transfer_ok,
     transfer_delay,
+    alt_config,
 ):
+    cfg = CFG_ALT if alt_config else CFG
     answered = e.Answered(
         t=0.0, ring_s=ring_s, blacklisted=blacklisted, local_time=dt.datetime(2026, 3, 3, hour, 15)
     )
     call = VirtualCall(
-        CallPolicy(CFG, locale),
+        CallPolicy(cfg, locale),
         SECONDS[locale],
         answered=answered,
         ticket_ok=ticket_ok,
@@ -140,7 +160,7 @@ def test_contract_holds_for_any_caller(
     assert len(hangups) == 1
     reason = hangups[0][1].reason
     assert reason in REASONS and call.policy.end_reason == reason
-    expected = FINAL_PHRASE[reason]
+    expected = final_phrase(cfg, reason)
     if expected is not None:
         finished = [p for t, p in call.finished() if t <= call.end_t]
         assert finished and finished[-1] == expected, call.format()

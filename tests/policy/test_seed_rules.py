@@ -28,6 +28,15 @@ def _record(s, key: str, ask: str):
     return dtmf(opening(s) + 0.5, key) + speech(rec + 0.5, 2.0) + dtmf(rec + 3.0, "#")
 
 
+def _turns(s, *turns: tuple[str, str]):
+    """The caller says each text (1 s) after the bot's reply (the given phrase) to the last."""
+    t, script = opening(s) + 0.5, []
+    for words, reply in turns:
+        script += speech(t, 1.0, words, 0.9)
+        t += 1.0 + length(s, reply) + 0.5
+    return script
+
+
 ROWS = [
     # (seed, rule, answered kwargs, script builder, phrases in order, end reason or None)
     ("000 第十六条 1", "greeting with agent name", {}, lambda s: [], ["greeting"], None),
@@ -151,6 +160,61 @@ ROWS = [
         lambda s: _complaint(s, extra=lambda t: speech(t, 1.0, "滚", 0.9)),
         ["angry_caller"],
         None,
+    ),
+    (
+        "000 第十六条 2 / 001 了解用户姓氏时的称呼语",
+        "caller gives their name: addressed by it",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "您好,我是王先生", 0.9),
+        ["greeting_surname"],
+        None,
+    ),
+    (
+        "001 特殊沟通内容 1",
+        "named colleague: offer, insist, callback promise",
+        {},
+        lambda s: _turns(
+            s,
+            ("我要找小李", "named_colleague"),
+            ("我就要找小李", "named_colleague_insist"),
+            ("一定要找小李", "callback_promise"),
+        ),
+        ["named_colleague", "named_colleague_insist", "callback_promise", "closing_understood"],
+        "normal",
+    ),
+    (
+        "001 特殊沟通内容 2",
+        "wrong number: check and dial again, goodbye",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "打错了", 0.9),
+        ["wrong_number", "closing_goodbye"],
+        "normal",
+    ),
+    (
+        "001 特殊沟通内容 4",
+        "personal details: service name and hotline, insist: nickname only",
+        {},
+        lambda s: _turns(
+            s, ("你的微信多少", "personal_info"), ("你的电话呢", "personal_info_insist")
+        ),
+        ["personal_info", "personal_info_insist", "repeat_please"],
+        None,
+    ),
+    (
+        "001 特殊沟通内容 5",
+        "outside the service: sorry, anything else",
+        {},
+        lambda s: speech(opening(s) + 0.5, 1.0, "能帮我订机票吗", 0.9),
+        ["out_of_scope", "closing_anything_else"],
+        "normal",
+    ),
+    (
+        "001 结束语规范 1",
+        "after an explanation: was that clear?",
+        {},
+        lambda s: _record(s, "2", "inquiry_ask"),
+        ["callback_promise", "closing_understood", "closing_anything_else"],
+        "normal",
     ),
     (
         "001 无声电话",

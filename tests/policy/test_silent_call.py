@@ -81,3 +81,44 @@ def test_a_key_during_the_ladder_is_heard_too(settings):
     t = opening(settings) + 2.0
     call = run(settings, dtmf(t, "3"))
     assert (pytest.approx(t), "suggestion_ask") in call.plays()
+
+
+GOODBYE_ON = {"silent_call": {"goodbye_after_notice": True}}
+
+
+def test_seed_001_goodbye_after_the_notice_when_configured():
+    """Seed 001 无声电话: "…请您换部电话或者稍后来电,好吗?" 停顿2-5秒 "感谢您的来电,再见!" 挂机."""
+    cfg = load_settings(overrides=GOODBYE_ON)
+    call = run(cfg)
+    notice_end = expected_hangup(cfg)  # the default ladder would hang up here...
+    assert call.plays()[-2:] == [
+        (pytest.approx(notice_end - cfg.silent_call.after_final_notice_s - length(
+            cfg, "silent_final_notice"), abs=1e-3), "silent_final_notice"),
+        (pytest.approx(notice_end, abs=1e-3), "silent_goodbye"),  # ...it says goodbye instead
+    ]
+    assert call.reason == "silent"
+    assert call.finished()[-1] == (pytest.approx(call.end_t), "silent_goodbye")
+    assert call.end_t == pytest.approx(notice_end + length(cfg, "silent_goodbye"), abs=1e-3)
+
+
+def test_goodbye_follows_the_configured_pause():
+    cfg = load_settings(overrides={"silent_call": {"goodbye_after_notice": True,
+                                                   "after_final_notice_s": 3.0}})
+    call = run(cfg)
+    (notice_t,) = [t for t, p in call.plays() if p == "silent_final_notice"]
+    (goodbye_t,) = [t for t, p in call.plays() if p == "silent_goodbye"]
+    assert goodbye_t - notice_t == pytest.approx(length(cfg, "silent_final_notice") + 3.0)
+
+
+def test_speech_in_the_pause_before_the_goodbye_still_returns_to_the_flow():
+    cfg = load_settings(overrides=GOODBYE_ON)
+    t = expected_hangup(cfg) - 1.0  # in the pause after the notice
+    call = run(cfg, speech(t, 1.0, "我要投诉", 0.9))
+    ids = [p for _, p in call.plays()]
+    assert "silent_goodbye" not in ids and "complaint_apology" in ids
+    assert call.reason != "silent"
+
+
+def test_default_ladder_has_no_goodbye(settings):
+    assert settings.silent_call.goodbye_after_notice is False
+    assert "silent_goodbye" not in [p for _, p in run(settings).plays()]
