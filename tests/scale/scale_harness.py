@@ -109,20 +109,23 @@ READY = r"(?:standin worker \d+: listening|\[worker \d+\] ready)"
 
 
 @contextlib.contextmanager
-def serve_cluster(tmp_path: Path, workers: int = 3) -> Iterator[Cluster]:
-    """`ivr serve --workers N` itself (front + real agents, DTMF-only: --no-asr)."""
+def serve_cluster(tmp_path: Path, workers: int = 3, port_offset: int = 10,
+                  extra: list[str] | None = None) -> Iterator[Cluster]:
+    """`ivr serve --workers N` itself (front + real agents, DTMF-only: --no-asr); worker k on
+    the SIP port + ``port_offset`` + k (scale.worker_port_offset_count, set here)."""
     for _ in range(50):
         sip_port = free_port_block(1)
-        if all(_udp_free(sip_port + 11 + i) for i in range(workers)):
+        if all(_udp_free(sip_port + port_offset + 1 + i) for i in range(workers)):
             break
     log_path = tmp_path / "serve.log"
-    argv = [PYTHON, "-m", "ivr.cli", "-v", "serve", "--workers", str(workers), "--front",
-            "kamailio", "--bind", "127.0.0.1", "--sip-port", str(sip_port), "--no-asr"]
+    argv = [PYTHON, "-m", "ivr.cli", "-v", "serve", "--workers", str(workers), "--bind",
+            "127.0.0.1", "--sip-port", str(sip_port), "--no-asr",
+            "--set", f"scale.worker_port_offset_count={port_offset}", *(extra or [])]
     env = dict(os.environ, IVR_DATA_DIR=str(tmp_path / "data"))
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                                 start_new_session=True, env=env)
-    c = Cluster(proc, log_path, sip_port, sip_port + 11, workers)
+    c = Cluster(proc, log_path, sip_port, sip_port + port_offset + 1, workers)
     try:
         c.wait_for(READY, 120, workers)
         c.wait_for(r"front: started pid", 10)

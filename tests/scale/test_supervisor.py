@@ -18,9 +18,11 @@ def _floats(pattern: str, text: str) -> list[float]:
 
 
 def test_crashing_worker_is_restarted_with_growing_back_off(tmp_path):
+    """The delays are the admin's: scale.restart_initial_s and scale.restart_max_s."""
     cmd = "sh -c 'echo crash-{id}; exit 3'"
     with cluster(tmp_path, workers=2, front="none", ready=False, cmd=cmd,
-                 extra=["--restart-initial-s", "0.2", "--restart-max-s", "0.8"]) as c:
+                 extra=["--set", "scale.restart_initial_s=0.2",
+                        "--set", "scale.restart_max_s=0.8"]) as c:
         c.wait_for(r"worker 1: pid \d+ exited with code 3", 15, count=4)
         log = c.log()
     delays = _floats(r"worker 1: pid \d+ exited with code 3 after [\d.]+ s; restart in "
@@ -31,9 +33,12 @@ def test_crashing_worker_is_restarted_with_growing_back_off(tmp_path):
 
 
 def test_sighup_reaches_every_worker_and_sigterm_stops_them(tmp_path):
-    with cluster(tmp_path, workers=2, front="none") as c:
+    with cluster(tmp_path, workers=2, front="none",
+                 extra=["--set", "scale.status_interval_s=1"]) as c:
         c.proc.send_signal(signal.SIGHUP)
         c.wait_for(r"standin worker \d: SIGHUP: configuration reloaded", 10, count=2)
+        # scale.status_interval_s: pid, port and memory of each worker, every second here
+        c.wait_for(r"worker 2: pid \d+ port \d+ rss [\d.]+ MiB restarts 0", 15, count=2)
         pids = [c.worker_pid(1), c.worker_pid(2)]
         assert c.stop() == 0
     log = c.log()
