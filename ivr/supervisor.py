@@ -33,8 +33,8 @@ WORKER_PORT_OFFSET = ScaleSettings().worker_port_offset_count + 1
 WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
 
-__all__ = ["WORKER_PORT_OFFSET", "base_worker_port", "choose_front", "run_from_serve_args",
-           "run_supervisor", "serve_worker_argv"]
+__all__ = ["WORKER_PORT_OFFSET", "base_worker_port", "choose_front", "describe_scale",
+           "front_params_for", "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
 
 
 def _scale(settings: Any) -> ScaleSettings:
@@ -51,6 +51,36 @@ def choose_front(settings: Any, workers: int, front_arg: str | None) -> str:
     if front_arg:
         return front_arg
     return _scale(settings).front if workers > 1 else "none"
+
+
+def front_params_for(settings: Any, workers: int = 1, sip_port: int | None = None) -> Any:
+    """The FrontParams `ivr serve --workers N` would render (for `ivr doctor` and admins)."""
+    from ivr.scale import kamailio
+
+    port = int(sip_port or settings.sip.port)
+    base = base_worker_port(settings, port)
+    destinations = [kamailio.worker_uri(WORKER_ADDRESS, worker_port(base, k))
+                    for k in range(1, max(1, workers) + 1)]
+    return kamailio.front_params(settings, port, destinations)
+
+
+def describe_scale(settings: Any) -> str:
+    """One line: the front and supervisor settings `ivr serve --workers N > 1` will use."""
+    scale = _scale(settings)
+    port = int(settings.sip.port)
+    workers = (f"worker k on {WORKER_ADDRESS}:{port}+{scale.worker_port_offset_count}+k; "
+               f"restart {scale.restart_initial_s:g}-{scale.restart_max_s:g} s")
+    if scale.front == "none":
+        registrar = getattr(settings.sip, "registrar", None)
+        how = (f"every worker registers with {registrar}" if registrar
+               else "no sip.registrar: callers must dial the worker ports")
+        return f"front none ({how}); {workers}"
+    params = front_params_for(settings)
+    trusted = ", ".join(params.trusted_sources) or "none"
+    return (f"front kamailio on {params.listen_address}:{port}; {workers}; probe "
+            f"{params.probe_interval_s} s, worker timeout {params.fr_timer_ms} ms; ban "
+            f"{params.ban_s} s after {params.pike_requests_count} requests in "
+            f"{params.pike_unit_s} s; trusted: {trusted}")
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:

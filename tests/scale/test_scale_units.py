@@ -298,3 +298,23 @@ def test_front_from_settings_carries_configured_values_and_passes_kamailio_check
     # an explicit override (python -m ivr.scale --probe-interval-s) still wins
     assert kamailio.front_params(settings, 5080, ["sip:x"], probe_interval_s=1).probe_interval_s \
         == 1
+
+
+def test_describe_scale_is_one_line_of_what_serve_will_use():
+    from ivr.supervisor import describe_scale, front_params_for
+
+    settings = load_settings(None, overrides={"sip": {"port": 5080}, "scale": {
+        "worker_port_offset_count": 30, "ban_s": 60, "trusted_sources": ["198.51.100.7"]}})
+    line = describe_scale(settings)
+    assert "\n" not in line
+    assert line.startswith("front kamailio on 127.0.0.1:5080; worker k on 127.0.0.1:5080+30+k")
+    assert "ban 60 s after 30 requests in 2 s; trusted: 198.51.100.7" in line
+    params = front_params_for(settings, workers=2)
+    assert params.destinations == ("sip:127.0.0.1:5111;transport=udp",
+                                   "sip:127.0.0.1:5112;transport=udp")
+    assert params.ban_s == 60 and params.trusted_sources == ("198.51.100.7",)
+    none = load_settings(None, overrides={"scale": {"front": "none"}})
+    assert describe_scale(none).startswith("front none (no sip.registrar")
+    pbx = load_settings(None, overrides={"scale": {"front": "none"},
+                                         "sip": {"registrar": "sip:pbx.example.com"}})
+    assert "every worker registers with sip:pbx.example.com" in describe_scale(pbx)
