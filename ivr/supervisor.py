@@ -74,10 +74,10 @@ def describe_scale(settings: Any) -> str:
         registrar = getattr(settings.sip, "registrar", None)
         how = (f"every worker registers with {registrar}" if registrar
                else "no sip.registrar: callers must dial the worker ports")
-        return f"front none ({how}); {workers}"
+        return f"none ({how}); {workers}"
     params = front_params_for(settings)
     trusted = ", ".join(params.trusted_sources) or "none"
-    return (f"front kamailio on {params.listen_address}:{port}; {workers}; probe "
+    return (f"kamailio on {params.listen_address}:{port}; {workers}; probe "
             f"{params.probe_interval_s} s, worker timeout {params.fr_timer_ms} ms; ban "
             f"{params.ban_s} s after {params.pike_requests_count} requests in "
             f"{params.pike_unit_s} s; trusted: {trusted}")
