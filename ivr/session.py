@@ -491,6 +491,8 @@ class CallSession:
             opened_at=dt.datetime.now(dt.timezone.utc),
             severity=action.severity,
             caller_number=self.facts.caller or None,
+            caller_title=action.caller_title,
+            caller_surname=action.caller_surname,
             summary=action.summary,
             transcript=action.transcript,
             recording_path=self._recording_paths[-1]
@@ -679,7 +681,18 @@ def _with_time(event: ev.Event, t: float) -> ev.Event:
     return replace(event, t=t)
 
 
-_PRIVATE_FIELDS = {"transcript", "caller", "text", "summary", "settings", "local_time", "context"}
+_PRIVATE_FIELDS = {
+    "transcript",
+    "caller",
+    "text",
+    "summary",
+    "settings",
+    "local_time",
+    "context",
+    "caller_surname",
+    "caller_title",
+}
+_PRIVATE_VARS = {"surname", "title"}  # a caller's name in a phrase's variables
 
 
 def _describe(item: object) -> str:
@@ -699,5 +712,7 @@ def _describe(item: object) -> str:
             continue
         if isinstance(value, float):
             value = round(value, 2)
+        if f.name == "vars" and isinstance(value, dict):
+            value = {k: ("<name>" if k in _PRIVATE_VARS else v) for k, v in value.items()}
         parts.append(f"{f.name}={value}")
     return f"{type(item).__name__}({', '.join(parts)})"

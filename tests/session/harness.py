@@ -80,6 +80,37 @@ class InlineExecutor:
         fn(*args)
 
 
+@dataclass
+class ScriptedResult:
+    transcript: str
+    confidence: float = 0.9
+    in_vocabulary: bool = True
+    partial: bool = False
+
+
+class ScriptedRecognizer:
+    """Stands in for vosk: each ended segment is "recognised" as the next scripted text."""
+
+    def __init__(self, transcripts: list[str], on_result: Any) -> None:
+        self.transcripts = list(transcripts)
+        self.on_result = on_result
+        self.fed_bytes = 0
+        self.grammars: list[list[str] | None] = []
+
+    def feed(self, pcm: bytes) -> None:
+        self.fed_bytes += len(pcm)
+
+    def end_segment(self) -> None:
+        text = self.transcripts.pop(0) if self.transcripts else ""
+        self.on_result(ScriptedResult(text, 0.9 if text else 0.0, bool(text)))
+
+    def set_grammar(self, phrases: list[str] | None) -> None:
+        self.grammars.append(phrases)
+
+    def close(self) -> None:
+        pass
+
+
 class VirtualLine:
     """Runs one session: caller audio in, playback out, DTMF at given times."""
 
@@ -96,6 +127,7 @@ class VirtualLine:
         hang_up_at: float | None = None,
         transfer_ok: bool = True,
         answered_at: dt.datetime | None = None,
+        transcripts: list[str] | None = None,
     ) -> None:
         self.clock = VirtualClock()
         self.control = FakeControl(clock=self.clock)
@@ -107,6 +139,12 @@ class VirtualLine:
         self.hang_up_at = hang_up_at
         self.transfer_ok = transfer_ok
         self.played: list[np.ndarray] = []
+        self.recognizer: ScriptedRecognizer | None = None
+
+        def recognizer_factory(rate_hz: int, on_result: Any) -> ScriptedRecognizer:
+            self.recognizer = ScriptedRecognizer(transcripts or [], on_result)
+            return self.recognizer
+
         self.session = CallSession(
             settings,
             CallFacts(
@@ -118,6 +156,7 @@ class VirtualLine:
             control=self.control,
             player=None,  # type: ignore[arg-type]  # set below: the player needs the session
             prompts=self.library,
+            recognizer_factory=recognizer_factory if transcripts is not None else None,
             tickets=tickets,
             ticket_executor=InlineExecutor(),  # type: ignore[arg-type]
             recordings_dir=recordings_dir,

@@ -41,6 +41,20 @@ def _speech_8k(level_dbfs: float, seconds: float) -> np.ndarray:
     return np.clip(x * 10 ** ((level_dbfs - level) / 20), -32768, 32767).astype(np.int16)
 
 
+def _espeak_8k(text: str) -> np.ndarray:
+    """One continuous utterance (espeak-ng leaves no pause inside a short phrase)."""
+    import subprocess
+    import tempfile
+
+    from ivr.media.resample import resample
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "say.wav"
+        subprocess.run(["espeak-ng", "-v", "cmn", "-w", str(path), text], check=True, timeout=60)
+        audio = read_wav(path)
+    return resample(audio.samples, audio.rate_hz, 8000)
+
+
 def test_silent_call_hangs_up_at_the_configured_ladder_time(settings):
     line = VirtualLine(settings)
     outcome = line.run()
@@ -156,3 +170,40 @@ def test_after_hours_request_for_a_person_gets_a_callback_promise(settings):
     outcome = line.run()
     assert not line.control.transfers
     assert "after_hours" in outcome.prompts_played
+
+
+def test_spoken_complaint_with_the_callers_name_reaches_the_ticket(settings, tmp_path):
+    """Recogniser path: the transcript names the caller (000 第十六条 2) and states a complaint;
+    the session feeds speech to the recogniser and the name lands on the ticket, not in logs."""
+    from ivr.tickets.service import TicketService
+
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)}})
+    service = TicketService.from_settings(settings, url=f"sqlite:///{tmp_path}/t.db")
+    talk = _espeak_8k("我要投诉")
+    talk_s = len(talk) / 8000
+    lib = VirtualLine(settings).library
+    ask = lib.seconds("zh-CN", "complaint_apology") + lib.seconds("zh-CN", "complaint_ask_details")
+    first_at = 2.0
+    details_at = first_at + talk_s + 1.0 + ask + 1.0
+    gap = np.zeros(int((details_at - first_at - talk_s) * 8000), np.int16)
+    audio = np.concatenate([np.zeros(int(first_at * 8000), np.int16), talk, gap, talk])
+    end_at = details_at + talk_s + 1.0
+    line = VirtualLine(
+        settings,
+        caller_audio=audio,
+        tickets=service,
+        recordings_dir=tmp_path / "rec",
+        transcripts=["我是王先生,我要投诉", "冰箱一直没有送到"],
+        dtmf=[(end_at, "#"), (end_at + 14.0, "1")],
+    )
+    try:
+        outcome = line.run()
+        tickets = service.list_tickets()
+    finally:
+        service.shutdown()
+    assert outcome.end_reason == "normal", line.session.timeline
+    assert line.recognizer is not None and line.recognizer.fed_bytes > 0
+    complaint = next(t for t in tickets if t.category == "complaint")
+    assert complaint.caller_surname == "王"
+    assert "冰箱" in complaint.transcript
+    assert not any("王" in what for _, _, what in line.session.timeline)
