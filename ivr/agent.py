@@ -299,28 +299,13 @@ def build_services(
     return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets)
 
 
-# Language tags in vosk model names (vosk-model-small-cn-0.22, vosk-model-en-us-0.22, ...).
-MODEL_LANGUAGE_TAGS = {"zh-CN": ("-cn", "-zh"), "en-US": ("-en",)}
-
-
 def choose_model(settings: Settings) -> Path | None:
-    """The recogniser model for the default locale.
+    """The recogniser model for the default locale (see models.model_for_locale)."""
+    from ivr.media.models import model_for_locale
 
-    "auto" only takes a model whose name says it speaks the locale's language: a Korean model
-    listening to Mandarin callers would turn every caller into "unintelligible". A model named
-    explicitly (name or path) is taken as the admin's decision.
-    """
-    from ivr.media.models import find_model, installed_models
-
-    setting = settings.asr.model.strip()
-    if setting not in ("", "auto"):
-        return find_model(setting, settings.data_dir)
-    tags = MODEL_LANGUAGE_TAGS.get(settings.service.default_locale, ())
-    for model in installed_models(settings.data_dir):
-        if any(tag in model.name.lower() for tag in tags):
-            return model.path
-        log.info("model %s is not for %s; not used", model.name, settings.service.default_locale)
-    return None
+    return model_for_locale(
+        settings.asr.model, settings.data_dir, settings.service.default_locale
+    )
 
 
 def _render_summary(report: Any) -> str:

@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--front",
         choices=("none", "kamailio"),
         default=None,
-        help="SIP front for the workers (default: kamailio when --workers > 1)",
+        help="SIP front for the workers (default: scale.front when --workers > 1)",
     )
     parser.add_argument("--worker-id", type=int, default=0, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)

@@ -148,6 +148,26 @@ def find_model(setting: str, data_dir: Path | None = None) -> Path | None:
     return None
 
 
+# Language tags in vosk model names (vosk-model-small-cn-0.22, vosk-model-en-us-0.22, ...).
+MODEL_LANGUAGE_TAGS = {"zh-CN": ("-cn", "-zh"), "en-US": ("-en",)}
+
+
+def model_for_locale(setting: str, data_dir: Path | None, locale: str) -> Path | None:
+    """The model the agent will use for callers of `locale`.
+
+    "auto" only takes a model whose name says it speaks the locale's language: a Korean model
+    listening to Mandarin callers would turn every caller into "unintelligible". A model named
+    explicitly (name or path) is taken as the admin's decision.
+    """
+    if setting.strip() not in ("", "auto"):
+        return find_model(setting, data_dir)
+    tags = MODEL_LANGUAGE_TAGS.get(locale, ())
+    for model in installed_models(data_dir):
+        if any(tag in model.name.lower() for tag in tags):
+            return model.path
+    return None
+
+
 def base_url(override: str | None = None) -> str:
     """Catalogue base URL: the override, else $IVR_MODEL_BASE_URL, else the official site."""
     url = override or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
