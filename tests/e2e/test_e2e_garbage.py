@@ -91,8 +91,11 @@ def test_torture_junk_and_subscribe_then_a_normal_call(start_agent, e2e_env, tmp
             result.output[-2000:])
         time.sleep(1.0)
     assert result.first("disconnected")["by"] == "us"
-    # `ivr call` dials as user "caller": the agent masks it as c****er.
-    line = agent.proc.wait_for(lambda ln: ln.startswith("call ") and "c****er" in ln, 20, start)
+    # `ivr call` dials as user "caller"; the agent's line shows it masked.
+    from ivr.masking import mask_number
+
+    caller = f" from {mask_number('caller')} "
+    line = agent.proc.wait_for(lambda ln: ln.startswith("call ") and caller in ln, 20, start)
     assert line is not None, agent.proc.tail()
     timeline = agent.timeline(line)
     assert timeline["prompts_played"][:1] == ["greeting"], timeline["prompts_played"]
