@@ -274,7 +274,7 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
         agent_lines = LineReader(
             agent, echo=lambda ln: out(f"  agent | {ln}") if not ln.startswith("call ") else None
         )
-        if agent_lines.wait_for(lambda ln: ln.endswith("ready"), AGENT_START_TIMEOUT_S) is None:
+        if agent_lines.wait_for(lambda ln: ln == "ready", AGENT_START_TIMEOUT_S) is None:
             out("the agent did not start; its output is above")
             return 1
         out(f"agent on sip:ivr@127.0.0.1:{agent_port}, agent desk on {desk_uri}")

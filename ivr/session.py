@@ -20,7 +20,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,22 @@ class FrameTiming:
         )
 
 
+RENDER_WORKERS_COUNT = 2
+_render_pool_instance: ThreadPoolExecutor | None = None
+_render_pool_lock = threading.Lock()
+
+
+def _render_pool() -> ThreadPoolExecutor:
+    """Shared by the calls of a process: phrases with call variables are synthesised here."""
+    global _render_pool_instance
+    with _render_pool_lock:
+        if _render_pool_instance is None:
+            _render_pool_instance = ThreadPoolExecutor(
+                RENDER_WORKERS_COUNT, thread_name_prefix="prompt-render"
+            )
+        return _render_pool_instance
+
+
 class MonotonicClock:
     def now(self) -> float:
         return time.monotonic()
@@ -129,6 +145,7 @@ class CallSession:
         clock: Clock | None = None,
         on_finished: Callable[[CallOutcome], None] | None = None,
         blacklist_check: Callable[[str], bool] | None = None,
+        render_executor: Executor | None = None,
     ) -> None:
         self.settings = settings
         self.facts = facts
@@ -154,6 +171,9 @@ class CallSession:
         self._timers: dict[str, float] = {}
         self._tags = itertools.count(1)
         self._playing: dict[Any, str] = {}
+        self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
+        self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
+        self._render_executor = render_executor or _render_pool()
         self._last_status: LineStatus | None = None
         self._frames = 0
         self.frame_timing = FrameTiming()
@@ -287,8 +307,8 @@ class CallSession:
                 self._event(
                     ev.PromptFinished(t=self.t, prompt_id=prompt_id, interrupted=not item[2])
                 )
-        elif kind == "say_ready":
-            self._play_pcm(item[2], "say", item[1])
+        elif kind == "pcm_ready":
+            self._on_pcm_ready(item[1], item[2])
         elif kind == "asr":
             self._deliver_speech(item[1])
         elif kind == "ticket":
@@ -413,12 +433,15 @@ class CallSession:
             tag = next(self._tags)
             self._playing[tag] = "say"
 
+            self._pending_render.add(tag)
+
             def ready(pcm: np.ndarray, tag: int = tag) -> None:
-                self._inbox.put(("say_ready", tag, pcm))
+                self._inbox.put(("pcm_ready", tag, pcm))
 
             self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
         elif isinstance(action, act.StopPlayback):
             self._player.stop()
+            self._cancelled_render |= self._pending_render
         elif isinstance(action, act.StartTimer):
             self._timers[action.name] = self._clock.now() + action.seconds
         elif isinstance(action, act.CancelTimer):
@@ -445,17 +468,42 @@ class CallSession:
 
     def _play_prompt(self, action: act.Play) -> None:
         tag = next(self._tags)
+        self._playing[tag] = action.prompt_id
+        if not action.vars:
+            # A catalogue phrase is ready PCM in memory: play it on this thread, at once.
+            self._on_pcm_ready(tag, self._render_prompt(action))
+            return
+        # Call variables (ticket number, hours, name) mean synthesis: never on the thread
+        # that reads the caller's frames.
+        self._pending_render.add(tag)
+
+        def render() -> None:
+            self._inbox.put(("pcm_ready", tag, self._render_prompt(action)))
+
+        self._render_executor.submit(render)
+
+    def _render_prompt(self, action: act.Play) -> np.ndarray:
         try:
-            pcm = self._prompts.prompt(
+            return self._prompts.prompt(
                 self.facts.locale, action.prompt_id, self.facts.rate_hz, dict(action.vars)
             )
-        except (KeyError, ValueError, OSError) as exc:
+        except Exception as exc:
             # A missing or broken phrase must not stall the call: the policy carries on.
             log.error("call %s: prompt %s unavailable: %s", self.call_id, action.prompt_id, exc)
-            self._inbox.put(("event", ev.PromptFinished(t=0.0, prompt_id=action.prompt_id)))
+            return np.zeros(0, dtype=np.int16)
+
+    def _on_pcm_ready(self, tag: int, pcm: np.ndarray) -> None:
+        self._pending_render.discard(tag)
+        prompt_id = self._playing.get(tag)
+        if prompt_id is None:
             return
-        self._prompts_played.append(action.prompt_id)
-        self._play_pcm(pcm, action.prompt_id, tag)
+        if tag in self._cancelled_render:  # stopped (barge-in) before it could start
+            self._cancelled_render.discard(tag)
+            self.prompt_done(tag, False)
+            return
+        if prompt_id != "say":
+            self._prompts_played.append(prompt_id)
+        self._play_pcm(pcm, prompt_id, tag)
 
     def _play_pcm(self, pcm: np.ndarray, prompt_id: str, tag: Any) -> None:
         self._playing[tag] = prompt_id

@@ -159,6 +159,7 @@ class VirtualLine:
             recognizer_factory=recognizer_factory if transcripts is not None else None,
             tickets=tickets,
             ticket_executor=InlineExecutor(),  # type: ignore[arg-type]
+            render_executor=InlineExecutor(),  # type: ignore[arg-type]
             recordings_dir=recordings_dir,
             clock=self.clock,
             on_finished=self.outcomes.append,
