@@ -263,11 +263,29 @@ class AgentCall:
 
     def _rx_packet_count(self) -> int | None:
         """RTP packets received so far on the audio stream (None when there is no stream)."""
+        if self._pj is None:
+            return None
         try:
             stat = self._pj.getStreamStat(0)
         except pj.Error:
             return None
         return int(stat.rtcp.rxStat.pkt)
+
+    def _pj_slot(self) -> tuple[int, int]:
+        """(address of our pjsua2 Call, the pjsua slot id it acts on); (0, invalid) if none."""
+        if self._pj is None:
+            return 0, pj.PJSUA_INVALID_ID
+        return int(self._pj.this), int(self._pj.getId())
+
+    def _end_lost(self) -> None:
+        """Report the end of a call pjsua stopped telling us about (see SipEngine._lose)."""
+        self.state = "DISCONNECTED"
+        self.ended_at = time.monotonic()
+        self.end_code = 0
+        self.end_reason = "Lost"
+        self.ended_by_remote = False
+        self.player.stop()
+        self.listener.on_disconnected(self, self.end_code, self.end_reason, False)
 
     def _release(self) -> None:
         """Drop pjsua2 objects (engine thread, after the call is gone, before libDestroy).

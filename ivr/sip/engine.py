@@ -3,8 +3,15 @@
 pjlib aborts the process when called from a thread it does not know, so the Endpoint, transports,
 account and calls live on the engine thread: it polls SIP events (libHandleEvents) and runs
 commands handed over with :meth:`SipEngine.submit`. Media callbacks run on pjsua2's own media
-thread (see ``port.py``). Call objects stay referenced until they are disconnected and are all
-dropped before ``libDestroy`` (pjsua2 aborts at exit otherwise).
+thread (see ``port.py``).
+
+pjsua2 Call objects and pjsua call slots: ``Call::~Call`` clears the user data of, and hangs up,
+whatever call holds the slot id the object last knew; it never checks that the slot is still its
+own. pjsua hands a freed slot to the next INVITE at once, even within the same
+``libHandleEvents`` poll that reported the old call's end. So an ended call's object is dropped
+inside its DISCONNECTED callback, while the slot is still its own (pjsua2 allows deleting a Call
+there); any other object is dropped only when its slot is idle or its own (:meth:`_bury`).
+Every object is dropped before ``libDestroy`` (pjsua2 aborts at exit otherwise).
 """
 
 from __future__ import annotations
@@ -103,7 +110,9 @@ class SipEngine:
         self._seq = itertools.count()
         self._calls: dict[int, AgentCall] = {}
         self._pending: list[AgentCall] = []
-        self._graveyard: list[AgentCall] = []
+        self._graveyard: list[AgentCall] = []  # ended, waiting for their slot to be safe
+        self._incoming_depth = 0  # > 0 while onIncomingCall runs (see _call_ended)
+        self._lib: Any = None
         self._retired_ports: list[tuple[float, Any]] = []
         self._stop = threading.Event()
         self._ready: Future[None] = Future()
@@ -221,6 +230,11 @@ class SipEngine:
     def _init_library(self) -> None:
         cfg = self.config
         lib = ctypes.CDLL(pj._pjsua2.__file__)
+        lib.pjsua_call_get_user_data.restype = ctypes.c_void_p
+        lib.pjsua_call_get_user_data.argtypes = [ctypes.c_int]
+        lib.pjsua_call_is_active.restype = ctypes.c_int
+        lib.pjsua_call_is_active.argtypes = [ctypes.c_int]
+        self._lib = lib
         # pj_init logs a banner to stdout before libInit applies our log config; silence it.
         lib.pj_log_set_level(ctypes.c_int(min(cfg.pjsip_log_level, 1)))
         _set_transaction_timeout(lib, cfg.transaction_timeout_s)
@@ -361,6 +375,13 @@ class SipEngine:
         self.hooks.on_registration(ok, code, reason)
 
     def _on_incoming_call(self, prm: Any) -> None:
+        self._incoming_depth += 1
+        try:
+            self._on_incoming_call_now(prm)
+        finally:
+            self._incoming_depth -= 1
+
+    def _on_incoming_call_now(self, prm: Any) -> None:
         rdata = prm.rdata
         message = str(rdata.wholeMsg)
         headers = parse_headers(message)
@@ -425,18 +446,44 @@ class SipEngine:
         self._calls[call.call_id] = call
 
     def _call_ended(self, call: AgentCall) -> None:
+        """The call is DISCONNECTED (engine thread, inside its state callback)."""
         if call in self._pending:
             self._pending.remove(call)
         if self._calls.get(call.call_id) is call:
             del self._calls[call.call_id]
-        # Keep the object until the pjsua2 callback that reported it has returned.
-        self._graveyard.append(call)
+        if self._incoming_depth or not self._slot_is_safe(call):
+            # Ended while onIncomingCall runs (a rejected INVITE): pjsua2 reads the slot's user
+            # data after that callback returns, so the object must outlive it.
+            self._graveyard.append(call)
+            return
+        # Drop the pjsua2 Call now: its wrapper dies as this callback unwinds, before pjsua
+        # frees the slot. Dropping it after the poll (as before) let Call::~Call hang up the
+        # next INVITE that pjsua had given the same slot in that poll.
+        call._release()
+
+    def _slot_is_safe(self, call: AgentCall) -> bool:
+        """True when destroying ``call``'s pjsua2 Call cannot touch another call.
+
+        ``Call::~Call`` clears the user data of its slot id and hangs that slot up if active:
+        harmless only when the slot is its own or idle.
+        """
+        address, slot = call._pj_slot()
+        if slot == pj.PJSUA_INVALID_ID or self._lib is None:
+            return True
+        owner = self._lib.pjsua_call_get_user_data(slot) or 0
+        if owner == address:
+            return True
+        return owner == 0 and not self._lib.pjsua_call_is_active(slot)
 
     def _bury(self) -> None:
         if self._graveyard:
-            dead, self._graveyard = self._graveyard, []
-            for call in dead:
-                call._release()
+            waiting = []
+            for call in self._graveyard:
+                if self._slot_is_safe(call):
+                    call._release()
+                else:  # its slot serves a newer call: wait until that one is over
+                    waiting.append(call)
+            self._graveyard = waiting
         if self._retired_ports and self._retired_ports[0][0] <= time.monotonic():
             now = time.monotonic()
             self._retired_ports = [(t, p) for t, p in self._retired_ports if t > now]
@@ -461,14 +508,35 @@ class SipEngine:
         for call in list(self._calls.values()):
             if not call.is_active or call.confirmed_at is None:
                 continue
+            if not self._owns_slot(call):
+                self._lose(call)
+                continue
             count = call._rx_packet_count()
             if count is not None and count != call._rx_packets:
                 call._rx_packets = count
                 call._rx_changed_at = now
             elif now - call._rx_changed_at >= limit:
                 logger.warning("%s: no RTP for %.0f s; hanging up", call.tag, limit)
-                call._hangup_now(0, "No media")
                 call._rx_changed_at = now
+                try:
+                    call._hangup_now(0, "No media")
+                except pj.Error as err:
+                    logger.warning("%s: hangup failed: %s", call.tag, _pj_reason(err))
+
+    def _owns_slot(self, call: AgentCall) -> bool:
+        """True while pjsua still routes this call's slot to our Call object."""
+        address, slot = call._pj_slot()
+        if slot == pj.PJSUA_INVALID_ID or self._lib is None:
+            return address != 0
+        return (self._lib.pjsua_call_get_user_data(slot) or 0) == address
+
+    def _lose(self, call: AgentCall) -> None:
+        """pjsua no longer reports this call to us: end it here so no session waits for ever."""
+        logger.error("%s: pjsua no longer reports this call; ending it", call.tag)
+        if self._calls.get(call.call_id) is call:
+            del self._calls[call.call_id]
+        self._graveyard.append(call)  # dropped once its slot is safe
+        call._end_lost()
 
     def _call_later(self, delay_s: float, fn: Callable[[], None]) -> None:
         heapq.heappush(self._timers, (time.monotonic() + delay_s, next(self._seq), fn))
