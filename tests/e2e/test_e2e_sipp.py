@@ -129,16 +129,7 @@ def test_load_200_calls_4_at_once_then_a_fifth_gets_486(start_agent, sipp_dir: P
 
 
 
-SLOT_REUSE_BUG = (
-    "ivr/sip: when a new INVITE reuses the pjsua call slot of a call that just ended, the agent "
-    "sometimes sends BYE to the new call right after CONFIRMED with no state callback in Python "
-    "(stale pjsua2 Call object for the old call?); the new call's session then stays 'in "
-    "progress' for ever (health calls > 0), the no-RTP watchdog raises pjsua2.Error every "
-    "second, the drain cuts it after 30 s and the exit aborts in pjsua_call_set_user_data")
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(reason=SLOT_REUSE_BUG, strict=False)
 def test_back_to_back_uac_pcap_calls_all_end_and_free_their_slots(start_agent,
                                                                   sipp_dir: Path) -> None:
     """Two waves of 4 uac_pcap calls (speech, digit 1, BYE): the second wave reuses the slots."""
