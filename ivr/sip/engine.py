@@ -502,14 +502,14 @@ class SipEngine:
 
     def _watch_media(self) -> None:
         limit = self.config.no_media_timeout_s
-        if limit <= 0:
-            return
         now = time.monotonic()
         for call in list(self._calls.values()):
-            if not call.is_active or call.confirmed_at is None:
+            if not call.is_active:
                 continue
             if not self._owns_slot(call):
                 self._lose(call)
+                continue
+            if limit <= 0 or call.confirmed_at is None:
                 continue
             count = call._rx_packet_count()
             if count is not None and count != call._rx_packets:
@@ -533,6 +533,15 @@ class SipEngine:
     def _lose(self, call: AgentCall) -> None:
         """pjsua no longer reports this call to us: end it here so no session waits for ever."""
         logger.error("%s: pjsua no longer reports this call; ending it", call.tag)
+        _, slot = call._pj_slot()
+        if (slot != pj.PJSUA_INVALID_ID and not self._lib.pjsua_call_get_user_data(slot)
+                and self._lib.pjsua_call_is_active(slot)):
+            # Nobody else claimed the slot: it is still this call, orphaned. End it in pjsua
+            # too, or it would hold the slot for ever.
+            try:
+                call._pj.hangup(pj.CallOpParam(True))
+            except pj.Error as err:
+                logger.warning("%s: hangup failed: %s", call.tag, _pj_reason(err))
         if self._calls.get(call.call_id) is call:
             del self._calls[call.call_id]
         self._graveyard.append(call)  # dropped once its slot is safe

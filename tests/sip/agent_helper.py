@@ -11,10 +11,13 @@ Modes/options (JSON):
   desk           just answer and report the INVITE's headers (the agent desk of a transfer)
   reject_user    caller user part that gets 603 (blacklist)
   sip            SipConfig overrides (e.g. {"ack_timeout_s": 2})
+Commands on stdin: quit, drain, calls, orphan (detach every call from pjsua2, as a stale
+pjsua2 Call destructor would, to test the engine's lost-call safety net).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import sys
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pjsua2 as pj
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -137,6 +141,12 @@ class Agent(CallListener):
         emit("disconnected", call=call.tag, code=code, reason=reason, by_remote=by_remote)
 
 
+def _orphan_calls(engine: SipEngine) -> None:
+    lib = ctypes.CDLL(pj._pjsua2.__file__)
+    for call in engine.active_calls:
+        lib.pjsua_call_set_user_data(ctypes.c_int(call.call_id), ctypes.c_void_p(None))
+
+
 def main() -> int:
     opts = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     agent = Agent(opts)
@@ -158,6 +168,9 @@ def main() -> int:
             emit("draining")
         if command == "calls":
             emit("calls", count=len(engine.active_calls))
+        if command == "orphan":  # detach the calls from pjsua2 as a stale Call::~Call would
+            engine.submit(_orphan_calls, engine).result(5)
+            emit("orphaned")
     engine.stop()
     emit("stopped")
     return 0

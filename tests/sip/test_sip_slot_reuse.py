@@ -116,6 +116,26 @@ def test_bye_and_invite_in_one_poll_new_call_keeps_its_slot(start_agent) -> None
             call.close()
 
 
+def test_call_detached_from_pjsua2_is_ended_not_left_in_progress(start_agent) -> None:
+    """Safety net: a call pjsua2 stops reporting to us is ended (BYE) and reported ended."""
+    agent = start_agent(sip=AGENT_SIP)
+    call = RawCall(agent.port)
+    try:
+        call.probe.send(call.invite_bytes())
+        call.confirm()
+        tag = agent.wait_for("state", state="CONFIRMED")["call"]
+        agent.command("orphan")
+        agent.wait_for("orphaned")
+        gone = agent.wait_for("disconnected", timeout_s=5.0)
+        assert gone["call"] == tag and gone["reason"] == "Lost" and gone["by_remote"] is False
+        call.listen(1.0)
+        assert [r for r in call.requests if r.startswith("BYE")], call.requests
+        agent.command("calls")
+        assert agent.wait_for("calls")["count"] == 0
+    finally:
+        call.close()
+
+
 def sipp_counter(stdout: str, label: str) -> int:
     rows = [line for line in stdout.splitlines() if line.strip().startswith(label)]
     return int(rows[-1].split("|")[2].split()[0])
