@@ -97,7 +97,7 @@ def test_bye_and_invite_in_one_poll_new_call_keeps_its_slot(start_agent) -> None
             gone = agent.wait_for("disconnected")
             confirmed = agent.wait_for("state", state="CONFIRMED", timeout_s=5.0)
             assert confirmed["call"] == gone["call"]  # the same pjsua slot, reused
-            fresh.listen(1.5)
+            fresh.listen(1.0)
             assert not [r for r in fresh.requests if r.startswith("BYE")], fresh.requests
             # Next round: the fresh call ends while yet another one arrives.
             ending, fresh = fresh, RawCall(agent.port)
