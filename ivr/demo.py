@@ -33,6 +33,11 @@ AGENT_START_TIMEOUT_S = 180.0  # the first start renders every prompt
 CALL_GRACE_S = 20.0
 QUIET_LEVEL_DBFS = -50.0  # 10 dB under the low-volume threshold
 NOISE_LEVEL_DBFS = -22.0  # a floor well above the noisy-line threshold
+# Made-up mobile numbers, so the logs and tickets show how numbers are masked.
+DEMO_NUMBERS = {
+    "silent": "13800000001", "quiet": "13900000002", "noisy": "13700000003",
+    "complaint": "13600000004", "person": "13500000005",
+}
 
 
 @dataclass
@@ -312,7 +317,8 @@ def _place_calls(
 
     def one(call: ScriptedCall) -> None:
         with slots:
-            argv = [*ivr, "call", f"sip:ivr@127.0.0.1:{port}", "--json", "--max-s", str(call.max_s)]
+            argv = [*ivr, "call", f"sip:ivr@127.0.0.1:{port}", "--json",
+                     "--from-user", DEMO_NUMBERS[call.name], "--max-s", str(call.max_s)]
             if call.audio is not None:
                 argv += ["--play", str(audio_dir / f"{call.name}.wav")]
             for digits, at in call.dtmf:

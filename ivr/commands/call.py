@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--header", action="append", default=[], metavar="'Name: value'",
                         help="extra header on the INVITE (repeatable)")
     parser.add_argument("--bind", default="127.0.0.1", help="local address (default 127.0.0.1)")
+    parser.add_argument("--from-user", default="caller", metavar="NUMBER",
+                        help="user part of our From URI: the caller number the agent sees "
+                        "(default 'caller')")
     parser.add_argument("--json", action="store_true", help="one JSON object per event line")
     parser.set_defaults(func=run)
 
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         headers[name.strip()] = value.strip()
     try:
         config = SipConfig(bind_address=args.bind, port=0, transports=("udp", "tcp"),
-                           user="caller", no_media_timeout_s=0.0)
+                           user=args.from_user, no_media_timeout_s=0.0)
     except SipConfigError as exc:
         return _fail(str(exc))
     play_pcm = b""
