@@ -236,11 +236,13 @@ class Agent:
         return session
 
     def _finished(self, outcome: CallOutcome) -> None:
+        # Report first, count second: whoever sees the count (GET /health) also finds the
+        # call's line and timeline already written.
+        if self._on_call_finished is not None:
+            self._on_call_finished(outcome)
         with self._lock:
             self._sessions.pop(outcome.call_id, None)
             self.calls_finished += 1
-        if self._on_call_finished is not None:
-            self._on_call_finished(outcome)
 
 
 def _queue_wait_s(info: IncomingCallInfo | None) -> float:

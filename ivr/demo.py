@@ -175,11 +175,15 @@ def scripted_calls(settings: Settings, prompt_s: Callable[[str], float]) -> list
 
 
 @contextlib.contextmanager
-def process(argv: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+def process(
+    argv: list[str], env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """A child whose plain output we read and whose log lines (stderr) go to `log_path`."""
+    log_file = log_path.open("w", encoding="utf-8")
     proc = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=log_file,
         text=True,
         env=env,
         start_new_session=True,
@@ -187,6 +191,7 @@ def process(argv: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[s
     try:
         yield proc
     finally:
+        log_file.close()
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -272,8 +277,9 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
     ]  # fmt: skip
     started = time.monotonic()
     with (
-        process([*ivr, "desk", "--sip-port", str(desk_port), "--hold-s", "2"], env) as desk,
-        process(serve_argv, env) as agent,
+        process([*ivr, "desk", "--sip-port", str(desk_port), "--hold-s", "2"], env,
+                audio_dir / "desk.log") as desk,
+        process(serve_argv, env, audio_dir / "agent.log") as agent,
     ):
         desk_lines = LineReader(desk)
         agent_lines = LineReader(
@@ -294,6 +300,7 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
     for line in desk_seen:
         out(f"agent desk: {line.removeprefix('desk: ')}")
     _print_tickets(settings, started, out)
+    out(f"the agent's log (one line per call step, numbers masked): {audio_dir / 'agent.log'}")
     elapsed = time.monotonic() - started
     verdict = "all calls ended as expected" if not failures else f"{failures} call(s) did not"
     out(

@@ -109,6 +109,10 @@ def test_load_200_calls_4_at_once_then_a_fifth_gets_486(start_agent, sipp_dir: P
     health = wait_idle(agent, LOAD_CALLS_COUNT)
     assert health["calls"] == 0, health
     assert health["calls_finished"] == LOAD_CALLS_COUNT, health
+    # The agent prints a call's line before it counts the call; our reader thread may lag.
+    deadline = time.monotonic() + 10.0
+    while len(agent.call_lines()) < LOAD_CALLS_COUNT and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert len(agent.call_lines()) == LOAD_CALLS_COUNT
     rss_end = rss_kib(agent.proc.pid)
     print(f"agent VmRSS after {LOAD_WARMUP_CALLS_COUNT} calls {rss_warm} KiB, "
