@@ -31,7 +31,7 @@ import numpy as np
 
 from ivr.media.levels import active_speech_level_dbfs
 from ivr.media.resample import resample
-from ivr.media.wavio import WavError, read_wav
+from ivr.media.wavio import WavError, parse_wav, read_wav
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +200,20 @@ def _worker_main() -> int:
 
 
 def _wav_has_audio(path: str) -> bool:
-    """pyttsx3 2.99's espeak driver sometimes writes an empty WAV (see _espeak_cli)."""
+    """pyttsx3 2.99's espeak driver sometimes writes an empty WAV, or one whose data chunk
+    declares more samples than it holds (seen in CI: 432,006 declared, 262,100 present): both
+    are retried, then rendered by the espeak-ng program (see _espeak_cli)."""
     try:
-        return os.path.getsize(path) > WAV_HEADER_BYTES + MIN_RENDER_BYTES
+        data = Path(path).read_bytes()
     except OSError:
         return False
+    if len(data) <= WAV_HEADER_BYTES + MIN_RENDER_BYTES:
+        return False
+    try:
+        parse_wav(data, path)
+    except WavError:
+        return False
+    return True
 
 
 def _espeak_cli(text: str, voice_id: str, rate_wpm: int, volume: float, out_path: str) -> None:

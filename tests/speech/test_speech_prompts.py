@@ -181,3 +181,21 @@ def test_cli_render_twice_and_say(tmp_path, monkeypatch, capsys):
     assert out.stat().st_size > 8000
     assert cli.main(["--config", str(config), "prompts", "say", "nope"]) == 1
     assert "unknown prompt id 'nope'" in capsys.readouterr().err
+
+
+def test_a_truncated_render_is_not_taken_for_audio(tmp_path):
+    """pyttsx3 can hand back a WAV whose data chunk is cut short: it must be redone, not used."""
+    import numpy as np
+
+    from ivr.media.tts import _wav_has_audio
+    from ivr.media.wavio import write_wav
+
+    good = tmp_path / "good.wav"
+    write_wav(good, (np.sin(np.arange(22050) / 5) * 8000).astype(np.int16), 22050)
+    assert _wav_has_audio(str(good))
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(good.read_bytes()[: len(good.read_bytes()) * 2 // 3])
+    assert not _wav_has_audio(str(cut))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(good.read_bytes()[:44])
+    assert not _wav_has_audio(str(empty))
