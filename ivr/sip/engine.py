@@ -486,6 +486,9 @@ class SipEngine:
             self._graveyard = waiting
         if self._retired_ports and self._retired_ports[0][0] <= time.monotonic():
             now = time.monotonic()
+            for t, port in self._retired_ports:
+                if t <= now:
+                    port.destroy()  # C++ side first: see CallMediaPort.destroy
             self._retired_ports = [(t, p) for t, p in self._retired_ports if t > now]
 
     def _retire_port(self, port: Any) -> None:
@@ -591,6 +594,8 @@ class SipEngine:
         self._calls.clear()
         self._pending.clear()
         self._graveyard.clear()
+        for _, port in self._retired_ports:
+            port.destroy()
         self._retired_ports.clear()
         self._timers.clear()
         if self.account is not None:

@@ -58,6 +58,22 @@ class CallMediaPort(pj.AudioMediaPort):
         self.detached = True
         self.on_frame = None
 
+    def destroy(self) -> None:
+        """Delete the C++ port (engine thread) while this Python object is still whole.
+
+        The conference calls ``onFrameReceived`` on every port every tick, connected or not, so
+        the callbacks only stop once the C++ port is removed. Dropping the last reference
+        instead would first clear this object's ``__dict__`` and then, with the GIL released,
+        remove the port: a media tick in that window runs ``onFrameReceived`` on a dying object
+        (AttributeError on ``detached`` that keeps a freed object alive), which corrupts
+        memory and later crashed or froze the agent under short-call load. Deleting the C++
+        object explicitly keeps ``detached`` readable until the last callback; SWIG disowns
+        the pointer, so the later Python deallocation deletes nothing.
+        """
+        self.detach()
+        if self.this.own():
+            pj._pjsua2.delete_AudioMediaPort(self)
+
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
         if self.detached:
             return
