@@ -112,6 +112,7 @@ class CallContext:
     heard: bool = False  # the caller has been heard (speech or a key) at least once
     speaking: bool = False
     business: bool = False  # the caller has stated a business intent
+    steered: bool = False  # steered back to business once (rules/harassment_evidence.py)
     recording: bool = False
     ending: Ending | None = None
     ended: bool = False

@@ -24,6 +24,7 @@ from ivr.policy.rules import (
     complaint,
     greeting,
     harassment,
+    harassment_evidence,
     inquiry,
     low_volume,
     named_colleague,
@@ -139,7 +140,7 @@ class CallPolicy:
             ctx.end("blacklisted", "harassment_final", 0.0)
         elif ev.blacklisted and treatment == "harassment_flow":
             ctx.mark("blacklisted caller")
-            harassment.start(ctx, blacklisted=True)
+            harassment.start(ctx, blacklisted=True, evidence=harassment_evidence.BLACKLISTED)
         else:
             ctx.goto(IntentStep(prompts=greeting.opening_prompts(ctx.settings, ev), opening=True))
 
@@ -191,7 +192,7 @@ class CallPolicy:
                 if ctx.business:
                     angry.on_abuse(ctx)
                 else:
-                    harassment.start(ctx)
+                    harassment.start(ctx, evidence=harassment_evidence.ABUSE)
                 return
             if unintelligible.is_unintelligible(ctx.settings, ev, self.line_clear):
                 unintelligible.start(ctx)

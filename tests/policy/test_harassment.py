@@ -63,16 +63,6 @@ def test_turning_to_business_leaves_the_ladder(settings):
     assert call.reason != "harassment"
 
 
-def test_repeated_non_business_talk_is_harassment(settings):
-    t = opening(settings) + 1.0
-    script = speech(t, 1.0, "今天天气不错", 0.9)
-    t2 = t + 1.0 + length(settings, "repeat_please", "menu") + 1.0
-    script += speech(t2, 1.0, "你吃饭了吗", 0.9)
-    call = run(settings, script)
-    assert settings.dialogue.intent_attempts_count == 2
-    assert (pytest.approx(t2 + 1.0), "harassment_warning") in call.plays()
-
-
 def test_blacklisted_caller_starts_at_the_warning(settings):
     call = run(settings, answered=e.Answered(t=0.0, blacklisted=True))
     assert call.plays()[0] == (0.0, "harassment_warning")

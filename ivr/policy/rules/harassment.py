@@ -2,8 +2,9 @@
 
 "您好,这里是xxxx的客服中心,如果您有关于xxxx业务或服务的问题,我很乐意为您解答,…请您挂机…" —
 若用户仍然纠缠不清不肯挂机,能够于重复三次后 "非常抱歉,…我要挂机了,再见!" 停顿5秒,挂机.
-A ticket of category harassment records the times for the manager. A caller who turns to
-business (complaint, inquiry, suggestion, a person) leaves the ladder.
+A ticket of category harassment records the times and the evidence for the manager. A caller
+who turns to business (complaint, inquiry, suggestion, a person) leaves the ladder.
+The ladder starts only on positive evidence: see rules/harassment_evidence.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
+from ivr.policy.rules.harassment_evidence import ABUSE, BLACKLISTED, EVIDENCE
 from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, digit_intent
 
 REASON = "harassment"
@@ -21,9 +23,11 @@ class Harassment(Ladder):
     name = "harassment"
     timer = WAIT
 
-    def __init__(self, back: Step | None = None, *, blacklisted: bool = False) -> None:
+    def __init__(self, back: Step | None = None, *, blacklisted: bool = False,
+                 evidence: str = ABUSE) -> None:
         super().__init__(back)
         self.blacklisted = blacklisted
+        self.evidence = BLACKLISTED if blacklisted else evidence
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.harassment
@@ -57,12 +61,19 @@ class Harassment(Ladder):
             REASON,
             summary="harassment call ended by the agent",
             severity="high" if self.blacklisted else "normal",
-            notes=f"hang-up at {ctx.t + 0.0:.1f}s; {times}; blacklisted={self.blacklisted}",
+            notes=(
+                f"hang-up at {ctx.t + 0.0:.1f}s; {times}; evidence={self.evidence}; "
+                f"blacklisted={self.blacklisted}"
+            ),
         )
 
 
-def start(ctx: CallContext, *, blacklisted: bool = False) -> None:
+def start(ctx: CallContext, *, blacklisted: bool = False, evidence: str = ABUSE) -> None:
+    """Start the ladder; `evidence` is one of harassment_evidence.EVIDENCE (never a guess)."""
+    if evidence not in EVIDENCE:
+        raise ValueError(f"harassment needs evidence, one of {EVIDENCE}; got {evidence!r}")
     ctx.interrupt()
+    ctx.mark(f"harassment evidence: {evidence}")
     step = ctx.step
     back: Step | None = step.back if isinstance(step, Ladder) else step
-    ctx.goto(Harassment(back=back, blacklisted=blacklisted))
+    ctx.goto(Harassment(back=back, blacklisted=blacklisted, evidence=evidence))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.rules import harassment_evidence
 from ivr.policy.rules.caller_name import parse as parse_name
 from ivr.policy.rules.caller_name import reprompt
 
@@ -117,6 +118,8 @@ class IntentStep(Step):
         elif ev.confidence is None and not ev.transcript:
             # No recogniser: speech alone says nothing; the menu is the way in.
             self.miss(ctx, talk=False, prompts=("menu",))
+        elif harassment_evidence.non_business(ctx, ev.transcript):
+            harassment_evidence.steer_or_start(ctx, self)
         elif parse_name(ev.transcript, keywords) is not None:
             # "您好,我是王先生": an introduction, not a miss; answer it by name (000 第十六条 2).
             ctx.goto(IntentStep((reprompt(ctx, "silent_reprompt"),), misses=self.misses,
@@ -135,14 +138,16 @@ class IntentStep(Step):
 
     def miss(self, ctx: CallContext, *, talk: bool,
              prompts: Sequence[str] = ("repeat_please", "menu")) -> None:
-        """The caller said or pressed nothing we can act on."""
+        """The caller said or pressed nothing we can act on.
+
+        Words we could not place are business we failed to understand, not harassment (seed
+        004 三不: "不责备、埋怨客户"; rules/harassment_evidence.py): clarify, then a person.
+        """
         attempts = ctx.settings.dialogue.intent_attempts_count
         misses = self.misses + 1
         talk_misses = self.talk_misses + (1 if talk else 0)
-        if talk_misses >= attempts and not ctx.business:
-            ctx.start_flow("harassment")  # seed 001 特殊沟通内容 6: repeated non-business talk
-        elif misses >= attempts:
-            ctx.start_flow("person", why="no_intent")
+        if misses >= attempts:
+            ctx.start_flow("person", why="unclear" if talk_misses else "no_intent")
         else:
             if not talk and prompts and prompts[0] == "repeat_please":
                 # Nothing was said: address a caller whose name we know (seed 000 第十六条 2);
