@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ivr.config import Settings
 from ivr.policy import actions as a
@@ -87,12 +87,28 @@ class Utterance:
     final: bool = False  # the standard phrase before a committed hang-up
 
 
+class FinalPauseListener(Protocol):
+    """A ladder whose final pause hears the caller (issue 13: "停顿5秒,用户无回应,可挂机")."""
+
+    reason: str
+
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        """Is this event an answer the call can go on with?"""
+
+    def reopen(self, ctx: CallContext, ev: e.Event) -> None:
+        """The caller answered in the final pause: take the call back to the normal flow."""
+
+
 @dataclass
 class Ending:
     reason: str
     pause_s: float
     before_hangup: Callable[[CallContext], None] | None = None
     final_done: bool = False
+    listener: FinalPauseListener | None = None  # hears the caller in the pause
+    hangup_due: float | None = None
+    held_remaining_s: float | None = None  # the pause left when the caller started talking
+    pending: e.Event | None = None  # a usable answer heard while the final phrase played
 
 
 @dataclass
@@ -127,6 +143,8 @@ class CallContext:
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None
     asked: dict[str, int] = field(default_factory=dict)  # special request -> times asked
+    # The policy's own router: an answer heard during a final phrase is routed once it ends.
+    redispatch: Callable[[e.Event], None] | None = None
 
     @property
     def knows_name(self) -> bool:
@@ -292,8 +310,12 @@ class CallContext:
         vars: Mapping[str, Any] | None = None,
         after_current: bool = False,
         before_hangup: Callable[[CallContext], None] | None = None,
+        listener: FinalPauseListener | None = None,
     ) -> None:
-        """Say the standard phrase for `reason` (nobody can talk over it), wait, hang up."""
+        """Say the standard phrase for `reason` (nobody can talk over it), wait, hang up.
+
+        With a `listener`, the caller's usable answer in the pause cancels the hang-up.
+        """
         if self.ended or self.ending is not None:
             return
         self.step.leave(self)
@@ -304,17 +326,74 @@ class CallContext:
             self.clear_queue()
         else:
             self.interrupt()
-        self.ending = Ending(reason, pause_s, before_hangup)
+        self.ending = Ending(reason, pause_s, before_hangup, listener=listener)
         self.start_timer(END_GUARD, END_GUARD_S + pause_s)
         self.play(prompt_id, vars, barge_in=False, final=True)
 
     def _final_phrase_done(self) -> None:
         assert self.ending is not None
-        self.ending.final_done = True
-        if self.ending.pause_s > 0:
-            self.start_timer(HANGUP, self.ending.pause_s)
+        ending = self.ending
+        ending.final_done = True
+        if ending.pending is not None:
+            self._reopen(ending.pending)
+            if self.redispatch is not None:
+                self.redispatch(ending.pending)
+        elif ending.pause_s > 0:
+            if self.speaking and ending.listener is not None:
+                ending.held_remaining_s = ending.pause_s  # the caller is talking: wait for it
+            else:
+                self._arm_hangup(ending.pause_s)
         else:
-            self.hangup(self.ending.reason)
+            self.hangup(ending.reason)
+
+    def _arm_hangup(self, seconds: float) -> None:
+        assert self.ending is not None
+        self.ending.hangup_due = self.t + seconds
+        self.ending.held_remaining_s = None
+        self.start_timer(HANGUP, seconds)
+
+    def final_pause_event(self, ev: e.Event) -> bool:
+        """A caller event while the call is ending. True when it reopened the call (the caller
+        answered in a listening ladder's final pause); the event then goes to the new step.
+
+        Speech that starts in the pause holds the hang-up; if it turns out unusable, the rest
+        of the pause runs from its end.
+        """
+        ending = self.ending
+        if ending is None or ending.listener is None or self.ended:
+            return False
+        if self.call_time_left_s() <= 0.0:
+            return False  # the length bound still holds: no reopening past max_call_s
+        if isinstance(ev, e.SpeechStarted):
+            if ending.final_done and HANGUP in self.timers and ending.hangup_due is not None:
+                ending.held_remaining_s = max(0.0, ending.hangup_due - self.t)
+                self.cancel_timer(HANGUP)
+            return False
+        if ending.listener.usable(self, ev):
+            if ending.final_done:
+                self._reopen(ev)
+                return True
+            ending.pending = ev
+            return False
+        if isinstance(ev, e.SpeechEnded) and ending.final_done:
+            if ending.held_remaining_s is not None:
+                self._arm_hangup(ending.held_remaining_s)
+        return False
+
+    def call_time_left_s(self) -> float:
+        """What is left of dialogue.max_call_s."""
+        started = self.answered.t if self.answered is not None else 0.0
+        return self.settings.dialogue.max_call_s - (self.t - started)
+
+    def _reopen(self, ev: e.Event) -> None:
+        ending = self.ending
+        assert ending is not None and ending.listener is not None
+        self.cancel_timer(HANGUP)
+        self.cancel_timer(END_GUARD)
+        self.ending = None
+        self.start_timer(MAX_CALL, self.call_time_left_s())  # ending cancelled every timer
+        self.mark(f"{ending.listener.reason} final pause: the caller answered")
+        ending.listener.reopen(self, ev)
 
     def hangup(self, reason: str) -> None:
         """Hang up now: no timer, recording or phrase outlives the call."""

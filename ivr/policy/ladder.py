@@ -13,6 +13,19 @@ from ivr.policy import events as e
 from ivr.policy.context import LADDER, WAIT, CallContext, Step
 
 
+def clear_speech(ctx: CallContext, ev: e.SpeechEnded) -> bool:
+    """Speech the call can use: not too quiet, not too short, understood if a recogniser ran."""
+    settings = ctx.settings
+    if ev.level_dbfs is not None and ev.level_dbfs < settings.line.low_volume_below_dbfs:
+        return False
+    if ev.duration_s < min(settings.unintelligible.min_speech_s, 0.5) and not ev.transcript:
+        return False
+    if ev.confidence is None:
+        return True  # no recogniser: clear speech is all we can know
+    return (bool(ev.transcript) and ev.in_vocabulary
+            and ev.confidence >= settings.unintelligible.min_confidence)
+
+
 @dataclass(frozen=True)
 class Rung:
     prompt_id: str | None  # None: only a pause (e.g. the silence after the greeting)
@@ -46,7 +59,8 @@ class Ladder(Step):
         rung = rungs[self.index]
         ctx.mark(f"{self.reason} rung {self.index + 1}/{len(rungs)}")
         if rung.final and rung.prompt_id is not None:
-            ctx.end(self.reason, rung.prompt_id, rung.pause_s, before_hangup=self.before_hangup)
+            ctx.end(self.reason, rung.prompt_id, rung.pause_s, before_hangup=self.before_hangup,
+                    listener=self)
         elif rung.prompt_id is not None:
             ctx.play(rung.prompt_id)
 
@@ -76,15 +90,40 @@ class Ladder(Step):
         self._say(ctx)
         ctx.idle_check()
 
-    def recover(self, ctx: CallContext) -> None:
-        """The caller is fine again: back to the normal flow, pending timers cancelled."""
+    def recover(self, ctx: CallContext, *, fresh: bool = False) -> None:
+        """The caller is fine again: back to the normal flow, pending timers cancelled.
+
+        `fresh`: an answer is about to be routed, so the intent step does not say its
+        phrases again (the greeting must not replay over "我要投诉").
+        """
+        from ivr.policy.rules.intent import IntentStep
+
         ctx.mark(f"{self.reason} recovered")
         back = self.back
         if back is None:
-            from ivr.policy.rules.intent import IntentStep
-
             back = IntentStep(prompts=())
+        elif fresh and isinstance(back, IntentStep):
+            back = IntentStep(prompts=(), misses=back.misses, talk_misses=back.talk_misses)
         ctx.goto(back)
+
+    # The final pause hears the caller (issue 13 defect 3) -----------------------------------
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        """An answer the call can go on with: a key, or speech that was clear enough.
+
+        Clear enough: loud enough for the low-volume rule, long enough for the unintelligible
+        rule, and (with a recogniser) understood with at least unintelligible.min_confidence.
+        Subclasses narrow it (harassment: only business) or widen it (the line recovered).
+        """
+        if isinstance(ev, e.Dtmf):
+            return bool(ev.digit)
+        if not isinstance(ev, e.SpeechEnded):
+            return False
+        return clear_speech(ctx, ev)
+
+    def reopen(self, ctx: CallContext, ev: e.Event) -> None:
+        """Back to the flow the ladder interrupted; the answer is routed there next."""
+        ctx.step = self
+        self.recover(ctx, fresh=True)
 
     # Speech neither recovers nor climbs by default; a silent pause keeps running.
     def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:

@@ -79,6 +79,7 @@ class CallPolicy:
                 f"locale {locale!r} has no prompt catalogue (have: {sorted(settings.prompts)})"
             )
         self.ctx = CallContext(settings=settings, locale=locale, flows=FLOWS)
+        self.ctx.redispatch = self._redispatch
         self.low = low_volume.ConditionWatch(low_volume.VERDICT)
         self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True
@@ -128,6 +129,18 @@ class CallPolicy:
         route(event)
         return ctx.flush()
 
+    def _redispatch(self, event: e.Event) -> None:
+        route = self._routes.get(type(event))
+        if route is not None:
+            route(event)
+
+    def _ending(self, event: e.Event) -> bool:
+        """True while the call is ending and this event did not reopen it (final pauses)."""
+        ctx = self.ctx
+        if ctx.ending is None:
+            return False
+        return not ctx.final_pause_event(event)
+
     # Routes -----------------------------------------------------------------------------------
     def _answered(self, ev: e.Answered) -> None:
         ctx = self.ctx
@@ -147,7 +160,7 @@ class CallPolicy:
     def _line(self, ev: e.LineReport) -> None:
         ctx = self.ctx
         self.line_clear = ev.verdict != "noisy"
-        if ctx.ending is not None:
+        if self._ending(ev):
             return
         if self.barge_pending and ev.speech and ev.verdict == "ok":
             self.barge_pending = False
@@ -170,7 +183,7 @@ class CallPolicy:
         ctx = self.ctx
         ctx.heard = True
         ctx.speaking = True
-        if ctx.ending is not None:
+        if self._ending(ev):
             return
         self.barge_pending = True
         ctx.step.on_speech_started(ctx, ev)
@@ -180,7 +193,7 @@ class CallPolicy:
         ctx.heard = True
         ctx.speaking = False
         self.barge_pending = False
-        if ctx.ending is not None:
+        if self._ending(ev):
             return
         if ev.transcript:
             ctx.last_transcript = ev.transcript
@@ -202,7 +215,7 @@ class CallPolicy:
     def _dtmf(self, ev: e.Dtmf) -> None:
         ctx = self.ctx
         ctx.heard = True
-        if ctx.ending is not None:
+        if self._ending(ev):
             return
         barge_in.on_caller_activity(ctx)
         ctx.step.on_dtmf(ctx, ev)

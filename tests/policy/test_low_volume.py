@@ -17,7 +17,7 @@ def quiet_from(t0: float, seconds: float, **kw):
 def test_quiet_speech_gets_speak_louder_then_call_again_then_hang_up(settings):
     cfg = settings.low_volume
     start = opening(settings) + 0.5  # quiet speech after the menu
-    call = run(settings, quiet_from(start, 3.0))
+    call = run(settings, quiet_from(start, 12.0))  # still quiet after the first phrase
     assert call.reason == "low_volume"
     plays = call.plays()
     # The rule speaks once min_low_speech_s of quiet speech has accumulated.
@@ -73,6 +73,6 @@ def test_clear_speech_after_speak_louder_returns_to_normal_flow(settings):
 
 def test_two_rounds_when_configured():
     cfg = load_settings(overrides={"low_volume": {"speak_louder_rounds_count": 2}})
-    call = run(cfg, quiet_from(opening(cfg) + 0.5, 3.0))
+    call = run(cfg, quiet_from(opening(cfg) + 0.5, 25.0))
     assert [p for _, p in call.plays()].count("low_volume_speak_louder") == 2
     assert call.reason == "low_volume"

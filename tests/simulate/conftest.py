@@ -44,8 +44,9 @@ def silent_wav(tmp_path: Path) -> Path:
 @pytest.fixture
 def quiet_wav(tmp_path: Path, speech_audio) -> Path:
     path = tmp_path / "quiet.wav"
-    write_wav(path, at_level(speech_audio.samples, speech_audio.rate_hz, QUIET_DBFS),
-              speech_audio.rate_hz)
+    # Four times over: the caller keeps talking quietly after "请您大声一点" (若仍听不清楚).
+    quiet = at_level(speech_audio.samples, speech_audio.rate_hz, QUIET_DBFS)
+    write_wav(path, np.tile(quiet, 4), speech_audio.rate_hz)
     return path
 
 

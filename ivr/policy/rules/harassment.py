@@ -47,6 +47,15 @@ class Harassment(Ladder):
         else:
             super().on_speech(ctx, ev)
 
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        """In the final pause only business reopens the call (seed 002: 对公司产品、服务感兴趣)."""
+        if isinstance(ev, e.Dtmf):
+            return digit_intent(ctx.settings, ev.digit) is not None
+        if isinstance(ev, e.SpeechEnded):
+            keywords = ctx.settings.keywords(ctx.locale)
+            return classify(ev.transcript, keywords) in BUSINESS_INTENTS
+        return False
+
     def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
         intent = digit_intent(ctx.settings, ev.digit)
         if intent is not None:

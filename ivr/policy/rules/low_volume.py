@@ -1,15 +1,20 @@
 """Low volume and speakerphone (seed 000 第十七条 5-6; seed 001 电话无法听清 1-2).
 
-"对不起!请您大声一点,好吗?" (or, on a speakerphone, "请您拿起话筒说话好吗?"); still too quiet ->
-"对不起!您的电话声音太小,请您换一部电话打来,好吗?" 然后过5秒挂机. Never hang up without saying it.
+"对不起!请您大声一点,好吗?" (or, on a speakerphone, "请您拿起话筒说话好吗?"); "若仍听不清楚" ->
+"对不起!您的电话声音太小,请您换一部电话挂来,好吗?" 然后过5秒挂机. Never hang up without saying it.
 The verdict comes from LineReports and must persist (min_low_speech_s of quiet speech) first.
+
+"若仍听不清楚" depends on what is heard AFTER the phrase (issue 13 defect 3): quiet speech again
+-> the next phrase; clear speech -> back to the call; nothing at all within wait_after_prompt_s
+-> the line is silent now and the silent-call rule (000 第十六条 3) takes over at its re-prompt.
+The pause after the final phrase hears the caller too (rules/../ladder.py ``usable``).
 """
 
 from __future__ import annotations
 
 from ivr.config import Settings
 from ivr.policy import events as e
-from ivr.policy.context import CallContext, Step
+from ivr.policy.context import LADDER, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
 
 REASON = "low_volume"
@@ -47,6 +52,10 @@ def first_prompt(settings: Settings, reverberant: bool) -> str:
     return f"low_volume_{choice}"
 
 
+def _quiet(settings: Settings, ev: e.SpeechEnded) -> bool:
+    return ev.level_dbfs is not None and ev.level_dbfs < settings.line.low_volume_below_dbfs
+
+
 class LowVolume(Ladder):
     reason = REASON
     name = "low_volume"
@@ -54,6 +63,7 @@ class LowVolume(Ladder):
     def __init__(self, back: Step | None = None, reverberant: bool = False) -> None:
         super().__init__(back)
         self.reverberant = reverberant
+        self.still_quiet = False  # quiet speech heard in the current pause
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.low_volume
@@ -62,9 +72,49 @@ class LowVolume(Ladder):
             Rung("low_volume_call_again", cfg.hangup_after_final_s, final=True)
         ]
 
+    @property
+    def pausing(self) -> bool:
+        """The current phrase has ended and its pause runs."""
+        return self.armed == self.index
+
     def on_line(self, ctx: CallContext, ev: e.LineReport) -> None:
         if ev.verdict == "ok" and ev.speech:
             self.recover(ctx)
+        elif ev.verdict == VERDICT and ev.speech and self.pausing:
+            self.still_quiet = True
+
+    def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
+        if _quiet(ctx.settings, ev):
+            if self.pausing:
+                self.still_quiet = True
+            ctx.idle_check()
+        elif self.usable(ctx, ev):
+            self.recover(ctx, fresh=True)
+            ctx.step.on_speech(ctx, ev)
+        else:
+            ctx.idle_check()
+
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        """In the final pause a clearly heard line is an answer too."""
+        if isinstance(ev, e.LineReport):
+            return ev.verdict == "ok" and ev.speech
+        return super().usable(ctx, ev)
+
+    def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
+        self.recover(ctx, fresh=True)
+        ctx.step.on_dtmf(ctx, ev)
+
+    def on_timer(self, ctx: CallContext, name: str) -> None:
+        if name != LADDER:
+            return
+        if self.still_quiet:
+            self.still_quiet = False
+            self.climb(ctx)
+            return
+        from ivr.policy.rules.silent_call import SilentCall
+
+        ctx.mark("low_volume: nothing heard after the phrase, silent line")
+        ctx.goto(SilentCall(back=self.back, start=1))
 
 
 def start(ctx: CallContext, reverberant: bool = False) -> None:

@@ -2,6 +2,8 @@
 
 "对不起,您的电话杂音太大,听不清,请您换一部电话再次打来好吗?再见!" — 需重复俩次,每次间隔5秒后再挂机.
 The verdict comes from LineReports and must persist (min_noisy_s) before the rule speaks.
+Every pause hears the caller: a clear line, words the recogniser understood or a key take the
+call back to its flow ("用户同意后可挂机, 如果无法听到用户回应" — only then the hang-up).
 """
 
 from __future__ import annotations
@@ -28,6 +30,19 @@ class NoisyLine(Ladder):
     def on_line(self, ctx: CallContext, ev: e.LineReport) -> None:
         if ev.verdict == "ok" and ev.speech:
             self.recover(ctx)
+
+    def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
+        """Words the recogniser understood through the noise are an answer (issue 13: the
+        pause before the hang-up hears the caller)."""
+        if self.usable(ctx, ev):
+            self.recover(ctx, fresh=True)
+            ctx.step.on_speech(ctx, ev)
+        else:
+            super().on_speech(ctx, ev)
+
+    def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
+        self.recover(ctx, fresh=True)
+        ctx.step.on_dtmf(ctx, ev)
 
 
 def start(ctx: CallContext) -> None:

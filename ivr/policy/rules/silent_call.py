@@ -12,7 +12,7 @@ A re-prompt addresses the caller by name when the name is known (greeting_surnam
 from __future__ import annotations
 
 from ivr.policy import events as e
-from ivr.policy.context import CallContext
+from ivr.policy.context import CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.caller_name import reprompt
 
@@ -25,6 +25,10 @@ class SilentCall(Ladder):
     name = "silent_call"
     line_rules = True
     preemptible = True  # quiet or noisy sound on the line: not a silent call after all
+
+    def __init__(self, back: Step | None = None, *, start: int = 0) -> None:
+        super().__init__(back)
+        self.index = start  # 1: straight to the re-prompt (a line that went quiet)
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.silent_call

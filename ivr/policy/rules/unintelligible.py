@@ -45,6 +45,11 @@ class Unintelligible(Ladder):
     def min_speech_s(ctx: CallContext) -> float:
         return ctx.settings.unintelligible.min_speech_s
 
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        if isinstance(ev, e.SpeechEnded) and is_unintelligible(ctx.settings, ev):
+            return False
+        return super().usable(ctx, ev)
+
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         if is_unintelligible(ctx.settings, ev):
             ctx.interrupt()
