@@ -1,7 +1,7 @@
 """Issue 13 defect 1: genuine callers are never treated as harassers.
 
-Seed 002 (骚扰电话的处理): "试着引导转回规定主题。当你意识到对方根本对公司产品、服务不感兴趣时就可判定为
-骚扰电话"; seed 004 三不: "不责备、埋怨客户". Business talk the keyword lists do not know is
+Seed 002 (骚扰电话的处理): "试着引导转回规定主题。当你意识到对方根本对公司产品、服务不感爱好时
+就可判定为骚扰电话"; seed 004 三不: "不责备、埋怨客户". Business talk the keyword lists do not know is
 clarified, then handed to a person (or a callback ticket after hours), never warned.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from fakes import speech
 from policy_support import length, opening, run
 
@@ -29,7 +28,7 @@ def _two_business_sentences(settings):
 
 
 def test_unrecognised_business_talk_is_clarified_then_handed_to_a_person(settings):
-    script, second_end = _two_business_sentences(settings)
+    script, _ = _two_business_sentences(settings)
     call = run(settings, script)
     plays = [p for _, p in call.plays()]
     assert "harassment_warning" not in plays and "harassment_final" not in plays
