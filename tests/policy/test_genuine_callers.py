@@ -1,8 +1,8 @@
 """Issue 13 defect 1: genuine callers are never treated as harassers.
 
 Seed 002 (骚扰电话的处理): "试着引导转回规定主题。当你意识到对方根本对公司产品、服务不感爱好时
-就可判定为骚扰电话"; seed 004 三不: "不责备、埋怨客户". Business talk the keyword lists do not know is
-clarified, then handed to a person (or a callback ticket after hours), never warned.
+就可判定为骚扰电话"; seed 004 三不: "不责备、埋怨客户". Business talk the keyword lists do not
+know is clarified, then handed to a person (or a callback ticket after hours), never warned.
 """
 
 from __future__ import annotations
