@@ -91,7 +91,8 @@ class Utterance:
 class FinalPauseListener(Protocol):
     """A ladder whose final pause hears the caller (issue 13: "停顿5秒,用户无回应,可挂机")."""
 
-    reason: str
+    @property
+    def reason(self) -> str: ...
 
     def usable(self, ctx: CallContext, ev: e.Event) -> bool:
         """Is this event an answer the call can go on with?"""
