@@ -29,3 +29,5 @@ NOISY_REPEATS = 2
 # One PJSUA_MAX_CALLS of the pjsua2-python 2.15.1 wheel (FACTS.md).
 WHEEL_MAX_CALLS = 4
 DEFAULT_TTS_RATE_WPM = 170
+# Issue 13: a phrase is cut only by speech this long (a click or a breath is not an answer).
+BARGE_IN_MIN_SPEECH_S = 0.3

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from ivr.config.base import Digit, Seconds, Section
 from ivr.config.constants import (
+    BARGE_IN_MIN_SPEECH_S,
     HARASSMENT_WARNINGS,
     NOISY_REPEATS,
     QUEUE_APOLOGY_RINGS,
@@ -95,6 +96,8 @@ class DialogueSettings(Section):
     hold_long_max_s: Annotated[float, Field(ge=5.0, le=600.0)] = 120.0
     max_call_s: Annotated[float, Field(ge=30.0, le=7200.0)] = 900.0
     barge_in: bool = True
+    # Issue 13 defect 7: speech cuts a phrase only after lasting this long with a clear line.
+    barge_in_min_speech_s: Annotated[float, Field(ge=0.05, le=3.0)] = BARGE_IN_MIN_SPEECH_S
     # Seed 001 结束语规范 1: after a callback promise, "请问我刚才的解释您是否清楚?".
     ask_understood: bool = True
 

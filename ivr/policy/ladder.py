@@ -101,7 +101,7 @@ class Ladder(Step):
 
         ctx.mark(f"{self.reason} recovered")
         back = self.back
-        if back is None:
+        if back is None or type(back) is Step:  # nothing to go back to (a blacklisted start)
             back = IntentStep(prompts=())
         elif fresh and isinstance(back, IntentStep):
             back = IntentStep(prompts=(), misses=back.misses, talk_misses=back.talk_misses)

@@ -83,9 +83,9 @@ class CallPolicy:
         self.low = low_volume.ConditionWatch(low_volume.VERDICT)
         self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True
-        # Barge-in waits for the line monitor to say the speech is clear (verdict ok): noise
-        # or a caller too quiet to understand must not cut the phrase that tells them so.
-        self.barge_pending = False
+        # Barge-in waits for evidence of speech (rules/barge_in.py): long enough, and clear
+        # once the monitor knows the line.
+        self.barge = barge_in.BargeInGate()
         self._routes: dict[type, Callable[[Any], None]] = {
             e.Answered: self._answered,
             e.LineReport: self._line,
@@ -162,8 +162,7 @@ class CallPolicy:
         self.line_clear = ev.verdict != "noisy"
         if self._ending(ev):
             return
-        if self.barge_pending and ev.speech and ev.verdict == "ok":
-            self.barge_pending = False
+        if self.barge.line(ctx, ev):
             barge_in.on_caller_activity(ctx)
         ctx.step.on_line(ctx, ev)
         low_s = self.low.update(ev)
@@ -185,14 +184,15 @@ class CallPolicy:
         ctx.speaking = True
         if self._ending(ev):
             return
-        self.barge_pending = True
+        self.barge.speech_started(ev)
         ctx.step.on_speech_started(ctx, ev)
 
     def _speech_ended(self, ev: e.SpeechEnded) -> None:
         ctx = self.ctx
         ctx.heard = True
         ctx.speaking = False
-        self.barge_pending = False
+        if self.barge.speech_ended(ctx, ev):
+            barge_in.on_caller_activity(ctx)
         if self._ending(ev):
             return
         if ev.transcript:

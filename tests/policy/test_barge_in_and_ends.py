@@ -13,8 +13,10 @@ from ivr.policy import events as e
 
 
 def test_caller_speech_stops_an_interruptible_phrase(settings):
+    # One clear report at the start: the evidence is complete when the 1 s segment ends
+    # (dialogue.barge_in_min_speech_s; tests/policy/test_barge_in_evidence.py).
     call = run(settings, speech(2.0, 1.0, "我要投诉", 0.9))
-    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(2.0)
+    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(3.0)
     assert call.plays()[1] == (pytest.approx(3.0), "complaint_apology")
 
 
@@ -106,6 +108,12 @@ def test_noise_or_faint_speech_does_not_cut_the_phrase(settings):
         e.LineReport(
             t=1.6, speech=True, level_dbfs=-24.0, noise_dbfs=-70.0, snr_db=46.0, verdict="ok"
         ),
+        e.LineReport(
+            t=1.8, speech=True, level_dbfs=-24.0, noise_dbfs=-70.0, snr_db=46.0, verdict="ok"
+        ),
     ]
     call = run(settings, clear)
-    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(1.6)
+    # Clear from 1.4 on (the last bad report): cut once that has lasted the minimum.
+    need = settings.dialogue.barge_in_min_speech_s
+    assert call.actions(a.StopPlayback)[0][0] == pytest.approx(1.8)
+    assert 1.8 - 1.4 >= need
