@@ -17,15 +17,17 @@ from ivr.policy import events as e
 
 
 def _talk(t0: float, t1: float, transcript: str = "", confidence: float | None = None):
-    return ([e.SpeechStarted(t=t0)] + line(t0, t1, "ok")
-            + [e.SpeechEnded(t=t1, duration_s=t1 - t0, transcript=transcript,
-                             confidence=confidence)])
+    return [
+        e.SpeechStarted(t=t0),
+        *line(t0, t1, "ok"),
+        e.SpeechEnded(t=t1, duration_s=t1 - t0, transcript=transcript, confidence=confidence),
+    ]
 
 
 def test_line_noise_at_the_start_does_not_cut_the_greeting(settings):
     # A click-and-hiss line: the VAD fires at 0.08 s; the monitor says "ok" until it has a
     # noise floor, then "noisy".
-    noise = [e.SpeechStarted(t=0.08)] + line(0.1, 1.0, "ok") + line(1.0, 6.0, "noisy")
+    noise = [e.SpeechStarted(t=0.08), *line(0.1, 1.0, "ok"), *line(1.0, 6.0, "noisy")]
     noise.append(e.SpeechEnded(t=6.0, duration_s=5.92))
     call = run(settings, noise)
     assert not [t for t, _ in call.actions(a.StopPlayback) if t < 1.0]
