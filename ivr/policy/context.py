@@ -34,6 +34,9 @@ STEP_TIMERS = (WAIT, LADDER, RECORD_END, RECORD_MAX, TICKET, TRANSFER)
 
 # If the final phrase's PromptFinished never arrives, hang up anyway after this long.
 END_GUARD_S = 60.0
+# A caller who starts talking in a final pause holds the hang-up until they stop, but not longer
+# than this (nor past dialogue.max_call_s): endless noise must not keep the line.
+FINAL_PAUSE_HOLD_MAX_S = 10.0
 
 
 class Step:
@@ -342,7 +345,7 @@ class CallContext:
                 self.redispatch(ending.pending)
         elif ending.pause_s > 0:
             if self.speaking and ending.listener is not None:
-                ending.held_remaining_s = ending.pause_s  # the caller is talking: wait for it
+                self._hold_hangup(ending.pause_s)  # the caller is talking: wait for it
             else:
                 self._arm_hangup(ending.pause_s)
         else:
@@ -353,6 +356,14 @@ class CallContext:
         self.ending.hangup_due = self.t + seconds
         self.ending.held_remaining_s = None
         self.start_timer(HANGUP, seconds)
+
+    def _hold_hangup(self, remaining_s: float) -> None:
+        """The caller talks in the pause: the hang-up waits (bounded) for the words to end."""
+        assert self.ending is not None
+        hold = max(0.0, min(FINAL_PAUSE_HOLD_MAX_S, self.call_time_left_s()))
+        self.ending.held_remaining_s = remaining_s
+        self.ending.hangup_due = self.t + remaining_s + hold
+        self.start_timer(HANGUP, remaining_s + hold)
 
     def final_pause_event(self, ev: e.Event) -> bool:
         """A caller event while the call is ending. True when it reopened the call (the caller
@@ -367,9 +378,9 @@ class CallContext:
         if self.call_time_left_s() <= 0.0:
             return False  # the length bound still holds: no reopening past max_call_s
         if isinstance(ev, e.SpeechStarted):
-            if ending.final_done and HANGUP in self.timers and ending.hangup_due is not None:
-                ending.held_remaining_s = max(0.0, ending.hangup_due - self.t)
-                self.cancel_timer(HANGUP)
+            if (ending.final_done and HANGUP in self.timers and ending.hangup_due is not None
+                    and ending.held_remaining_s is None):
+                self._hold_hangup(max(0.0, ending.hangup_due - self.t))
             return False
         if ending.listener.usable(self, ev):
             if ending.final_done:

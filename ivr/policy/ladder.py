@@ -32,6 +32,7 @@ class Rung:
     prompt_id: str | None  # None: only a pause (e.g. the silence after the greeting)
     pause_s: float  # from the end of the phrase to the next rung
     final: bool = False  # committed: the standard phrase before the hang-up, no way back
+    then: tuple[str, ...] = ()  # phrases said right after (the menu after a re-prompt)
 
 
 class Ladder(Step):
@@ -64,6 +65,8 @@ class Ladder(Step):
                     listener=self)
         elif rung.prompt_id is not None:
             ctx.play(rung.prompt_id)
+            for prompt_id in rung.then:
+                ctx.play(prompt_id)
 
     def before_hangup(self, ctx: CallContext) -> None:
         """Actions due just before the hang-up (e.g. the harassment ticket)."""

@@ -45,7 +45,13 @@ def length(settings: Settings, *prompt_ids: str, locale: str = LOCALE) -> float:
     return sum(secs(p) for p in prompt_ids)
 
 
-def opening(settings: Settings) -> float:
-    """Length of the greeting plus the menu after it."""
-    ids = ("greeting", "menu") if settings.greeting.menu_after_greeting else ("greeting",)
+def reprompt_len(settings: Settings) -> float:
+    """The first silent re-prompt and the DTMF menu offered after it (issue 13 defect 8)."""
+    ids = ("silent_reprompt", "menu") if settings.greeting.menu_after_greeting else (
+        "silent_reprompt",)
     return length(settings, *ids)
+
+
+def opening(settings: Settings) -> float:
+    """Length of the opening: the greeting alone (the menu never delays the first pause)."""
+    return length(settings, "greeting")

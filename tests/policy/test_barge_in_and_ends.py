@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fakes import dtmf, hang_up, speech
-from policy_support import length, opening, run
+from policy_support import length, opening, reprompt_len, run
 
 from ivr.config import load_settings
 from ivr.policy import CallPolicy
@@ -25,7 +25,7 @@ def test_final_phrases_cannot_be_talked_over(settings):
     notice_t = (
         opening(settings)
         + cfg.after_greeting_s
-        + length(settings, "silent_reprompt")
+        + reprompt_len(settings)
         + cfg.after_reprompt_s
     )
     call = run(settings, speech(notice_t + 1.0, 1.0))
@@ -71,7 +71,7 @@ def test_config_update_applies_from_the_next_decision(settings):
     reprompt_t = opening(settings) + cfg.after_greeting_s
     call = run(settings, [e.ConfigUpdated(t=1.0, settings=slow)])
     notice = [t for t, p in call.plays() if p == "silent_final_notice"]
-    assert notice == [pytest.approx(reprompt_t + length(settings, "silent_reprompt") + 9.0)]
+    assert notice == [pytest.approx(reprompt_t + reprompt_len(settings) + 9.0)]
 
 
 def test_unknown_locale_is_refused_clearly(settings):

@@ -19,9 +19,10 @@ def first_prompt(settings, **answered) -> str:
     return call.plays()[0][1]
 
 
-def test_plain_greeting_then_menu(settings):
+def test_plain_greeting_then_the_silent_pause(settings):
+    """Nothing follows the greeting: the 5 s pause of 000 第十六条 3 counts from its end."""
     call = run(settings, answered=e.Answered(t=0.0, ring_s=1.0, local_time=WORKDAY))
-    assert [p for _, p in call.plays()[:2]] == ["greeting", "menu"]
+    assert [p for _, p in call.plays()[:2]] == ["greeting", "silent_reprompt"]
     assert call.plays()[0][0] == 0.0
 
 

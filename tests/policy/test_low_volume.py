@@ -16,16 +16,16 @@ def quiet_from(t0: float, seconds: float, **kw):
 
 def test_quiet_speech_gets_speak_louder_then_call_again_then_hang_up(settings):
     cfg = settings.low_volume
-    start = opening(settings) + 0.5  # quiet speech after the menu
+    start = opening(settings) + 0.5  # quiet speech after the greeting
     call = run(settings, quiet_from(start, 12.0))  # still quiet after the first phrase
     assert call.reason == "low_volume"
     plays = call.plays()
     # The rule speaks once min_low_speech_s of quiet speech has accumulated.
-    t_first, first = plays[2]
+    t_first, first = plays[1]
     assert first == "low_volume_speak_louder"
     assert t_first == pytest.approx(start + cfg.min_low_speech_s, abs=1e-3)
     t_final = t_first + length(settings, "low_volume_speak_louder") + cfg.wait_after_prompt_s
-    assert plays[3] == (pytest.approx(t_final, abs=1e-3), "low_volume_call_again")
+    assert plays[2] == (pytest.approx(t_final, abs=1e-3), "low_volume_call_again")
     assert call.end_t == pytest.approx(
         t_final + length(settings, "low_volume_call_again") + cfg.hangup_after_final_s, abs=1e-3
     )

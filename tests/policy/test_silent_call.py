@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fakes import dtmf, speech
-from policy_support import length, opening, run
+from policy_support import length, opening, reprompt_len, run
 
 from ivr.config import load_settings
 from ivr.policy import actions as a
@@ -16,9 +16,14 @@ def expected_hangup(settings) -> float:
         opening(settings)
         + cfg.after_greeting_s
         + cfg.reprompt_count * (length(settings, "silent_reprompt") + cfg.after_reprompt_s)
+        + menu_len(settings)  # the DTMF menu once, after the first re-prompt (issue 13 defect 8)
         + length(settings, "silent_final_notice")
         + cfg.after_final_notice_s
     )
+
+
+def menu_len(settings) -> float:
+    return length(settings, "menu") if settings.greeting.menu_after_greeting else 0.0
 
 
 def test_silent_line_hangs_up_after_the_ladder_at_the_exact_time(settings):
@@ -27,12 +32,11 @@ def test_silent_line_hangs_up_after_the_ladder_at_the_exact_time(settings):
     assert call.reason == "silent"
     assert call.end_t == pytest.approx(expected_hangup(settings), abs=1e-3)
     start = opening(settings) + cfg.after_greeting_s
-    assert call.plays()[-2:] == [
+    assert call.plays()[-3:] == [
         (pytest.approx(start, abs=1e-3), "silent_reprompt"),
+        (pytest.approx(start + length(settings, "silent_reprompt"), abs=1e-3), "menu"),
         (
-            pytest.approx(
-                start + length(settings, "silent_reprompt") + cfg.after_reprompt_s, abs=1e-3
-            ),
+            pytest.approx(start + reprompt_len(settings) + cfg.after_reprompt_s, abs=1e-3),
             "silent_final_notice",
         ),
     ]
@@ -61,7 +65,7 @@ def test_speech_at_any_step_returns_to_the_normal_flow(settings, step):
         opening(settings) + cfg.after_greeting_s + 1.0,  # during the re-prompt
         opening(settings)
         + cfg.after_greeting_s
-        + length(settings, "silent_reprompt")
+        + reprompt_len(settings)
         + cfg.after_reprompt_s
         + length(settings, "silent_final_notice")
         + 1.0,  # last pause

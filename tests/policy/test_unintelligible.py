@@ -24,9 +24,9 @@ def test_ladder_mandarin_then_someone_nearby_then_final_then_hang_up(settings):
         settings, garbled(t0, settings) + garbled(ask_t, settings) + garbled(final_t, settings)
     )
     plays = call.plays()
-    assert plays[2] == (pytest.approx(t0 + 2.0), "dialect_speak_mandarin")
-    assert plays[3] == (pytest.approx(ask_t + 2.0), "dialect_ask_someone_nearby")
-    assert plays[4] == (pytest.approx(final_t + 2.0), "dialect_final")
+    assert plays[1] == (pytest.approx(t0 + 2.0), "dialect_speak_mandarin")
+    assert plays[2] == (pytest.approx(ask_t + 2.0), "dialect_ask_someone_nearby")
+    assert plays[3] == (pytest.approx(final_t + 2.0), "dialect_final")
     assert call.reason == "unintelligible"
     assert call.end_t == pytest.approx(
         final_t

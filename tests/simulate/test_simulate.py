@@ -36,7 +36,8 @@ def test_silent_wav_walks_the_silent_ladder_to_a_silent_hang_up(capsys, silent_w
     settings = load_settings()
     assert out["end_reason"] == "silent"
     assert out["end_s"] == pytest.approx(silent_hangup_s(settings), abs=1e-3)
-    assert out["prompts"] == ["greeting", "menu", "silent_reprompt", "silent_final_notice"]
+    # The menu follows the re-prompt: the first pause counts from the greeting (issue 13 #8).
+    assert out["prompts"] == ["greeting", "silent_reprompt", "menu", "silent_final_notice"]
     verdicts = {row["verdict"] for row in out["timeline"] if row["type"] == "LineReport"}
     assert verdicts == {"silent"}
 

@@ -1,7 +1,10 @@
 """Greeting (seed 000 第十六条 1): "您好,欢迎致电…客服代表{agent_name}很高兴为您服务…".
 
-The queue-wait apology replaces it after a long ring; on a holiday the holiday variant; then the
-DTMF menu when greeting.menu_after_greeting (so callers without a recogniser can go on).
+The queue-wait apology replaces it after a long ring; on a holiday the holiday variant.
+Nothing follows it: the silent-call ladder's first pause counts from its end (000 第十六条 3,
+issue 13 defect 8). The DTMF menu (greeting.menu_after_greeting) is offered where it does not
+break that ladder: after the silent re-prompt and after an answer we could not use; its keys
+work from the first second.
 """
 
 from __future__ import annotations
@@ -17,4 +20,4 @@ def opening_prompts(settings: Settings, answered: e.Answered) -> tuple[str, ...]
         first = "queue_wait_apology"
     else:
         first = holiday_greeting(settings, answered.local_time) or "greeting"
-    return (first, "menu") if settings.greeting.menu_after_greeting else (first,)
+    return (first,)

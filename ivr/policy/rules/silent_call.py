@@ -7,6 +7,9 @@ Seed 001 无声电话 adds "感谢您的来电,再见!" after the notice's pause
 (silent_call.goodbye_after_notice, off by default because 000's notice already ends with 再见);
 the call hangs up when it ends.
 A re-prompt addresses the caller by name when the name is known (greeting_surname).
+The first pause counts from the end of the greeting; the DTMF menu, when
+greeting.menu_after_greeting, follows the first re-prompt (issue 13 defect 8: offered where it
+does not break the 5 s ladder), and the next pause counts from the menu's end.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ class SilentCall(Ladder):
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.silent_call
+        menu = ("menu",) if ctx.settings.greeting.menu_after_greeting else ()
+        first = Rung(reprompt(ctx, "silent_reprompt"), cfg.after_reprompt_s, then=menu)
+        again = Rung(reprompt(ctx, "silent_reprompt"), cfg.after_reprompt_s)
         rungs = (
-            [Rung(None, cfg.after_greeting_s)]
-            + [Rung(reprompt(ctx, "silent_reprompt"), cfg.after_reprompt_s)] * cfg.reprompt_count
+            [Rung(None, cfg.after_greeting_s), first]
+            + [again] * (cfg.reprompt_count - 1)
             + [Rung("silent_final_notice", cfg.after_final_notice_s)]
         )
         if cfg.goodbye_after_notice:
