@@ -117,6 +117,32 @@ class Ending:
 
 
 @dataclass
+class Capture:
+    """A complaint heard but not yet filed (000 第八条: every complaint recorded in full).
+
+    Filed unconfirmed when the caller hangs up or the agent drains before the confirmation
+    (issue 13 defect 5); `file` of rules/complaint.py clears it once the ticket is asked for.
+    """
+
+    stated: str = ""  # the words that started it ("我要投诉,冰箱坏了"); "" after a key
+    parts: list[str] = field(default_factory=list)  # details recorded so far
+    spoke: bool = False  # caller speech went to the recording (audio, even without words)
+    stage: str = "stated"  # stated | recording | confirming
+    confirmed_text: str | None = None  # the text read back for confirmation
+
+    @property
+    def text(self) -> str:
+        if self.confirmed_text is not None:
+            return self.confirmed_text
+        return " ".join(p for p in (self.stated, *self.parts) if p.strip())
+
+    @property
+    def worth_filing(self) -> bool:
+        """Something was captured: words, or speech on the recording."""
+        return bool(self.text) or self.spoke
+
+
+@dataclass
 class CallContext:
     """Mutable state of one call. Every rule reads and changes the call through this object."""
 
@@ -143,7 +169,8 @@ class CallContext:
     last_request_id: str | None = None
     marks: list[tuple[float, str]] = field(default_factory=list)  # notable moments, for notes
     angry_turns: int = 0
-    pending_complaint: str | None = None  # recorded but not yet filed (filed even on hang-up)
+    pending_complaint: Capture | None = None  # heard but not yet filed (filed even on hang-up)
+    last_speech_t: float | None = None  # when the caller's latest words ended
     last_transcript: str = ""  # the caller's latest recognised words (kept in memory only)
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None

@@ -197,6 +197,7 @@ class CallPolicy:
             return
         if ev.transcript:
             ctx.last_transcript = ev.transcript
+            ctx.last_speech_t = ev.t
             caller_name.remember(ctx, ev.transcript)
         step = ctx.step
         if step.dialogue and not isinstance(step, Ladder):

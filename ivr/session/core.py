@@ -117,6 +117,7 @@ class CallSession:
         self._transfer_target: str | None = None
         self._end_reason: str | None = None
         self._done = threading.Event()
+        self._dispatch_depth = 0  # nesting of _event (an action that reports an event)
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
 
@@ -263,11 +264,18 @@ class CallSession:
     def _event(self, event: ev.Event) -> None:
         if not isinstance(event, ev.LineReport):
             self._note("event", describe(event))
-        for action in self._policy.handle(event):
-            if self._done.is_set():
-                break
-            self._act(action)
-        if self._policy.ended and not self._done.is_set():
+        # An action may report an event at once (StopRecording -> RecordingFinished): that
+        # nested dispatch must not end the call before the outer actions ran (the unconfirmed
+        # complaint's OpenTicket follows its StopRecording; issue 13 defect 5).
+        self._dispatch_depth += 1
+        try:
+            for action in self._policy.handle(event):
+                if self._done.is_set():
+                    break
+                self._act(action)
+        finally:
+            self._dispatch_depth -= 1
+        if self._dispatch_depth == 0 and self._policy.ended and not self._done.is_set():
             self._end(self._policy.end_reason or "normal", hang_up=True)
 
     # ---- frames ----------------------------------------------------------------------------

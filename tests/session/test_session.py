@@ -208,3 +208,31 @@ def test_spoken_complaint_with_the_callers_name_reaches_the_ticket(settings, tmp
     assert complaint.caller_surname == "王"
     assert "冰箱" in complaint.transcript
     assert not any("王" in what for _, _, what in line.session.timeline)
+
+
+def test_hang_up_during_a_complaint_recording_files_it_unconfirmed(settings, tmp_path):
+    """Issue 13 defect 5 through the real session: the partial recording is written before the
+    ticket is drafted, so the unconfirmed complaint carries the caller's audio."""
+    from ivr.tickets.service import TicketService
+
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)}})
+    service = TicketService.from_settings(settings, url=f"sqlite:///{tmp_path}/t.db")
+    details = _speech_8k(-22.0, 4.0)
+    press = 1.0
+    lib = VirtualLine(settings).library
+    ask = lib.seconds("zh-CN", "complaint_apology") + lib.seconds("zh-CN", "complaint_ask_details")
+    speak_at = press + ask + 1.0
+    audio = np.concatenate([np.zeros(int(speak_at * 8000), np.int16), details])
+    line = VirtualLine(settings, caller_audio=audio, tickets=service,
+                       recordings_dir=tmp_path / "rec", dtmf=[(press, "1")],
+                       hang_up_at=speak_at + 3.0)
+    try:
+        outcome = line.run()
+        assert outcome.end_reason == "caller_hangup"
+        (ticket,) = service.list_tickets()
+        assert ticket.category == "complaint"
+        assert "not confirmed" in (ticket.notes or "")
+        assert ticket.recording_path and Path(ticket.recording_path).is_file()
+        assert read_wav(ticket.recording_path).duration_s >= 1.5
+    finally:
+        service.shutdown()

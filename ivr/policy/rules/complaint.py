@@ -9,7 +9,7 @@ A recorded complaint is never dropped: unanswered confirmation files it anyway.
 from __future__ import annotations
 
 from ivr.policy import events as e
-from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.context import WAIT, Capture, CallContext, Step
 from ivr.policy.rules.hold import WaitForTicket
 from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
@@ -21,6 +21,13 @@ SUMMARY_CHARS = 60
 
 def start(ctx: CallContext, *, attempt: int = 0, apologise: bool = True) -> None:
     ctx.business = True
+    if ctx.pending_complaint is None:
+        # The words that started the complaint are kept from now on (issue 13 defect 5).
+        spoken_now = ctx.last_speech_t is not None and ctx.last_speech_t == ctx.t
+        ctx.pending_complaint = Capture(stated=ctx.last_transcript if spoken_now else "")
+    else:
+        ctx.pending_complaint.parts.clear()  # recording again: the new details replace them
+        ctx.pending_complaint.confirmed_text = None
     prompts: tuple[str, ...] = ("complaint_ask_details",)
     if apologise:
         prompts = ("complaint_apology", *prompts)
@@ -32,11 +39,38 @@ def start(ctx: CallContext, *, attempt: int = 0, apologise: bool = True) -> None
 
 
 def recorded(ctx: CallContext, text: str, spoke: bool, attempt: int) -> None:
+    capture = ctx.pending_complaint
     if not spoke and not text:
+        if capture is not None and capture.stated:
+            # Nothing more after "我要投诉,冰箱坏了": confirm what was said (never lost).
+            ctx.goto(Confirm(capture.stated, attempt))
+            return
         ctx.mark("complaint: nothing said")
+        ctx.pending_complaint = None
         ctx.start_flow("closing")
         return
     ctx.goto(Confirm(text, attempt))
+
+
+def file_unconfirmed(ctx: CallContext, why: str) -> None:
+    """The call ends before the caller confirmed: file what was captured (issue 13 #5).
+
+    The recording stops first, so the session writes the file before it drafts the ticket.
+    """
+    capture = ctx.pending_complaint
+    ctx.pending_complaint = None
+    if capture is None or not capture.worth_filing:
+        return
+    ctx.stop_recording()
+    text = capture.text
+    ctx.mark(f"complaint filed unconfirmed ({capture.stage})")
+    ctx.open_ticket(
+        CATEGORY,
+        summary=text[:SUMMARY_CHARS],
+        transcript=text,
+        recording=capture.spoke,
+        notes=f"not confirmed by the caller: {why} (during {capture.stage})",
+    )
 
 
 class Confirm(Step):
@@ -51,7 +85,10 @@ class Confirm(Step):
         self.asked = asked
 
     def enter(self, ctx: CallContext) -> None:
-        ctx.pending_complaint = self.text
+        capture = ctx.pending_complaint or Capture()
+        capture.stage = "confirming"
+        capture.confirmed_text = self.text or capture.text
+        ctx.pending_complaint = capture
         if self.asked == 0 and ctx.settings.complaint.read_back and self.text:
             ctx.play("complaint_readback_intro")
             ctx.say(self.text)

@@ -32,6 +32,7 @@ class Recording(Step):
         ctx.start_timer(RECORD_MAX, cfg.max_recording_s)
         if ctx.speaking:
             self.spoke = True
+            self._capture(ctx)
         else:
             # Nobody talks yet: give the caller the ordinary answer time to begin.
             ctx.start_timer(RECORD_END, ctx.settings.dialogue.intent_timeout_s)
@@ -41,12 +42,14 @@ class Recording(Step):
 
     def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:
         self.spoke = True
+        self._capture(ctx)
         ctx.cancel_timer(RECORD_END)
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         self.spoke = True
         if ev.transcript:
             self.parts.append(ev.transcript)
+        self._capture(ctx)
         ctx.start_timer(RECORD_END, ctx.settings.complaint.end_of_speech_s)
 
     def on_dtmf(self, ctx: CallContext, ev: e.Dtmf) -> None:
@@ -56,6 +59,14 @@ class Recording(Step):
     def on_timer(self, ctx: CallContext, name: str) -> None:
         if name in (RECORD_END, RECORD_MAX):
             self.finish(ctx)
+
+    def _capture(self, ctx: CallContext) -> None:
+        """Keep a complaint's details on the call as they come (issue 13 defect 5)."""
+        capture = ctx.pending_complaint
+        if capture is not None and self.purpose == "complaint":
+            capture.stage = "recording"
+            capture.spoke = capture.spoke or self.spoke
+            capture.parts[:] = self.parts
 
     @property
     def transcript(self) -> str:
