@@ -9,7 +9,7 @@ A recorded complaint is never dropped: unanswered confirmation files it anyway.
 from __future__ import annotations
 
 from ivr.policy import events as e
-from ivr.policy.context import WAIT, Capture, CallContext, Step
+from ivr.policy.context import WAIT, CallContext, Capture, Step
 from ivr.policy.rules.hold import WaitForTicket
 from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
