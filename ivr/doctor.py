@@ -218,11 +218,38 @@ def check_sipp(runner: Runner = run_command) -> CheckResult:
     return CheckResult("sipp", "OK", f"{exe} ({version.split(',')[0][:60]})")
 
 
+# business calendar --------------------------------------------------------------------------
+def check_calendar(settings: Any, today: Any = None) -> CheckResult:
+    """Does the official calendar know this year and the coming one (issue 13)? A year it does
+    not know counts weekends only: promises could fall on 春节 or 国庆."""
+    import datetime as dt
+
+    from ivr.tickets.sla import official_coverage
+
+    business = settings.business
+    if business.official_calendar == "none":
+        return CheckResult("calendar", "OK", "official calendar off (business.official_calendar"
+                           " = none): working_weekdays and business.holidays only")
+    today = today or dt.date.today()
+    years = (today.year, today.year + 1)
+    missing = [y for y in years if not official_coverage(y)]
+    if missing:
+        listed = sum(1 for h in business.holidays if h.date.year in missing)
+        return CheckResult(
+            "calendar", "WARN",
+            f"chinesecalendar does not know the holidays of {', '.join(map(str, missing))}: "
+            f"promises there count weekends and the {listed} day(s) in business.holidays only",
+            "pip install -U chinesecalendar, or list that year's days in business.holidays "
+            "and business.extra_working_days")
+    return CheckResult("calendar", "OK", f"official holidays and make-up days known for "
+                       f"{years[0]} and {years[1]}")
+
+
 def run_checks(settings: Any) -> list[CheckResult]:
     results: list[CheckResult] = [check_pjsua2(settings)]
     results += check_voices(settings)
     results += [check_vosk_model(settings), check_database(settings), check_kamailio(settings),
-                check_front(settings), check_sipp()]
+                check_front(settings), check_sipp(), check_calendar(settings)]
     return results
 
 

@@ -24,7 +24,13 @@ class BusinessSettings(Section):
     working_weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5]
     )
+    # Company days off (and the holiday greeting's name) on top of the official calendar.
     holidays: list[Holiday] = Field(default_factory=list)
+    # Issue 13: official holidays and 调休 make-up days from the chinesecalendar package ("cn"),
+    # or only the weekday rule and the lists here ("none").
+    official_calendar: Literal["cn", "none"] = "cn"
+    # Company working days the calendar would close (a Saturday shift, ...).
+    extra_working_days: list[dt.date] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -55,18 +61,26 @@ class Commitment(Section):
     reply_within_hours: Annotated[float, Field(gt=0, le=720)] | None = None
     reply_within_working_days: Annotated[int, Field(ge=1, le=30)] | None = None
     count_business_hours_only: bool = False
+    # Seed 000 第十条: "于接到申诉/投诉的当日内给予客户解决方案答复" (by the day's closing time).
+    reply_same_working_day: bool = False
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Commitment:
-        if (self.reply_within_hours is None) == (self.reply_within_working_days is None):
-            raise ValueError("set exactly one of reply_within_hours, reply_within_working_days")
+        given = [self.reply_within_hours is not None, self.reply_within_working_days is not None,
+                 self.reply_same_working_day]
+        if sum(given) != 1:
+            raise ValueError("set exactly one of reply_within_hours, reply_within_working_days, "
+                             "reply_same_working_day")
         return self
 
     @property
     def promised_hours(self) -> int:
-        """Hours as told to the caller ("we will reply within N hours")."""
+        """An upper bound in hours (the OpenTicket field); what is SAID comes from the
+        calendar (ivr.policy.promise)."""
         if self.reply_within_hours is not None:
             return max(1, round(self.reply_within_hours))
+        if self.reply_same_working_day:
+            return 24
         return 24 * int(self.reply_within_working_days or 1)
 
 

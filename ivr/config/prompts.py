@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from ivr.config.settings import Settings
 
 CONFIG_VARIABLES = frozenset({"company", "agent_name", "hotline", "opening_hours"})
-CALL_VARIABLES = frozenset({"surname", "title", "hours", "ticket_no", "days", "text"})
+CALL_VARIABLES = frozenset(
+    {"surname", "title", "hours", "when", "ticket_no", "days", "text", "advice"}
+)
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 
 # Every phrase the policy may play (the seeds' catalogue plus the menu around it).

@@ -7,6 +7,7 @@ known so it can be cancelled, exactly one hang-up with a reason).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.policy.promise import BusinessCalendar, make_promise, within_hours
 from ivr.vocabulary import EndReason, TicketCategory
 
 # The session reports a finished runtime `Say` with this prompt id.
@@ -175,6 +177,9 @@ class CallContext:
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None
     asked: dict[str, int] = field(default_factory=dict)  # special request -> times asked
+    # Working days and due times from the ticket register's SLA calendar (ivr.policy.promise);
+    # None: promises fall back to the commitment table's hours.
+    calendar: BusinessCalendar | None = None
     # The policy's own router: an answer heard during a final phrase is routed once it ends.
     redispatch: Callable[[e.Event], None] | None = None
 
@@ -214,7 +219,8 @@ class CallContext:
         allowed = prompt.barge_in and self.settings.dialogue.barge_in
         barge = allowed if barge_in is None else (barge_in and allowed)
         values = {k: v for k, v in self.caller_vars().items() if k in prompt.variables}
-        values.update(vars or {})
+        # Only the phrase's own variables travel ({hours} and {when} come as a pair).
+        values.update({k: v for k, v in (vars or {}).items() if k in prompt.variables})
         action = a.Play(prompt_id=prompt_id, vars=values, barge_in=barge)
         self._enqueue(Utterance(prompt_id, action, barge, final))
 
@@ -328,6 +334,26 @@ class CallContext:
         )
         self.last_request_id = request_id
         return request_id
+
+    def now_local(self) -> dt.datetime | None:
+        """The caller's local time now (the answer's local time plus the call's seconds)."""
+        if self.answered is None or self.answered.local_time is None:
+            return None
+        return self.answered.local_time + dt.timedelta(seconds=self.t - self.answered.t)
+
+    def promise(self, key: str, severity: str = "normal") -> dict[str, Any]:
+        """{hours} and {when} for a spoken promise, from the same calendar as the ticket's
+        due time (issue 13 defect 4)."""
+        now = self.now_local()
+        if self.calendar is None or now is None:
+            hours = self.settings.commitments[key].promised_hours  # type: ignore[index]
+            return {"hours": hours, "when": within_hours(self.locale, hours)}
+        nominal = None
+        commitment = self.settings.commitments.get(key)  # type: ignore[call-overload]
+        if commitment is not None and severity != "complex":
+            nominal = commitment.reply_within_hours
+        made = make_promise(self.locale, now, key, severity, self.calendar, nominal)
+        return {"hours": made.hours, "when": made.when}
 
     def promised_hours(self, category: TicketCategory) -> int:
         return self.settings.commitments[category].promised_hours

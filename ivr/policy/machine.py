@@ -15,6 +15,7 @@ from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import END_GUARD, HANGUP, MAX_CALL, CallContext
 from ivr.policy.ladder import Ladder
+from ivr.policy.promise import BusinessCalendar
 from ivr.policy.rules import (
     angry,
     barge_in,
@@ -72,7 +73,8 @@ FLOWS: dict[str, Callable[..., None]] = {
 class CallPolicy:
     """The hotline's service standard for one call. See DESIGN.md "The policy contract"."""
 
-    def __init__(self, settings: Settings, locale: str | None = None) -> None:
+    def __init__(self, settings: Settings, locale: str | None = None,
+                 calendar: BusinessCalendar | None = None) -> None:
         locale = locale or settings.service.default_locale
         if locale not in settings.prompts:
             raise ValueError(
@@ -80,6 +82,7 @@ class CallPolicy:
             )
         self.ctx = CallContext(settings=settings, locale=locale, flows=FLOWS)
         self.ctx.redispatch = self._redispatch
+        self.ctx.calendar = calendar
         self.low = low_volume.ConditionWatch(low_volume.VERDICT)
         self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True

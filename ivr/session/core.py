@@ -48,6 +48,7 @@ from ivr.session.recording import CallRecorder
 from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
 from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
+from ivr.tickets.sla import sla_calendar
 from ivr.tickets.types import TicketDraft, TicketReceipt
 from ivr.vocabulary import VERDICTS
 
@@ -90,7 +91,8 @@ class CallSession:
         self._on_finished = on_finished
         self._blacklist_check = blacklist_check
         self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._policy = CallPolicy(settings, facts.locale)
+        # The register's SLA calendar: spoken promises and due times agree (issue 13 defect 4).
+        self._policy = CallPolicy(settings, facts.locale, calendar=sla_calendar(settings))
         thresholds = LineThresholds.from_settings(settings)
         self._monitor = LineMonitor(thresholds, facts.rate_hz, FRAME_MS)
         self._segmenter = SpeechSegmenter.for_monitor(self._monitor)

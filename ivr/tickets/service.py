@@ -33,7 +33,14 @@ from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
 from .reports import MonthlyReport, TicketFacts, build_report
-from .sla import DEFAULT_COMMITMENTS, Calendar, Commitment, commitment_for, parse_holidays
+from .sla import (
+    DEFAULT_COMMITMENTS,
+    Calendar,
+    Commitment,
+    calendar_from_settings,
+    commitment_for,
+    commitments_from_settings,
+)
 from .sla import promised_reply_by as compute_promise
 from .types import (
     CATEGORIES,
@@ -132,22 +139,8 @@ class TicketService:
     ) -> TicketService:
         """Build from ivr.config.Settings (business, commitments, database, privacy, paths);
         `url` overrides settings.database_url; start=True runs start()."""
-        business = settings.business
-        calendar = Calendar(
-            timezone=business.timezone,
-            opens_at=dtime.fromisoformat(business.opens_at),
-            closes_at=dtime.fromisoformat(business.closes_at),
-            working_weekdays=tuple(business.working_weekdays),
-            holidays=parse_holidays(business.holidays),
-        )
-        commitments = {
-            name: Commitment(
-                reply_within_hours=c.reply_within_hours,
-                reply_within_working_days=c.reply_within_working_days,
-                count_business_hours_only=c.count_business_hours_only,
-            )
-            for name, c in settings.commitments.items()
-        }
+        calendar = calendar_from_settings(settings)
+        commitments = commitments_from_settings(settings)
         env_name = settings.privacy.number_key_env
         kwargs: dict[str, Any] = {
             "number_key_env": env_name,

@@ -5,6 +5,15 @@ complex ones within 3 working days. A commitment counts either wall-clock hours 
 (hours inside opening hours on working days that are not holidays). Working days are counted as
 business time too: 3 working days = 3 x the length of a business day, counted from the moment the
 ticket was opened (or from the next opening if it was opened outside business hours).
+
+Working days (issue 13, business calendar): the official Chinese calendar (the maintained
+`chinesecalendar` package: 法定节假日 and the 调休 make-up working days) when business.official
+is "cn", then the company's own days from config on top: business.holidays (closed) and
+business.extra_working_days (open). Years the package does not cover fall back to the weekday
+rule; `ivr doctor` warns about them (official_coverage).
+Seed 000 第十条: a complaint is answered "于接到申诉/投诉的当日内": commitment
+reply_same_working_day (by the closing time of the day it came in, or of the next working day
+when it came in after hours).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ class Calendar:
     closes_at: time = DEFAULT_CLOSES_AT
     working_weekdays: tuple[int, ...] = DEFAULT_WORKING_WEEKDAYS
     holidays: frozenset[date] = field(default_factory=frozenset)
+    extra_working_days: frozenset[date] = field(default_factory=frozenset)
+    official: str = "none"  # "cn": chinesecalendar's holidays and make-up days
 
     def __post_init__(self) -> None:
         if not self.opens_at < self.closes_at:
@@ -54,11 +65,44 @@ class Calendar:
         return _combine(day, self.closes_at) - _combine(day, self.opens_at)
 
     def is_working_day(self, day: date) -> bool:
-        return day.isoweekday() in self.working_weekdays and day not in self.holidays
+        if day in self.holidays:
+            return False
+        if day in self.extra_working_days:
+            return True
+        official = official_day(day) if self.official == "cn" else None
+        if official is not None:
+            return official
+        return day.isoweekday() in self.working_weekdays
 
     def is_open(self, moment: datetime) -> bool:
         local = moment.astimezone(self.tz)
         return self.is_working_day(local.date()) and self.opens_at <= local.time() < self.closes_at
+
+
+def official_day(day: date) -> bool | None:
+    """The official calendar's word on `day`: False on a public holiday, True on a make-up
+    working day (调休), None for an ordinary day or a year the package does not cover."""
+    try:
+        import chinese_calendar
+    except ImportError:  # the dependency is declared; a bare checkout still computes
+        return None
+    if not official_coverage(day.year):
+        return None
+    if day in chinese_calendar.holidays:
+        return False
+    if day in chinese_calendar.workdays:
+        return True
+    return None
+
+
+def official_coverage(year: int) -> bool:
+    """Does the installed chinesecalendar know the holidays of `year`?"""
+    try:
+        import chinese_calendar
+    except ImportError:
+        return False
+    known = {d.year for d in chinese_calendar.holidays}
+    return year in known
 
 
 @dataclass(frozen=True)
@@ -68,15 +112,17 @@ class Commitment:
     reply_within_hours: float | None = None
     reply_within_working_days: float | None = None
     count_business_hours_only: bool = False
+    reply_same_working_day: bool = False
 
     def __post_init__(self) -> None:
         values = (self.reply_within_hours, self.reply_within_working_days)
         given = [v for v in values if v is not None]
-        if len(given) != 1:
+        if len(given) + int(self.reply_same_working_day) != 1:
             raise ValueError(
-                "a commitment needs exactly one of reply_within_hours or reply_within_working_days"
+                "a commitment needs exactly one of reply_within_hours, "
+                "reply_within_working_days or reply_same_working_day"
             )
-        if given[0] <= 0:
+        if given and given[0] <= 0:
             raise ValueError(f"a commitment's reply time must be > 0, got {given[0]}")
 
 
@@ -148,6 +194,9 @@ def promised_reply_by(
         return None
     if opened_at.tzinfo is None or opened_at.utcoffset() is None:
         raise ValueError(f"opened_at must be timezone-aware, got {opened_at!r}")
+    if commitment.reply_same_working_day:
+        start = next_opening(opened_at, calendar)
+        return _combine(start.date(), calendar.closes_at, calendar.tz)
     if commitment.reply_within_working_days is not None:
         amount = calendar.day_length * commitment.reply_within_working_days
         return add_business_time(opened_at, amount, calendar)
@@ -176,3 +225,61 @@ def parse_holidays(items: Iterable[object]) -> frozenset[date]:
         else:
             raise ValueError(f"business.holidays: cannot read a date from {item!r}")
     return frozenset(out)
+
+
+@dataclass(frozen=True)
+class SlaCalendar:
+    """The register's calendar and commitment table behind one object the policy can ask
+    (ivr.policy.promise.BusinessCalendar): spoken promises and due times cannot differ."""
+
+    calendar: Calendar
+    commitments: dict[str, Commitment]
+
+    def is_working_day(self, day: date) -> bool:
+        return self.calendar.is_working_day(day)
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.calendar.is_open(self._aware(moment))
+
+    def due(self, key: str, severity: str, opened: datetime) -> datetime | None:
+        return promised_reply_by(
+            self._aware(opened), commitment_for(key, severity, self.commitments), self.calendar
+        )
+
+    def _aware(self, moment: datetime) -> datetime:
+        """A naive time is local time in the business timezone."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return moment.replace(tzinfo=self.calendar.tz)
+        return moment
+
+
+def calendar_from_settings(settings: object) -> Calendar:
+    """The business calendar of ivr.config.Settings (business section)."""
+    business = settings.business  # type: ignore[attr-defined]
+    return Calendar(
+        timezone=business.timezone,
+        opens_at=time.fromisoformat(business.opens_at),
+        closes_at=time.fromisoformat(business.closes_at),
+        working_weekdays=tuple(business.working_weekdays),
+        holidays=parse_holidays(business.holidays),
+        extra_working_days=frozenset(business.extra_working_days),
+        official=business.official_calendar,
+    )
+
+
+def commitments_from_settings(settings: object) -> dict[str, Commitment]:
+    """The commitment table of ivr.config.Settings."""
+    return {
+        name: Commitment(
+            reply_within_hours=c.reply_within_hours,
+            reply_within_working_days=c.reply_within_working_days,
+            count_business_hours_only=c.count_business_hours_only,
+            reply_same_working_day=c.reply_same_working_day,
+        )
+        for name, c in settings.commitments.items()  # type: ignore[attr-defined]
+    }
+
+
+def sla_calendar(settings: object) -> SlaCalendar:
+    """What CallPolicy needs to make true promises (ivr.policy.promise)."""
+    return SlaCalendar(calendar_from_settings(settings), commitments_from_settings(settings))

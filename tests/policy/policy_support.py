@@ -14,6 +14,7 @@ from fakes import VirtualCall, estimated_seconds
 from ivr.config import Settings
 from ivr.policy import CallPolicy
 from ivr.policy import events as e
+from ivr.tickets.sla import sla_calendar
 
 LOCALE = "zh-CN"
 # A working Tuesday afternoon, no holiday, inside opening hours.
@@ -30,7 +31,7 @@ def run(
 ) -> VirtualCall:
     """One whole call in virtual time; every run checks the contract's invariants."""
     call = VirtualCall(
-        CallPolicy(settings, locale),
+        CallPolicy(settings, locale, calendar=sla_calendar(settings)),
         estimated_seconds(settings, locale),
         answered=answered or e.Answered(t=0.0, local_time=WORKDAY),
         **kwargs,

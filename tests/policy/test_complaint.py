@@ -38,7 +38,8 @@ def test_dtmf_only_complaint_runs_the_whole_flow_with_exact_times(settings):
     assert told["complaint_ticket_number"] == pytest.approx(confirm_key + call.ticket_delay_s)
     promise = call.actions(a.Play)
     promise_vars = next(x.vars for _, x in promise if x.prompt_id == "complaint_promise")
-    assert promise_vars == {"hours": ticket.promised_hours}
+    # Tuesday afternoon: 000 第十条 "当日内" -> by today's closing time (issue 13 defect 4).
+    assert promise_vars == {"when": "在今天下午6点前"}
     assert call.updates and call.updates[0].fields == {"satisfaction": 4}
     assert call.reason == "normal"
     assert call.finished()[-1][1] == "closing_goodbye"

@@ -28,7 +28,7 @@ def test_inquiry_gets_a_callback_promise_with_its_hours(settings):
     _t, _rec, script = _record(settings, "2", "inquiry_ask")
     call = run(settings, script)
     (played,) = [x for _, x in call.actions(a.Play) if x.prompt_id == "callback_promise"]
-    assert played.vars == {"hours": settings.commitments["inquiry"].promised_hours}
+    assert played.vars == {"when": "在1小时内"}  # one business hour, inside opening hours
     assert [x.category for x in call.tickets.values()] == ["inquiry"]
 
 

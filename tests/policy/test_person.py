@@ -33,7 +33,7 @@ def test_failed_transfer_promises_a_callback(settings):
     ids = [p for _, p in call.plays()]
     assert ids.index("transfer_failed") > ids.index("transfer_notice")
     played = [x for _, x in call.actions(a.Play) if x.prompt_id == "transfer_failed"]
-    assert played[0].vars == {"hours": settings.commitments["callback"].promised_hours}
+    assert played[0].vars == {"when": "在24小时内"}
     assert call.updates[0].fields == {"transfer_failed": True}
     assert call.reason == "normal"
 

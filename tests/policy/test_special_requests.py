@@ -87,7 +87,7 @@ def test_named_colleague_then_insist_then_a_callback_ticket(settings):
     assert ticket.category == "callback"
     assert ticket.transcript == "我一定要找小李,只有他知道"  # the desk sees whom they asked for
     (promise,) = [x for _, x in call.actions(a.Play) if x.prompt_id == "callback_promise"]
-    assert promise.vars == {"hours": settings.commitments["callback"].promised_hours}
+    assert promise.vars == {"when": "在24小时内"}
     assert call.reason == "normal"
 
 

@@ -43,7 +43,7 @@ def test_not_clear_explains_again_then_moves_on(settings):
     assert ids.count("callback_promise") == 2
     assert ids.count("closing_understood") == settings.dialogue.intent_attempts_count
     promises = [x for _, x in call.actions(a.Play) if x.prompt_id == "callback_promise"]
-    assert promises[0].vars == promises[1].vars == {"hours": 1}
+    assert promises[0].vars == promises[1].vars == {"when": "在1小时内"}
     # Asked as often as the config allows, then on to the closing question.
     assert (pytest.approx(again + 1.0), "closing_anything_else") in call.plays()
 

@@ -146,5 +146,5 @@ def file(ctx: CallContext, text: str, *, confirmed: bool) -> None:
 def _tell(ctx: CallContext, ev: e.TicketResult | None) -> None:
     if ev is not None and ev.ok and ev.ticket_id:
         ctx.play("complaint_ticket_number", {"ticket_no": ev.ticket_id})
-    ctx.play("complaint_promise", {"hours": ctx.promised_hours(CATEGORY)})
+    ctx.play("complaint_promise", ctx.promise(CATEGORY))
     ctx.start_flow("closing")

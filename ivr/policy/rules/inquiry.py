@@ -22,6 +22,6 @@ def start(ctx: CallContext) -> None:
 def recorded(ctx: CallContext, text: str, spoke: bool) -> None:
     if spoke or text:
         ctx.open_ticket(CATEGORY, summary=text[:60], transcript=text, recording=True)
-        explain(ctx, "callback_promise", {"hours": ctx.promised_hours(CATEGORY)})
+        explain(ctx, "callback_promise", ctx.promise(CATEGORY))
     else:
         ctx.start_flow("closing")

@@ -33,4 +33,4 @@ def start(ctx: CallContext) -> None:
         transcript=ctx.last_transcript,
         notes=FIRST,
     )
-    explain(ctx, PROMISE, {"hours": ctx.promised_hours(CATEGORY)})
+    explain(ctx, PROMISE, ctx.promise(CATEGORY))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import TICKET, TRANSFER, CallContext, Step
-from ivr.policy.rules.business_hours import is_open
+from ivr.policy.rules.business_hours import is_open_now
 from ivr.policy.rules.understood import explain
 from ivr.vocabulary import EndReason, TicketCategory
 
@@ -29,13 +29,11 @@ def queue_uri(ctx: CallContext, why: str) -> str:
 
 def start(ctx: CallContext, *, why: str = "person") -> None:
     ctx.business = True
-    local_time = ctx.answered.local_time if ctx.answered else None
-    hours = ctx.promised_hours(CATEGORY)
-    if not is_open(ctx.settings, local_time):
+    if not is_open_now(ctx):
         ctx.mark(f"after hours: callback ({why})")
         ctx.interrupt()
         ctx.open_ticket(CATEGORY, summary=f"callback requested ({why}) after hours", notes=why)
-        explain(ctx, "after_hours", {"hours": hours})
+        explain(ctx, "after_hours", ctx.promise(CATEGORY))
         return
     ctx.interrupt()
     ctx.goto(Transferring(why))
@@ -103,7 +101,7 @@ class Transferring(Step):
 
     def failed(self, ctx: CallContext) -> None:
         ctx.emit(a.UpdateTicket(request_id=self.request_id, fields={"transfer_failed": True}))
-        explain(ctx, "transfer_failed", {"hours": ctx.promised_hours(CATEGORY)})
+        explain(ctx, "transfer_failed", ctx.promise(CATEGORY))
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         """The caller talks while we connect: nothing to decide, only to go on."""
