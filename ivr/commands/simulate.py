@@ -25,7 +25,15 @@ Phrase lengths are estimated from their text; no recogniser runs (speech has no 
 the call takes the path of a caller without an ASR model: keys (--key) drive the menu. After the
 audio ends the line is silent. Timers, thresholds and phrases come from --config.
 
-exit status: 0 simulated, 2 unusable input or configuration."""
+With --script FILE the caller is a TOML script of turns (say / dtmf / wav / silence_s /
+hangup, each `after_bot_s` after the bot stops talking or `at` seconds after the answer): the
+recogniser's words come from the script, so keywords and timers can be tuned without a speech
+model. Tickets go to an in-memory register with the real checks and SLA calendar. With --json:
+one JSON object per line for every event and action, then {"summary": {...}}. See
+ivr/simulate_script.py and the examples in tests/simulate/scripts/.
+
+exit status: 0 simulated, 1 a ticket the register refused (or a contract violation), 2
+unusable input or configuration."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", metavar="FILE",
+    parser.add_argument("file", metavar="FILE", nargs="?",
                         help="WAV file: the caller's audio from the answer on")
+    parser.add_argument("--script", metavar="FILE", default=None,
+                        help="a caller script (TOML turns) instead of a WAV file")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one setting for this run (repeatable)")
     parser.add_argument("--locale", choices=LOCALES, default=None,
                         help="phrase catalogue and keywords (default: service.default_locale)")
     parser.add_argument("--json", action="store_true",
@@ -59,6 +71,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.simulate import Key, as_json, as_text, simulate_file
 
+    if (args.script is None) == (args.file is None):
+        print("ivr simulate: give a WAV FILE or --script FILE (one of them)", file=sys.stderr)
+        return 2
+    if args.script is not None:
+        return run_script_command(args)
+    if args.set:
+        print("ivr simulate: --set applies to --script runs", file=sys.stderr)
+        return 2
     settings = load_or_report(args.config, prefix="ivr simulate: ")
     if settings is None:
         return 2
@@ -86,3 +106,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(as_text(sim, args.all_reports))
     return 0
+
+
+def run_script_command(args: argparse.Namespace) -> int:
+    """`ivr simulate --script FILE [--json] [--set k=v]`."""
+    from ivr.config import ConfigError, load_settings, parse_assignments
+    from ivr.simulate_script import ScriptError, as_text, json_lines, parse_script, run_script
+
+    try:
+        overrides = parse_assignments(args.set)
+        settings = load_settings(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"ivr simulate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        script = parse_script(args.script)
+        if args.locale:
+            from dataclasses import replace
+
+            script = replace(script, call=replace(script.call, locale=args.locale))
+        result = run_script(script, settings)
+    except (ScriptError, WavError) as exc:
+        print(f"ivr simulate: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        for row in json_lines(result):
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(as_text(result))
+    return 1 if result.refused or result.call.violations or result.unmet() else 0

@@ -133,6 +133,9 @@ class IntentKeywords(Section):
     yes: list[str] = Field(default_factory=list)
     no: list[str] = Field(default_factory=list)
     abuse: list[str] = Field(default_factory=list)
+    # Seed 002 骚扰电话: explicit talk about anything but the company's business; evidence of
+    # harassment only after the caller was steered back once (rules/harassment_evidence.py).
+    non_business: list[str] = Field(default_factory=list)
     # Seed 001 特殊沟通内容 1, 2, 4, 5: requests the standard has its own phrase for.
     wrong_number: list[str] = Field(default_factory=list)
     named_colleague: list[str] = Field(default_factory=list)

@@ -70,6 +70,10 @@ REQUIRED_PROMPT_IDS = frozenset(
         "closing_anything_else",
         "closing_understood",
         "closing_goodbye",
+        # Issue 13: steering back before harassment, the long hold's thanks, out-of-scope advice.
+        "steer_to_business",
+        "hold_long_thanks",
+        "out_of_scope_advice",
     }
 )
 

@@ -70,6 +70,9 @@ class VirtualCall:
     transfer_ok: bool = True
     transfer_delay_s: float = 2.0
     limit_s: float = DEFAULT_LIMIT_S
+    # Called after every step with the call itself: a scripted caller that answers the bot
+    # (ivr/simulate_script.py) schedules its next turn from here.
+    on_step: Callable[[VirtualCall], None] | None = None
     timeline: list[Entry] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     tickets: dict[str, a.OpenTicket] = field(default_factory=dict)
@@ -99,6 +102,15 @@ class VirtualCall:
         for ev in events:
             self._at(ev.t, ev)
 
+    def wake_at(self, t: float) -> None:
+        """Call `on_step` at `t` even if nothing else happens then (the policy hears nothing)."""
+        self._at(t, _Wake(t=t), priority=2)
+
+    @property
+    def bot_quiet(self) -> bool:
+        """No phrase is playing now."""
+        return self._playing is None
+
     # Running ----------------------------------------------------------------------------------
     def run(self, script: Iterable[e.Event] = ()) -> VirtualCall:
         self._at(self.answered.t, self.answered, priority=0)
@@ -109,6 +121,11 @@ class VirtualCall:
                 self.violations.append(f"no end within {self.limit_s} s")
                 break
             if self._stale(ev):
+                continue
+            if isinstance(ev, _Wake):
+                self.t = t
+                if self.on_step is not None:
+                    self.on_step(self)
                 continue
             if isinstance(ev, _TimerDue):
                 ev = e.TimerFired(t=ev.t, name=ev.name)
@@ -123,6 +140,8 @@ class VirtualCall:
             for action in self.policy.handle(ev):
                 self.timeline.append(Entry(t, action))
                 self._execute(t, action)
+            if self.on_step is not None and not self.policy.ended:
+                self.on_step(self)
             self._check_alive(t)
         if self.policy.ended:
             self.end_t = self.t
@@ -226,6 +245,11 @@ class VirtualCall:
     def format(self) -> str:
         return "\n".join(f"{x.t:9.3f}  {'->' if x.is_action else '<-'} {x.describe()}"
                          for x in self.timeline)
+
+
+@dataclass(frozen=True)
+class _Wake(e.Event):
+    """A wake-up for `on_step` only; never reaches the policy or the timeline."""
 
 
 # Internal wake-ups: they reach the policy as the real events they subclass.
