@@ -38,7 +38,7 @@ from ivr.policy.rules import (
     unintelligible,
     wrong_number,
 )
-from ivr.policy.rules.intent import IntentStep, is_abuse
+from ivr.policy.rules.intent import BUSINESS_INTENTS, IntentStep, classify, is_abuse
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,12 @@ class CallPolicy:
         step = ctx.step
         if step.dialogue and not isinstance(step, Ladder):
             keywords = ctx.settings.keywords(ctx.locale)
-            if ev.transcript and is_abuse(ev.transcript, keywords):
+            # Abuse words together with business ("我要投诉,你们这些…") are an angry customer
+            # stating the problem: served, never the harassment ladder (seed 004 三不).
+            with_business = classify(ev.transcript, keywords) in BUSINESS_INTENTS
+            if ev.transcript and is_abuse(ev.transcript, keywords) and with_business:
+                ctx.mark("angry words with business")
+            elif ev.transcript and is_abuse(ev.transcript, keywords):
                 if ctx.business:
                     angry.on_abuse(ctx)
                 else:
