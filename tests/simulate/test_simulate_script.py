@@ -68,7 +68,7 @@ def test_bad_set_and_bad_script_are_named(tmp_path, capsys):
     with pytest.raises(ScriptError, match=r"turn\[1\]\.silence_s = -3: allowed 0.0 .. 7200.0"):
         parse_script(bad)
     bad.write_text('[call]\nlocale = "fr-FR"\n', encoding="utf-8")
-    with pytest.raises(ScriptError, match="call.locale"):
+    with pytest.raises(ScriptError, match=r"call\.locale"):
         parse_script(bad)
 
 
