@@ -83,6 +83,11 @@ class ComplaintSettings(Section):
     confirm_timeout_s: Seconds = 8.0
     confirm_attempts_count: Annotated[int, Field(ge=1, le=5)] = 2
     read_back: bool = True
+    # Issue 13 defect 6: "请在提示音后讲述…" — a real tone before every recording.
+    tone_enabled: bool = True
+    tone_hz: Annotated[float, Field(ge=200.0, le=3400.0)] = 1000.0  # inside the G.711 band
+    tone_ms: Annotated[int, Field(ge=100, le=2000)] = 400
+    tone_level_dbfs: Annotated[float, Field(ge=-40.0, le=-3.0)] = -12.0
 
 
 class DialogueSettings(Section):

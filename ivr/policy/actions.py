@@ -32,6 +32,16 @@ class Say(Action):
 
 
 @dataclass(frozen=True)
+class Tone(Action):
+    """Play a sine tone (the "提示音" before a recording); reported back as PromptFinished with
+    prompt_id "tone"."""
+
+    frequency_hz: float = 1000.0
+    duration_ms: int = 400
+    level_dbfs: float = -12.0
+
+
+@dataclass(frozen=True)
 class StopPlayback(Action):
     pass
 

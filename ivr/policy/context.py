@@ -19,8 +19,9 @@ from ivr.policy import events as e
 from ivr.policy.promise import BusinessCalendar, make_promise, within_hours
 from ivr.vocabulary import EndReason, TicketCategory
 
-# The session reports a finished runtime `Say` with this prompt id.
+# The session reports a finished runtime `Say` with this prompt id, a `Tone` with TONE_ID.
 SAY_PROMPT_ID = "say"
+TONE_ID = "tone"
 
 # Timer names. A step's own timers are cancelled when the call moves to another step.
 WAIT = "wait"  # waiting for the caller's answer; paused while the caller speaks
@@ -88,7 +89,7 @@ class Utterance:
     """One queued or playing phrase."""
 
     prompt_id: str  # catalogue id, or SAY_PROMPT_ID for runtime text
-    action: a.Play | a.Say
+    action: a.Play | a.Say | a.Tone
     barge_in: bool
     final: bool = False  # the standard phrase before a committed hang-up
 
@@ -234,6 +235,13 @@ class CallContext:
         """Queue runtime text (the read-back of what the caller said)."""
         barge = self.settings.dialogue.barge_in
         self._enqueue(Utterance(SAY_PROMPT_ID, a.Say(text=text, barge_in=barge), barge))
+
+    def tone(self) -> None:
+        """Queue the recording tone (complaint.tone_*); nobody talks over a 0.4 s beep."""
+        cfg = self.settings.complaint
+        action = a.Tone(frequency_hz=cfg.tone_hz, duration_ms=cfg.tone_ms,
+                        level_dbfs=cfg.tone_level_dbfs)
+        self._enqueue(Utterance(TONE_ID, action, False))
 
     def _enqueue(self, item: Utterance) -> None:
         self.queue.append(item)
@@ -392,12 +400,12 @@ class CallContext:
         assert self.ending is not None
         ending = self.ending
         ending.final_done = True
-        if ending.pending is not None:
+        if ending.pending is not None and self.call_time_left_s() > 0.0:
             self._reopen(ending.pending)
             if self.redispatch is not None:
                 self.redispatch(ending.pending)
         elif ending.pause_s > 0:
-            if self.speaking and ending.listener is not None:
+            if self.speaking and ending.listener is not None and self.call_time_left_s() > 0:
                 self._hold_hangup(ending.pause_s)  # the caller is talking: wait for it
             else:
                 self._arm_hangup(ending.pause_s)

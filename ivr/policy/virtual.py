@@ -17,7 +17,7 @@ from typing import Any
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import MAX_CALL as BOUND_TIMER
-from ivr.policy.context import SAY_PROMPT_ID
+from ivr.policy.context import SAY_PROMPT_ID, TONE_ID
 from ivr.policy.machine import CallPolicy
 
 # Stop a run that has not ended after this much virtual time (a policy bug, reported).
@@ -176,14 +176,17 @@ class VirtualCall:
     def _execute(self, t: float, action: a.Action) -> None:
         if self.hangup is not None:
             self.violations.append(f"{t:.3f}: {describe(action)} after the hang-up")
-        if isinstance(action, (a.Play, a.Say)):
+        if isinstance(action, (a.Play, a.Say, a.Tone)):
             if self._playing is not None:
                 self.violations.append(f"{t:.3f}: two prompts at once ({self._playing[0]} playing)")
-            key = action.prompt_id if isinstance(action, a.Play) else action.text
-            prompt_id = action.prompt_id if isinstance(action, a.Play) else SAY_PROMPT_ID
+            if isinstance(action, a.Tone):
+                prompt_id, length = TONE_ID, action.duration_ms / 1000.0
+            else:
+                key = action.prompt_id if isinstance(action, a.Play) else action.text
+                prompt_id = action.prompt_id if isinstance(action, a.Play) else SAY_PROMPT_ID
+                length = self.prompt_seconds(key)
             self._play_gen += 1
             self._playing = (prompt_id, self._play_gen)
-            length = self.prompt_seconds(key)
             self._at(t + length, _PromptDue(t=t + length, prompt_id=prompt_id, gen=self._play_gen))
         elif isinstance(action, a.StopPlayback):
             if self._playing is not None:

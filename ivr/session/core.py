@@ -30,6 +30,7 @@ from ivr.config import Settings
 from ivr.masking import mask_number
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from ivr.media.tone import tone_pcm
 from ivr.policy import actions as act
 from ivr.policy import events as ev
 from ivr.policy.machine import CallPolicy
@@ -376,6 +377,12 @@ class CallSession:
                 self._inbox.put(("pcm_ready", tag, pcm))
 
             self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
+        elif isinstance(action, act.Tone):
+            tag = next(self._tags)
+            self._playing[tag] = "tone"
+            pcm = tone_pcm(action.frequency_hz, action.duration_ms, action.level_dbfs,
+                           self.facts.rate_hz)
+            self._play_pcm(pcm, "tone", tag)
         elif isinstance(action, act.StopPlayback):
             self._player.stop()
             self._cancelled_render |= self._pending_render

@@ -42,8 +42,10 @@ def run(
 
 
 def length(settings: Settings, *prompt_ids: str, locale: str = LOCALE) -> float:
+    """Seconds of the phrases; "tone" is the recording tone (complaint.tone_ms)."""
     secs = estimated_seconds(settings, locale)
-    return sum(secs(p) for p in prompt_ids)
+    tone = settings.complaint.tone_ms / 1000.0 if settings.complaint.tone_enabled else 0.0
+    return sum(tone if p == "tone" else secs(p) for p in prompt_ids)
 
 
 def reprompt_len(settings: Settings) -> float:

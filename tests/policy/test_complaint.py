@@ -14,7 +14,7 @@ def test_dtmf_only_complaint_runs_the_whole_flow_with_exact_times(settings):
     """No recogniser at all: keys and the VAD's speech segments drive everything."""
     cfg = settings
     t = opening(cfg) + 0.5
-    rec = t + length(cfg, "complaint_apology", "complaint_ask_details")
+    rec = t + length(cfg, "complaint_apology", "complaint_ask_details", "tone")
     talk = rec + 1.0
     end_key = talk + 6.0 + 0.5
     confirm_key = end_key + length(cfg, "complaint_confirm") + 1.0
@@ -65,7 +65,7 @@ def test_spoken_complaint_is_read_back_and_confirmed_by_yes(settings):
 def test_recording_stops_at_the_maximum():
     cfg = load_settings(overrides={"complaint": {"max_recording_s": 10.0}})
     t = opening(cfg) + 0.5
-    rec = t + length(cfg, "complaint_apology", "complaint_ask_details")
+    rec = t + length(cfg, "complaint_apology", "complaint_ask_details", "tone")
     call = run(cfg, dtmf(t, "1") + speech(rec + 0.5, 30.0))
     assert call.actions(a.StopRecording)[0][0] == pytest.approx(rec + 10.0)
 

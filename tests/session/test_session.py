@@ -236,3 +236,17 @@ def test_hang_up_during_a_complaint_recording_files_it_unconfirmed(settings, tmp
         assert read_wav(ticket.recording_path).duration_s >= 1.5
     finally:
         service.shutdown()
+
+
+def test_the_recording_tone_is_heard_before_the_recording(settings):
+    """Issue 13 defect 6 through the real session: a 1 kHz tone just before StartRecording."""
+    line = VirtualLine(settings, dtmf=[(1.0, "1")], hang_up_at=30.0)
+    line.run()
+    start = line.first("StartRecording")
+    cfg = settings.complaint
+    frames = int(round(start / FRAME_S))
+    n_tone = int(cfg.tone_ms / 1000 / FRAME_S)
+    tone = np.concatenate(line.played[frames - n_tone + 1: frames - 1]).astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(tone))
+    peak_hz = np.argmax(spectrum) * 8000 / len(tone)
+    assert peak_hz == pytest.approx(cfg.tone_hz, abs=30)

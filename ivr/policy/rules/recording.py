@@ -93,12 +93,18 @@ class AskThenRecord(Step):
         self.prompts = prompts
         self.purpose = purpose
         self.done = done
+        self.toned = False
 
     def enter(self, ctx: CallContext) -> None:
         for prompt_id in self.prompts:
             ctx.play(prompt_id)
 
     def on_idle(self, ctx: CallContext) -> None:
+        if not self.toned and ctx.settings.complaint.tone_enabled:
+            # "请在提示音后讲述…": the promised tone, then the recording (issue 13 defect 6).
+            self.toned = True
+            ctx.tone()
+            return
         ctx.goto(Recording(self.purpose, self.done))
 
     def on_speech_started(self, ctx: CallContext, ev: e.SpeechStarted) -> None:
