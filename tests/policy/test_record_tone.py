@@ -25,7 +25,7 @@ def test_the_tone_comes_between_the_request_and_the_recording(settings, digit, a
     # every prompt that promises the tone is followed by one
     for pid in ask:
         if "提示音" in settings.prompts["zh-CN"][pid].text:
-            assert tone_t >= [tt for tt, p in call.plays() if p == pid][0]
+            assert tone_t >= next(tt for tt, p in call.plays() if p == pid)
 
 
 def test_the_tone_can_be_switched_off():

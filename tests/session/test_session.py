@@ -244,7 +244,7 @@ def test_the_recording_tone_is_heard_before_the_recording(settings):
     line.run()
     start = line.first("StartRecording")
     cfg = settings.complaint
-    frames = int(round(start / FRAME_S))
+    frames = round(start / FRAME_S)
     n_tone = int(cfg.tone_ms / 1000 / FRAME_S)
     tone = np.concatenate(line.played[frames - n_tone + 1: frames - 1]).astype(np.float64)
     spectrum = np.abs(np.fft.rfft(tone))
