@@ -83,6 +83,9 @@ class ComplaintSettings(Section):
     confirm_timeout_s: Seconds = 8.0
     confirm_attempts_count: Annotated[int, Field(ge=1, le=5)] = 2
     read_back: bool = True
+    # Seed 001 特殊沟通内容 8: "内容比较多,麻烦您准备下纸跟笔好吗?" before the reference number.
+    pen_and_paper: bool = True
+    pen_wait_s: Annotated[float, Field(ge=1.0, le=60.0)] = 10.0
     # Issue 13 defect 6: "请在提示音后讲述…" — a real tone before every recording.
     tone_enabled: bool = True
     tone_hz: Annotated[float, Field(ge=200.0, le=3400.0)] = 1000.0  # inside the G.711 band
@@ -146,6 +149,8 @@ class IntentKeywords(Section):
     named_colleague: list[str] = Field(default_factory=list)
     personal_info: list[str] = Field(default_factory=list)
     out_of_scope: list[str] = Field(default_factory=list)
+    # Issue 13: "再说一遍" — the reference number again at the closing question.
+    repeat: list[str] = Field(default_factory=list)
     # Seed 001 结束语规范 1: the answer to "was my explanation clear?".
     understood: list[str] = Field(default_factory=list)
     not_understood: list[str] = Field(default_factory=list)

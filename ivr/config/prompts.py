@@ -74,6 +74,7 @@ REQUIRED_PROMPT_IDS = frozenset(
         "steer_to_business",
         "hold_long_thanks",
         "out_of_scope_advice",
+        "pen_and_paper",
     }
 )
 

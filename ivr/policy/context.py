@@ -174,6 +174,7 @@ class CallContext:
     angry_turns: int = 0
     pending_complaint: Capture | None = None  # heard but not yet filed (filed even on hang-up)
     last_speech_t: float | None = None  # when the caller's latest words ended
+    last_reference: str = ""  # the reference number told (repeated on request)
     last_transcript: str = ""  # the caller's latest recognised words (kept in memory only)
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None

@@ -85,6 +85,7 @@ class TicketResult(Event):
     ticket_id: str = ""
     request_id: str = ""
     journaled: bool = False
+    reference: str = ""  # decimal digits the caller can write down (ivr.tickets.types)
 
 
 @dataclass(frozen=True)

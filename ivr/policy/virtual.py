@@ -205,10 +205,12 @@ class VirtualCall:
         elif isinstance(action, a.OpenTicket):
             self.tickets[action.request_id] = action
             ok = self.ticket_ok(action) if callable(self.ticket_ok) else self.ticket_ok
-            ticket_id = f"T{next(self._ticket_no):05d}" if ok else ""
+            number = next(self._ticket_no)
+            ticket_id = f"T{number:05d}" if ok else ""
             due = t + self.ticket_delay_s
             self._at(due, e.TicketResult(t=due, ok=ok, ticket_id=ticket_id,
-                                         request_id=action.request_id))
+                                         request_id=action.request_id,
+                                         reference=f"{20260000 + number:010d}" if ok else ""))
         elif isinstance(action, a.UpdateTicket):
             self.updates.append(action)
         elif isinstance(action, a.Transfer):

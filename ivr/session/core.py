@@ -50,7 +50,7 @@ from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
 from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
 from ivr.tickets.sla import sla_calendar
-from ivr.tickets.types import TicketDraft, TicketReceipt
+from ivr.tickets.types import TicketDraft, TicketReceipt, reference_number
 from ivr.vocabulary import VERDICTS
 
 log = logging.getLogger(__name__)
@@ -507,6 +507,7 @@ class CallSession:
                 ticket_id=receipt.short_id,
                 request_id=request_id,
                 journaled=receipt.journaled,
+                reference=reference_number(receipt.ticket_id),
             )
         )
 

@@ -56,6 +56,16 @@ def ticket_uuid(call_id: str, category: str) -> str:
     return str(uuid.uuid5(TICKET_NAMESPACE, f"{call_id}\x1f{category}"))
 
 
+REFERENCE_DIGITS = 10
+
+
+def reference_number(ticket_id: str) -> str:
+    """The reference a caller can write down and read back: 10 decimal digits derived from the
+    ticket's uuid (stable: the same ticket always has the same reference; issue 13: not hex)."""
+    value = int(ticket_id.replace("-", ""), 16)
+    return str(value % 10**REFERENCE_DIGITS).zfill(REFERENCE_DIGITS)
+
+
 def short_id(ticket_id: str) -> str:
     """The first 8 hex digits of a ticket uuid: what people read and type."""
     return ticket_id.replace("-", "")[:8]

@@ -20,8 +20,10 @@ def test_dtmf_only_complaint_runs_the_whole_flow_with_exact_times(settings):
     confirm_key = end_key + length(cfg, "complaint_confirm") + 1.0
     script = dtmf(t, cfg.menu.complaint_digit) + speech(talk, 6.0) + dtmf(end_key, "#")
     script += dtmf(confirm_key, cfg.menu.confirm_digit)
-    spoken = length(cfg, "complaint_ticket_number", "complaint_promise", "closing_anything_else")
-    survey_t = confirm_key + 0.2 + spoken + cfg.dialogue.intent_timeout_s
+    spoken = length(cfg, "pen_and_paper", "complaint_ticket_number", "complaint_promise",
+                    "closing_anything_else")
+    # "麻烦您准备下纸跟笔好吗?" then, with no answer, complaint.pen_wait_s before the number.
+    survey_t = confirm_key + 0.2 + spoken + cfg.complaint.pen_wait_s + cfg.dialogue.intent_timeout_s
     call = run(cfg, script + dtmf(survey_t + 1.0, "4"), ticket_delay_s=0.2)
     assert (pytest.approx(survey_t), "survey") in call.plays()
     (start,) = call.actions(a.StartRecording)
@@ -35,7 +37,8 @@ def test_dtmf_only_complaint_runs_the_whole_flow_with_exact_times(settings):
     assert ticket.category == "complaint"
     assert ticket.promised_hours == cfg.commitments["complaint"].promised_hours
     told = dict((p, tt) for tt, p in call.plays())
-    assert told["complaint_ticket_number"] == pytest.approx(confirm_key + call.ticket_delay_s)
+    assert told["complaint_ticket_number"] == pytest.approx(
+        confirm_key + call.ticket_delay_s + length(cfg, "pen_and_paper") + cfg.complaint.pen_wait_s)
     promise = call.actions(a.Play)
     promise_vars = next(x.vars for _, x in promise if x.prompt_id == "complaint_promise")
     # Tuesday afternoon: 000 第十条 "当日内" -> by today's closing time (issue 13 defect 4).

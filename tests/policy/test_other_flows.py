@@ -61,7 +61,8 @@ def test_ticket_that_never_comes_does_not_stall_the_call():
     call = run(cfg, script, ticket_delay_s=10_000.0)
     ((open_t, _),) = call.actions(a.OpenTicket)
     promise = [t for t, p in call.plays() if p == "complaint_promise"]
-    assert promise == [pytest.approx(open_t + HOLD_AFTER_S + 5.0)]
+    # short hold, then the long hold, then on without the number after hold_long_max_s in all
+    assert promise == [pytest.approx(open_t + HOLD_AFTER_S + cfg.dialogue.hold_long_max_s)]
 
 
 def _record_complaint(settings):

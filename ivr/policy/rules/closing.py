@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.rules import reference
 from ivr.policy.rules.caller_name import GREETING as GREETING_SURNAME
 from ivr.policy.rules.intent import (
     BUSINESS_INTENTS,
@@ -38,6 +39,9 @@ class AnythingElse(Step):
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         keywords = ctx.settings.keywords(ctx.locale)
+        if ev.transcript and reference.asks_repeat(ctx, ev.transcript):
+            self.repeat(ctx)  # seed 001 特殊 8 / issue 13: the number again, on request
+            return
         intent = classify(ev.transcript, keywords)
         if intent in BUSINESS_INTENTS:
             ctx.start_flow(intent)  # type: ignore[arg-type]
@@ -54,8 +58,15 @@ class AnythingElse(Step):
         intent = digit_intent(ctx.settings, ev.digit)
         if intent is not None:
             ctx.start_flow(intent)
+        elif ev.digit == ctx.settings.menu.repeat_digit and ctx.last_reference:
+            self.repeat(ctx)
         else:
             finish(ctx)
+
+    def repeat(self, ctx: CallContext) -> None:
+        ctx.interrupt()
+        reference.say_number(ctx, ctx.last_reference)
+        ctx.goto(AnythingElse())
 
 
 def _by_name(ctx: CallContext) -> tuple[str, ...]:

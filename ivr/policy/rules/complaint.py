@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Capture, Step
+from ivr.policy.rules import reference
 from ivr.policy.rules.hold import WaitForTicket
 from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
@@ -144,7 +145,11 @@ def file(ctx: CallContext, text: str, *, confirmed: bool) -> None:
 
 
 def _tell(ctx: CallContext, ev: e.TicketResult | None) -> None:
-    if ev is not None and ev.ok and ev.ticket_id:
-        ctx.play("complaint_ticket_number", {"ticket_no": ev.ticket_id})
-    ctx.play("complaint_promise", ctx.promise(CATEGORY))
-    ctx.start_flow("closing")
+    def promise(c: CallContext) -> None:
+        c.play("complaint_promise", c.promise(CATEGORY))
+        c.start_flow("closing")
+
+    if ev is not None and ev.ok and (ev.reference or ev.ticket_id):
+        reference.tell(ctx, ev.reference or ev.ticket_id, promise)
+    else:
+        promise(ctx)

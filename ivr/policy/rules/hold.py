@@ -1,8 +1,11 @@
 """Hold (seed 001 需要进行保持时的应答规范 1-2).
 
 While the bot waits for something slow (the ticket number), the caller is not left in silence:
-after HOLD_AFTER_S "我帮您查询一下,请您稍等。", and when the answer comes "非常感谢您的耐心等候。".
-If nothing comes within dialogue.hold_short_s the call goes on without it.
+after HOLD_AFTER_S "我帮您查询一下,请您稍等。" (保持 1, a short hold); still nothing after
+dialogue.hold_short_s -> "我正在为您核实相关问题,请您稍等一会,不要挂线,谢谢!" (保持 2, the long
+hold); still nothing after dialogue.hold_long_max_s in all -> the call goes on without it.
+When the answer comes: "非常感谢您的等候,经核实:" after a short hold, "非常感谢您的耐心等候,关于
+您的问题:" after a long one (取消保持后,应感谢用户等待).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class WaitForTicket(Step):
     def __init__(self, request_id: str, then: Then) -> None:
         self.request_id = request_id
         self.then = then
-        self.held = False
+        self.held = ""  # "", "hold_short" or "hold_long": the hold phrase said so far
 
     def enter(self, ctx: CallContext) -> None:
         ctx.start_timer(TICKET, HOLD_AFTER_S)
@@ -39,11 +42,16 @@ class WaitForTicket(Step):
     def on_timer(self, ctx: CallContext, name: str) -> None:
         if name != TICKET:
             return
+        dialogue = ctx.settings.dialogue
         if not self.held:
-            self.held = True
-            short = ctx.settings.dialogue.hold_short_s
-            ctx.play(hold_prompt(short, short))
-            ctx.start_timer(TICKET, short)
+            self.held = "hold_short"
+            ctx.play(self.held)
+            ctx.start_timer(TICKET, dialogue.hold_short_s)
+        elif self.held == "hold_short" and dialogue.hold_long_max_s > dialogue.hold_short_s:
+            self.held = "hold_long"
+            ctx.mark("long hold")
+            ctx.play(self.held)
+            ctx.start_timer(TICKET, dialogue.hold_long_max_s - dialogue.hold_short_s)
         else:
             self.then(ctx, None)
 
@@ -51,6 +59,8 @@ class WaitForTicket(Step):
         if ev.request_id and ev.request_id != self.request_id:
             return
         ctx.cancel_timer(TICKET)
-        if self.held:
+        if self.held == "hold_short":
             ctx.play("hold_thanks")
+        elif self.held == "hold_long":
+            ctx.play("hold_long_thanks")
         self.then(ctx, ev)
