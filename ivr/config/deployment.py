@@ -73,6 +73,9 @@ class DatabaseSettings(Section):
 class PrivacySettings(Section):
     number_key_env: str = "IVR_NUMBER_KEY"
     recording_retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    # Seed 003 客户隐私权保护 "在获取客户信息前,我们会明确告知客户": the notice before anything
+    # is recorded or transcribed (recording_notice prompt, before the greeting).
+    recording_notice: bool = False
 
 
 class PathSettings(Section):

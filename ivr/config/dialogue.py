@@ -75,6 +75,9 @@ class HarassmentSettings(Section):
     hangup_after_final_s: Seconds = STANDARD_PAUSE_S
     blacklist_days: Annotated[int, Field(ge=0, le=3650)] = 30
     blacklist_treatment: Literal["reject", "harassment_flow", "none"] = "harassment_flow"
+    # Seed 002: the warnings of 001 特殊 6, or the separate treatment: "您已进入来电自动分析系统…
+    # 特殊信号音…分析完成,请挂断" (analysis), or a transfer to transfer.queues.harassment (queue).
+    treatment: Literal["warnings", "analysis", "queue"] = "warnings"
 
 
 class ComplaintSettings(Section):
@@ -106,6 +109,9 @@ class DialogueSettings(Section):
     barge_in: bool = True
     # Issue 13 defect 7: speech cuts a phrase only after lasting this long with a clear line.
     barge_in_min_speech_s: Annotated[float, Field(ge=0.05, le=3.0)] = BARGE_IN_MIN_SPEECH_S
+    # Seed 001 电话无法听清 6: "稍微提高自己的音量 … 循序渐进的提高,不可一下将音量提的过高".
+    louder_step_db: Annotated[float, Field(ge=0.5, le=6.0)] = 3.0
+    louder_max_db: Annotated[float, Field(ge=0.0, le=12.0)] = 9.0
     # Seed 001 结束语规范 1: after a callback promise, "请问我刚才的解释您是否清楚?".
     ask_understood: bool = True
 
@@ -144,6 +150,11 @@ class IntentKeywords(Section):
     # Seed 002 骚扰电话: explicit talk about anything but the company's business; evidence of
     # harassment only after the caller was steered back once (rules/harassment_evidence.py).
     non_business: list[str] = Field(default_factory=list)
+    # Seed 001 电话无法听清 6 / 特殊 3 / 特殊 1: "听不清" from the caller, "你叫什么", a private
+    # reason for wanting a named colleague.
+    cannot_hear: list[str] = Field(default_factory=list)
+    nickname: list[str] = Field(default_factory=list)
+    private_reason: list[str] = Field(default_factory=list)
     # Seed 001 特殊沟通内容 1, 2, 4, 5: requests the standard has its own phrase for.
     wrong_number: list[str] = Field(default_factory=list)
     named_colleague: list[str] = Field(default_factory=list)

@@ -75,6 +75,13 @@ REQUIRED_PROMPT_IDS = frozenset(
         "hold_long_thanks",
         "out_of_scope_advice",
         "pen_and_paper",
+        "can_you_hear_now",
+        "nickname",
+        "named_colleague_private",
+        "named_colleague_private_bye",
+        "harassment_analysis",
+        "harassment_analysis_done",
+        "recording_notice",
     }
 )
 

@@ -40,6 +40,7 @@ from ivr.config.dialogue import (
 )
 from ivr.config.media import AsrSettings, LineSettings, TtsSettings, VadSettings
 from ivr.config.prompts import PromptDef
+from ivr.config.standard import AdviceEntry, ComplaintClasses
 from ivr.vocabulary import COMMITMENT_KEYS, CommitmentKey
 
 
@@ -55,6 +56,8 @@ class Settings(Section):
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     menu: MenuSettings = Field(default_factory=MenuSettings)
     intents: dict[Locale, IntentKeywords] = Field(default_factory=dict)
+    advice: dict[Locale, list[AdviceEntry]] = Field(default_factory=dict)  # issue 13
+    complaint_classes: dict[Locale, ComplaintClasses] = Field(default_factory=dict)  # issue 13
     vad: VadSettings = Field(default_factory=VadSettings)
     line: LineSettings = Field(default_factory=LineSettings)
     asr: AsrSettings = Field(default_factory=AsrSettings)

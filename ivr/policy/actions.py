@@ -42,6 +42,13 @@ class Tone(Action):
 
 
 @dataclass(frozen=True)
+class PlaybackGain(Action):
+    """Play everything from now on this much louder (seed 001 电话无法听清 6)."""
+
+    gain_db: float = 0.0
+
+
+@dataclass(frozen=True)
 class StopPlayback(Action):
     pass
 

@@ -21,6 +21,7 @@ from ivr.policy.rules import (
     barge_in,
     call_end,
     caller_name,
+    cannot_hear,
     closing,
     complaint,
     greeting,
@@ -29,6 +30,7 @@ from ivr.policy.rules import (
     inquiry,
     low_volume,
     named_colleague,
+    nickname,
     noisy_line,
     out_of_scope,
     person,
@@ -67,6 +69,8 @@ FLOWS: dict[str, Callable[..., None]] = {
     "named_colleague": named_colleague.start,
     "personal_info": personal_info.start,
     "out_of_scope": out_of_scope.start,
+    "cannot_hear": cannot_hear.start,
+    "nickname": nickname.start,
 }
 
 
@@ -197,6 +201,9 @@ class CallPolicy:
         if self.barge.speech_ended(ctx, ev):
             barge_in.on_caller_activity(ctx)
         if self._ending(ev):
+            return
+        if ctx.playing is not None and ctx.playing.prompt_id == greeting.NOTICE:
+            ctx.mark("speech during the recording notice: not used")  # seed 003 隐私
             return
         if ev.transcript:
             ctx.last_transcript = ev.transcript

@@ -121,6 +121,7 @@ class CallSession:
         self._end_reason: str | None = None
         self._done = threading.Event()
         self._dispatch_depth = 0  # nesting of _event (an action that reports an event)
+        self._gain = 1.0  # playback gain (PlaybackGain: a caller who cannot hear us)
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
 
@@ -377,6 +378,8 @@ class CallSession:
                 self._inbox.put(("pcm_ready", tag, pcm))
 
             self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
+        elif isinstance(action, act.PlaybackGain):
+            self._gain = 10 ** (action.gain_db / 20)  # seed 001 无法听清 6: a little louder
         elif isinstance(action, act.Tone):
             tag = next(self._tags)
             self._playing[tag] = "tone"
@@ -452,6 +455,8 @@ class CallSession:
         if pcm.size == 0:
             self.prompt_done(tag, True)
             return
+        if self._gain != 1.0:
+            pcm = np.clip(np.round(pcm.astype(np.float64) * self._gain), -32768, 32767)
         self._player.play(pcm.astype(np.int16, copy=False).tobytes(), tag)
 
     def _stop_recording(self) -> None:

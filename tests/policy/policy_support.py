@@ -56,5 +56,7 @@ def reprompt_len(settings: Settings) -> float:
 
 
 def opening(settings: Settings) -> float:
-    """Length of the opening: the greeting alone (the menu never delays the first pause)."""
-    return length(settings, "greeting")
+    """Length of the opening: the recording notice (privacy.recording_notice) and the greeting;
+    the menu never delays the first pause."""
+    ids = ("recording_notice", "greeting") if settings.privacy.recording_notice else ("greeting",)
+    return length(settings, *ids)

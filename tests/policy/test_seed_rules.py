@@ -205,7 +205,7 @@ ROWS = [
         "outside the service: sorry, anything else",
         {},
         lambda s: speech(opening(s) + 0.5, 1.0, "能帮我订机票吗", 0.9),
-        ["out_of_scope", "closing_anything_else"],
+        ["out_of_scope_advice", "closing_anything_else"],  # "建议您…" from [[advice.zh-CN]]
         "normal",
     ),
     (

@@ -145,7 +145,7 @@ def test_personal_info_asked_a_third_time_without_business_gets_the_harassment_w
 def test_out_of_scope_then_anything_else(settings):
     """001 特殊沟通内容 5: "非常抱歉,您的这项需求超出了我们的服务范围…" -> the closing question."""
     t = opening(settings) + 0.5
-    call = run(settings, speech(t, 1.0, "我想贷款", 0.9))
+    call = run(settings, speech(t, 1.0, "我想算命", 0.9))  # no advice configured for it
     assert call.plays()[1:3] == [
         (pytest.approx(t + 1.0), "out_of_scope"),
         (pytest.approx(t + 1.0 + length(settings, "out_of_scope")), "closing_anything_else"),
@@ -158,7 +158,7 @@ def test_special_requests_at_the_closing_question(settings):
     """The closing question hears them too: out of scope there gets its phrase, not goodbye."""
     t = opening(settings) + 0.5
     t2 = t + 1.0 + length(settings, "out_of_scope", "closing_anything_else") + 0.5
-    call = run(settings, speech(t, 1.0, "我想贷款", 0.9) + speech(t2, 1.0, "你的微信多少", 0.9))
+    call = run(settings, speech(t, 1.0, "我想算命", 0.9) + speech(t2, 1.0, "你的微信多少", 0.9))
     assert (pytest.approx(t2 + 1.0), "personal_info") in call.plays()
     # back to the closing question, asked again
     assert (pytest.approx(t2 + 1.0 + length(settings, "personal_info")),

@@ -250,3 +250,20 @@ def test_the_recording_tone_is_heard_before_the_recording(settings):
     spectrum = np.abs(np.fft.rfft(tone))
     peak_hz = np.argmax(spectrum) * 8000 / len(tone)
     assert peak_hz == pytest.approx(cfg.tone_hz, abs=30)
+
+
+def test_a_caller_who_cannot_hear_gets_louder_playback(settings):
+    """Seed 001 电话无法听清 6 through the session: the phrase after "听不清" is louder."""
+    talk = _espeak_8k("听不清")
+    greeting_s = VirtualLine(settings).library.seconds("zh-CN", "greeting")
+    at = greeting_s + 1.0
+    audio = np.concatenate([np.zeros(int(at * 8000), np.int16), talk])
+    line = VirtualLine(settings, caller_audio=audio, transcripts=["听不清,大声点"],
+                       hang_up_at=at + len(talk) / 8000 + 8.0)
+    line.run()
+    played = np.concatenate(line.played).astype(np.float64)
+    greeting_peak = np.abs(played[: int(greeting_s * 8000)]).max()
+    asked = line.first("Play(prompt_id=can_you_hear_now")
+    after = np.abs(played[int(asked * 8000): int((asked + 1.0) * 8000)]).max()
+    step_db = settings.dialogue.louder_step_db
+    assert 20 * np.log10(after / greeting_peak) == pytest.approx(step_db, abs=0.3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Capture, Step
-from ivr.policy.rules import reference
+from ivr.policy.rules import complaint_classes, reference
 from ivr.policy.rules.hold import WaitForTicket
 from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
@@ -64,13 +64,15 @@ def file_unconfirmed(ctx: CallContext, why: str) -> None:
         return
     ctx.stop_recording()
     text = capture.text
+    classes = complaint_classes.classify(ctx, text)
     ctx.mark(f"complaint filed unconfirmed ({capture.stage})")
     ctx.open_ticket(
         CATEGORY,
         summary=text[:SUMMARY_CHARS],
         transcript=text,
         recording=capture.spoke,
-        notes=f"not confirmed by the caller: {why} (during {capture.stage})",
+        severity=classes.severity,
+        notes=f"{classes.notes}; not confirmed by the caller: {why} (during {capture.stage})",
     )
 
 
@@ -133,20 +135,29 @@ class Confirm(Step):
 
 def file(ctx: CallContext, text: str, *, confirmed: bool) -> None:
     """Open the ticket and tell the caller its number and the promised reply time."""
+    capture = ctx.pending_complaint
     ctx.pending_complaint = None
+    classes = complaint_classes.classify(ctx, " ".join(
+        p for p in ((capture.stated if capture else ""), text) if p))
+    notes = classes.notes + ("" if confirmed else "; not confirmed by the caller")
     request_id = ctx.open_ticket(
         CATEGORY,
         summary=text[:SUMMARY_CHARS],
         transcript=text,
         recording=True,
-        notes="" if confirmed else "not confirmed by the caller",
+        severity=classes.severity,
+        notes=notes,
     )
-    ctx.goto(WaitForTicket(request_id, _tell))
+
+    def then(c: CallContext, ev: e.TicketResult | None) -> None:
+        _tell(c, ev, classes.severity)
+
+    ctx.goto(WaitForTicket(request_id, then))
 
 
-def _tell(ctx: CallContext, ev: e.TicketResult | None) -> None:
+def _tell(ctx: CallContext, ev: e.TicketResult | None, severity: str = "normal") -> None:
     def promise(c: CallContext) -> None:
-        c.play("complaint_promise", c.promise(CATEGORY))
+        c.play("complaint_promise", c.promise(CATEGORY, severity))
         c.start_flow("closing")
 
     if ev is not None and ev.ok and (ev.reference or ev.ticket_id):

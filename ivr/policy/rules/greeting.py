@@ -14,10 +14,15 @@ from ivr.policy import events as e
 from ivr.policy.rules.holiday import holiday_greeting
 from ivr.policy.rules.queue_wait import waited_too_long
 
+NOTICE = "recording_notice"
+
 
 def opening_prompts(settings: Settings, answered: e.Answered) -> tuple[str, ...]:
+    """The greeting; after the recording notice when privacy.recording_notice (seed 003 隐私:
+    "在获取客户信息前,我们会明确告知客户所收集信息的种类、范围以及用途": the caller hears it before
+    anything they say is recorded or transcribed)."""
     if waited_too_long(settings, answered.ring_s):
         first = "queue_wait_apology"
     else:
         first = holiday_greeting(settings, answered.local_time) or "greeting"
-    return (first,)
+    return (NOTICE, first) if settings.privacy.recording_notice else (first,)

@@ -5,18 +5,28 @@
 A ticket of category harassment records the times and the evidence for the manager. A caller
 who turns to business (complaint, inquiry, suggestion, a person) leaves the ladder.
 The ladder starts only on positive evidence: see rules/harassment_evidence.py.
+
+harassment.treatment (seed 002 骚扰电话的处理) picks what follows the evidence:
+- "warnings": the 001 特殊 6 ladder above (default);
+- "analysis": "另外的做法可为设立一个单独队列…录音为'您已进入来电自动分析系统,请稍候。'
+  然后在播放一段特殊信号音后接着为'分析完成,请挂断。'" -> 5 s -> hang up (AnalysisQueue);
+- "queue": the call goes to transfer.queues.harassment (default queue if none), no warnings
+  ("全部被确认为骚扰电话的来电由座席代表转入此队列"); a failed transfer falls back to the warnings.
+Every treatment leaves the harassment ticket (times and evidence) for the manager.
 """
 
 from __future__ import annotations
 
+from ivr.policy import actions as a
 from ivr.policy import events as e
-from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.context import TRANSFER, WAIT, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.harassment_evidence import ABUSE, BLACKLISTED, EVIDENCE
 from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, digit_intent
 from ivr.vocabulary import EndReason, TicketCategory
 
 REASON: EndReason = "harassment"
+QUEUE = "harassment"  # transfer.queues key of seed 002's separate queue
 CATEGORY: TicketCategory = "harassment"
 
 
@@ -65,7 +75,12 @@ class Harassment(Ladder):
         else:
             ctx.idle_check()
 
+    ticketed = False  # the queue treatment filed the ticket already
+
     def before_hangup(self, ctx: CallContext) -> None:
+        if self.ticketed:
+            return
+        self.ticketed = True
         marks = [(t, what) for t, what in ctx.marks if what.startswith("harassment")]
         times = "; ".join(f"{t:.1f}s {what}" for t, what in marks)
         ctx.open_ticket(
@@ -87,4 +102,72 @@ def start(ctx: CallContext, *, blacklisted: bool = False, evidence: str = ABUSE)
     ctx.mark(f"harassment evidence: {evidence}")
     step = ctx.step
     back: Step | None = step.back if isinstance(step, Ladder) else step
-    ctx.goto(Harassment(back=back, blacklisted=blacklisted, evidence=evidence))
+    ladder = Harassment(back=back, blacklisted=blacklisted, evidence=evidence)
+    treatment = ctx.settings.harassment.treatment
+    if treatment == "analysis":
+        ctx.goto(AnalysisQueue(ladder))
+    elif treatment == "queue":
+        ctx.goto(HarassmentQueue(ladder))
+    else:
+        ctx.goto(ladder)
+
+
+class AnalysisQueue(Step):
+    """Seed 002: "您已进入来电自动分析系统,请稍候。" + a tone + "分析完成,请挂断。" -> hang up."""
+
+    name = "harassment_analysis"
+    line_rules = False
+    dialogue = False
+
+    def __init__(self, ladder: Harassment) -> None:
+        self.ladder = ladder
+        self.done = False
+
+    def enter(self, ctx: CallContext) -> None:
+        ctx.play("harassment_analysis", barge_in=False)
+        ctx.tone()
+
+    def on_idle(self, ctx: CallContext) -> None:
+        if not self.done:
+            self.done = True
+            pause = ctx.settings.harassment.hangup_after_final_s
+            ctx.end(REASON, "harassment_analysis_done", pause,
+                    before_hangup=self.ladder.before_hangup)
+
+
+class HarassmentQueue(Step):
+    """Seed 002: the separate queue (transfer.queues.harassment); no warnings from the bot."""
+
+    name = "harassment_queue"
+    line_rules = False
+    dialogue = False
+
+    def __init__(self, ladder: Harassment) -> None:
+        self.ladder = ladder
+        self.sent = False
+
+    def on_idle(self, ctx: CallContext) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        queues = ctx.settings.transfer.queues
+        target = queues.get(QUEUE) or queues[ctx.settings.transfer.default_queue]
+        self.ladder.before_hangup(ctx)
+        ctx.emit(a.Transfer(target=target, context={"reason": QUEUE}))
+        ctx.start_timer(TRANSFER, ctx.settings.dialogue.hold_long_max_s)
+
+    def on_transfer(self, ctx: CallContext, ev: e.TransferResult) -> None:
+        ctx.cancel_timer(TRANSFER)
+        if ev.ok:
+            ctx.hangup("transferred")
+        else:
+            self.fall_back(ctx)
+
+    def on_timer(self, ctx: CallContext, name: str) -> None:
+        if name == TRANSFER:
+            self.fall_back(ctx)
+
+    def fall_back(self, ctx: CallContext) -> None:
+        ctx.mark("harassment queue unavailable: warnings")
+        self.ladder.ticketed = True
+        ctx.goto(self.ladder)

@@ -23,7 +23,9 @@ INTENT_ORDER = (
     "person",
     "complaint",
     "suggestion",
+    "cannot_hear",
     "wrong_number",
+    "nickname",
     "personal_info",
     "named_colleague",
     "out_of_scope",
@@ -33,7 +35,8 @@ INTENT_ORDER = (
 )
 BUSINESS_INTENTS = frozenset({"person", "complaint", "suggestion", "inquiry"})
 # Requests the standard answers with its own phrase; they are not business (see ctx.business).
-SPECIAL_INTENTS = frozenset({"wrong_number", "named_colleague", "personal_info", "out_of_scope"})
+SPECIAL_INTENTS = frozenset({"wrong_number", "named_colleague", "personal_info", "out_of_scope",
+                             "cannot_hear", "nickname"})
 
 
 def _has_word(text: str, word: str) -> bool:
