@@ -94,7 +94,7 @@ class Harassment(Ladder):
         )
 
 
-def start(ctx: CallContext, *, blacklisted: bool = False, evidence: str = ABUSE) -> None:
+def start(ctx: CallContext, *, evidence: str, blacklisted: bool = False) -> None:
     """Start the ladder; `evidence` is one of harassment_evidence.EVIDENCE (never a guess)."""
     if evidence not in EVIDENCE:
         raise ValueError(f"harassment needs evidence, one of {EVIDENCE}; got {evidence!r}")

@@ -4,12 +4,15 @@
 知道其他信息,可告知 '您好,因为工作需要,我们于工作期间规定只能通报昵称…'" — then the conversation
 goes on. A caller without business who keeps asking after that is answered as seed 001 特殊沟通内容
 6 answers a caller with no business (the harassment warnings, which start with an offer to help).
+That is evidence of the kind rules/harassment_evidence.py accepts: explicit non-business talk
+after being steered back (both answers steer back to the hotline) — never a guess.
 """
 
 from __future__ import annotations
 
 from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
+from ivr.policy.rules.harassment_evidence import NON_BUSINESS
 
 FIRST = "personal_info"
 INSIST = "personal_info_insist"
@@ -19,7 +22,7 @@ def start(ctx: CallContext) -> None:
     asked = ctx.count_ask(FIRST)
     ctx.mark(f"personal info asked {asked}")
     if asked > 2 and not ctx.business:
-        ctx.start_flow("harassment")
+        ctx.start_flow("harassment", evidence=NON_BUSINESS)
         return
     ctx.play(FIRST if asked == 1 else INSIST)
     ctx.goto(back_step(ctx))
