@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inst.add_argument("--force", action="store_true", help="replace an installed model")
     inst.set_defaults(func=run_install)
 
+    chk = sub.add_parser(
+        "check", help="list the keywords the installed model cannot hear, per intent",
+        description="Load the model each locale will use and look up every configured keyword "
+        "and spoken-digit word in its lexicon (Chinese keywords are cut into lexicon words, "
+        "e.g. 转人工 -> 转 人工). A step whose words the model lacks falls back to "
+        "full-vocabulary recognition with keyword matching. Exit 1 when any keyword cannot be "
+        "heard or no model is installed.")
+    chk.set_defaults(func=run_check)
+
     path = sub.add_parser("path", help="print the model directory in use (asr.model)",
                           description="Resolve the asr.model setting (auto, a name or a path) "
                           "and print the directory; exit 1 with a message when there is none.")
@@ -129,3 +138,29 @@ def run_path(args: argparse.Namespace) -> int:
         return 1
     print(found)
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings is None:
+        return 1
+    from ivr.doctor import keyword_checks
+
+    checks = keyword_checks(settings)
+    if not checks:
+        print(f"no vosk model found for asr.model = {settings.asr.model!r}; install one with "
+              f"`ivr models install {models.PRODUCTION_ZH_CN_MODEL}`", file=sys.stderr)
+        return 1
+    status = 0
+    for check in checks:
+        report = check.report
+        if report.ok:
+            print(f"{check.locale}: {check.model}: all {report.checked_count} keywords and "
+                  "digit words can be heard")
+            continue
+        status = 1
+        print(f"{check.locale}: {check.model}: the model cannot hear these keywords "
+              "(steps listening for them use full-vocabulary recognition):")
+        for line in report.lines():
+            print(f"  {line}")
+    return status

