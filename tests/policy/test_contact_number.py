@@ -17,7 +17,7 @@ from ivr.policy import events as e
 from ivr.policy import spoken_digits
 from ivr.policy.rules import contact_number
 
-CALLER = "13800001234"
+CALLER = "138****1234"  # as the session gives it to the policy: masked
 OTHER = "13912345678"
 
 
@@ -48,8 +48,9 @@ def test_the_calling_number_is_read_back_in_full_and_confirmed_by_key(real_setti
     after = start + length(real_settings, contact_number.USE_CALLER) + 0.5
     call = run(real_settings, script + dtmf(after, "1"), answered=answered)
     (offer,) = _played(call, contact_number.USE_CALLER)
-    assert offer.vars == {"number": "幺三八，零零零零，幺二三四"}  # the full number, not masked
-    assert _attached(call) == [CALLER]
+    # The policy sees the caller masked: the session reads the full number in its place.
+    assert offer.vars == {"number": contact_number.CALLING_NUMBER}
+    assert _attached(call) == [contact_number.CALLING_NUMBER]
     (update,) = [u for u in call.updates if contact_number.FIELD in u.fields]
     assert update.request_id == _inquiry_request(call)
     ids = [p for _, p in call.plays()]
@@ -119,11 +120,14 @@ def test_silence_and_a_short_number_end_in_the_promise_without_a_new_number(real
 
 def test_the_number_is_never_in_notes_or_marks(real_settings):
     start, script, answered = _inquiry(real_settings)
-    after = start + length(real_settings, contact_number.USE_CALLER) + 0.5
-    call = run(real_settings, script + dtmf(after, "1"), answered=answered)
+    t = start + length(real_settings, contact_number.USE_CALLER) + 0.5
+    script += speech(t, 4.0, "幺 三 九 幺 两 三 四 五 六 七 八", 0.8)
+    t += 4.0 + length(real_settings, contact_number.CONFIRM) + 3.0
+    call = run(real_settings, script + dtmf(t, "1"), answered=answered)
+    assert _attached(call) == [OTHER]
     for ticket in call.tickets.values():
-        assert CALLER not in repr(ticket)
-    assert all(CALLER not in what for _, what in call.policy.ctx.marks)
+        assert OTHER not in repr(ticket)
+    assert all(OTHER not in what for _, what in call.policy.ctx.marks)
 
 
 def test_the_step_listens_with_a_digit_grammar_and_frees_it_after(real_settings):
@@ -144,10 +148,28 @@ def test_after_hours_callback_asks_too(real_settings):
     if "after_hours" not in ids:
         pytest.skip("the configured business hours do not close at 21:00")
     assert ids.index(contact_number.USE_CALLER) < ids.index("after_hours")
-    assert _attached(call) == [CALLER]
+    assert _attached(call) == [contact_number.CALLING_NUMBER]
 
 
 def test_switched_off_the_promise_comes_at_once(settings):
     start, script, answered = _inquiry(settings)
     call = run(settings, script, answered=answered)
     assert (pytest.approx(start), "callback_promise") in call.plays()
+
+
+def test_a_masked_or_anonymous_caller():
+    from ivr.config import load_settings
+
+    ctx = type("Ctx", (), {"settings": load_settings()})()
+    assert contact_number._plausible(ctx, "138****1234") == contact_number.CALLING_NUMBER
+    assert contact_number._plausible(ctx, "+86 138****1234") == contact_number.CALLING_NUMBER
+    for shown in ("anonymous", "", "12*", "alice"):
+        assert contact_number._plausible(ctx, shown) is None
+
+
+def test_log_descriptions_hide_the_number():
+    from ivr.session.redaction import describe
+
+    play = a.Play(prompt_id=contact_number.CONFIRM, vars={"number": "幺三九，幺二三四，五六七八"})
+    update = a.UpdateTicket(request_id="inquiry-1", fields={contact_number.FIELD: OTHER})
+    assert "幺三九" not in describe(play) and OTHER not in describe(update)

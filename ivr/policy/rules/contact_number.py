@@ -1,9 +1,9 @@
 """The number a callback goes to (seed 001 特殊沟通内容 11; 用户抱怨和投诉 4 and 6).
 
-"您的这个问题我需要进壹步确认后才能回复您,请您留下您的联系电话,我们会于**小时内有专人和您联系,好吗?"
-(特殊 11); "记录下用户姓氏、电话及复述投诉内容" (投诉 4); "请问您是否方便留下您的联系电话,我会请关联人员
-稍后回复您的,好吗?" (投诉 6). Before any callback promise (contact_number.promise_prompts) the
-bot asks for the number, once per call:
+"您的这个问题我需要进壹步确认后才能回复您,请您留下您的联系电话,我们会于**小时内有专人和您联系,
+好吗?" (特殊 11); "记录下用户姓氏、电话及复述投诉内容" (投诉 4); "请问您是否方便留下您的联系电话,
+我会请关联人员稍后回复您的,好吗?" (投诉 6). Before any callback promise
+(contact_number.promise_prompts) the bot asks for the number, once per call:
 
 - a caller whose calling number is a plausible phone number hears it read back in full and
   confirms it with menu.confirm_digit or "可以"; menu.rerecord_digit, "不", or a spoken number
@@ -37,6 +37,9 @@ ASK = "contact_number_ask"
 CONFIRM = "contact_number_confirm"
 RETRY = "contact_number_retry"
 FIELD = "contact_number"  # the UpdateTicket field the session stores encrypted
+# The policy sees the calling number masked (138****5678): where the read-back or the ticket
+# needs it in full, the policy says this and the session puts the real number in its place.
+CALLING_NUMBER = "<calling-number>"
 ASKED = "contact_number"  # ctx.asked key: asked once per call
 
 Then = Callable[[CallContext], None]
@@ -65,12 +68,19 @@ def ask(ctx: CallContext, then: Then) -> None:
 
 
 def _plausible(ctx: CallContext, number: str) -> str | None:
-    """The calling number as digits when it can be called back (not "anonymous", not short)."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if number.strip().lstrip("+").replace("-", "").replace(" ", "").isdigit() and _fits(ctx,
-                                                                                         digits):
-        return digits
+    """CALLING_NUMBER when the calling number can be called back (not "anonymous", not short).
+
+    The policy gets it masked ("138****5678"): the digits and the mask's stars are counted.
+    """
+    shown = number.strip().lstrip("+").replace("-", "").replace(" ", "")
+    if shown and all(ch.isdigit() or ch == "*" for ch in shown) and _fits(ctx, shown):
+        return CALLING_NUMBER
     return None
+
+
+def read_back(digits: str, locale: str) -> str:
+    """The number as the caller hears it; CALLING_NUMBER stays for the session to fill in."""
+    return digits if digits == CALLING_NUMBER else spoken_digits.speak(digits, locale)
 
 
 def _fits(ctx: CallContext, digits: str) -> bool:
@@ -111,9 +121,9 @@ class ContactNumber(Step):
     def enter(self, ctx: CallContext) -> None:
         ctx.emit(a.Listen(grammar=grammar(ctx)))
         if self.candidate is not None:
-            ctx.play(CONFIRM, {"number": spoken_digits.speak(self.candidate, ctx.locale)})
+            ctx.play(CONFIRM, {"number": read_back(self.candidate, ctx.locale)})
         elif self.offer is not None:
-            ctx.play(USE_CALLER, {"number": spoken_digits.speak(self.offer, ctx.locale)})
+            ctx.play(USE_CALLER, {"number": read_back(self.offer, ctx.locale)})
         else:
             ctx.play(self.prompt or ASK)
 
@@ -201,7 +211,7 @@ class ContactNumber(Step):
 
     def _confirmed(self, ctx: CallContext, digits: str) -> None:
         ctx.interrupt()
-        ctx.contact_number = digits
+        ctx.contact_number = digits  # CALLING_NUMBER when the caller kept the calling number
         _attach(ctx, self.request_id, digits)
         ctx.mark("contact number confirmed")  # never the number itself
         self._done(ctx)
