@@ -25,6 +25,7 @@ COMMAND_TIMEOUT_S = 20.0
 # does not expose the constant, so the known wheel versions are listed here.
 WHEEL_CALL_CAPS = {"2.15.1": 4}
 DEFAULT_CALL_CAP = 4
+DOCTOR_KEYWORDS_SHOWN = 4  # per intent on the doctor's line; `ivr models check` lists them all
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class LexiconCheck:
     model: Path
     report: Any  # ivr.media.lexicon.KeywordReport
 
+    @property
+    def model_name(self) -> str:
+        """vosk-model-small-cn-0.22; a packaged model's directory is '<package>/model'."""
+        return self.model.parent.name if self.model.name == "model" else self.model.name
+
 
 def keyword_checks(settings: Any) -> list[LexiconCheck]:
     """Check every locale's keywords and digit words against its model (loads each model once).
@@ -175,13 +181,13 @@ def check_keywords_heard(settings: Any) -> list[CheckResult]:
         report = check.report
         if report.ok:
             results.append(CheckResult(name, "OK", f"all {report.checked_count} keywords and "
-                                       f"digit words are in the lexicon of {check.model.name}"))
+                                       f"digit words are in the lexicon of {check.model_name}"))
             continue
         lost = sum(len(v) for v in report.unhearable.values())
         results.append(CheckResult(
             name, "WARN",
-            f"{check.model.name} cannot hear {lost} of {report.checked_count}: "
-            + "; ".join(report.lines())
+            f"{check.model_name} cannot hear {lost} of {report.checked_count}: "
+            + "; ".join(report.lines(limit=DOCTOR_KEYWORDS_SHOWN))
             + ". Steps listening for them use full-vocabulary recognition with keyword matching",
             f'replace them in [intents."{check.locale}"] with words the model knows '
             "(ivr models check lists them), or install a model that has them"))

@@ -56,6 +56,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "heard or no model is installed.")
     chk.set_defaults(func=run_check)
 
+    tr = sub.add_parser(
+        "transcribe", help="transcribe a recording (post-call, e.g. with the large model)",
+        description="Decode a WAV recording whole with a vosk model and print the transcript "
+        "in written form (no spaces between Chinese words, [unk] removed) and the confidence "
+        "of its words. Meant for complaint recordings after the call, with the large Mandarin "
+        f"model (ivr models install vosk-model-cn-0.22); the live agent uses "
+        f"{models.PRODUCTION_ZH_CN_MODEL}. The transcript goes to stdout only, never to a log.")
+    tr.add_argument("wav", metavar="FILE.wav", help="a recording (8-48 kHz, PCM or G.711)")
+    tr.add_argument("--model", default=None, metavar="NAME|DIR",
+                    help="model name (ivr models list) or directory; default: asr.model")
+    tr.set_defaults(func=run_transcribe)
+
     path = sub.add_parser("path", help="print the model directory in use (asr.model)",
                           description="Resolve the asr.model setting (auto, a name or a path) "
                           "and print the directory; exit 1 with a message when there is none.")
@@ -164,3 +176,38 @@ def run_check(args: argparse.Namespace) -> int:
         for line in report.lines():
             print(f"  {line}")
     return status
+
+
+TRANSCRIBE_RATE_HZ = 16000  # vosk models take 8 or 16 kHz; the Mandarin models are 16 kHz
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings is None:
+        return 1
+    from ivr.media import asr
+    from ivr.media.resample import resample
+    from ivr.media.wavio import WavError, read_wav
+    from ivr.text import tidy
+
+    setting = args.model or settings.asr.model
+    found = (models.find_model(setting, settings.data_dir) if args.model else
+             models.model_for_locale(setting, settings.data_dir,
+                                     settings.service.default_locale))
+    if found is None:
+        print(f"ivr models transcribe: no vosk model for {setting!r}; install one with "
+              "`ivr models install vosk-model-cn-0.22` (large, post-call) or "
+              f"{models.PRODUCTION_ZH_CN_MODEL}", file=sys.stderr)
+        return 1
+    try:
+        audio = read_wav(args.wav)
+    except (OSError, WavError) as exc:
+        print(f"ivr models transcribe: {args.wav}: {exc}", file=sys.stderr)
+        return 1
+    pcm = resample(audio.samples, audio.rate_hz, TRANSCRIBE_RATE_HZ)
+    result = asr.recognize_pcm(asr.load_model(found), pcm.astype("<i2").tobytes(),
+                               TRANSCRIBE_RATE_HZ)
+    print(tidy(result.transcript))
+    print(f"# confidence {result.confidence:.2f} over {len(result.words)} words "
+          f"({audio.duration_s:.1f} s, model {found.name})", file=sys.stderr)
+    return 0

@@ -61,12 +61,18 @@ class KeywordReport:
     def ok(self) -> bool:
         return not any(self.unhearable.values())
 
-    def lines(self) -> list[str]:
-        """One line per intent with unhearable keywords: 'person: 转人工 (missing 转)'."""
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per intent with unhearable keywords: 'person: 转人工 (missing 转)'.
+
+        With ``limit``, at most that many keywords per intent, then "and N more".
+        """
         out = []
         for intent, items in self.unhearable.items():
             if items:
-                shown = ", ".join(f"{s.phrase} (missing {' '.join(s.missing)})" for s in items)
+                first = items if limit is None else items[:limit]
+                shown = ", ".join(f"{s.phrase} (missing {' '.join(s.missing)})" for s in first)
+                if len(items) > len(first):
+                    shown += f" and {len(items) - len(first)} more"
                 out.append(f"{intent}: {shown}")
         return out
 

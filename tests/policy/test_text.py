@@ -156,3 +156,32 @@ def test_any_run_of_words_matches_its_spaced_form(words, start):
     spaced = " ".join(words)
     if keyword:
         assert has_keyword(spaced, keyword)
+
+
+SPACED_TURNS = [
+    ("我 要 投诉", "我要投诉", "complaint_apology"),
+    ("转 人工", "转人工", "transfer_notice"),
+    ("不好意思 我 打 错 了", "不好意思我打错了", "wrong_number"),
+    ("加 个 微信 吧", "加个微信吧", "personal_info"),
+    ("我 想 提 个 建议", "我想提个建议", "suggestion_ask"),
+    ("[unk] 请问 怎么 退货 [unk]", "请问怎么退货", "inquiry_ask"),
+]
+
+
+@pytest.mark.parametrize("spaced, written, flow_prompt", SPACED_TURNS)
+def test_a_whole_call_with_spaced_text_runs_like_written_text(settings, spaced, written,
+                                                              flow_prompt):
+    """The same caller turn in the recogniser's shape and as written: the same call."""
+    from fakes import speech
+    from policy_support import opening, run
+
+    from ivr.policy import actions as a
+
+    def plays(text):
+        t = opening(settings) + 0.5
+        call = run(settings, speech(t, 2.0, text, 0.9))
+        return [(round(at, 3), x.prompt_id) for at, x in call.actions(a.Play)], call.reason
+
+    spaced_call = plays(spaced)
+    assert spaced_call == plays(written)
+    assert flow_prompt in [p for _, p in spaced_call[0]]

