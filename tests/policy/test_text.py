@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivr.config import load_settings
-from ivr.media.asr import build_result
 from ivr.policy.rules.intent import classify, matches
 from ivr.text import has_keyword, is_cjk, match_form, only_unknown, tidy
 
@@ -110,27 +109,6 @@ def test_only_unknown():
 def test_is_cjk_is_han_and_kana_not_hangul_or_latin():
     assert is_cjk("转") and is_cjk("。") and is_cjk("カ")
     assert not is_cjk("a") and not is_cjk("상") and not is_cjk("1")
-
-
-def test_result_json_from_the_real_model_shape():
-    """The recogniser's words -> a segment whose confidence ignores [unk] (issue 17 part 4)."""
-    result = build_result(VOSK_CN_RESULT["result"], 0.0, 2.0)
-    assert result.transcript == "我 要 转 人工"
-    assert tidy(result.transcript) == "我要转人工"
-    known = [1.0, 0.93, 0.88, 0.95]
-    assert result.confidence == pytest.approx(sum(known) / len(known))
-    assert result.in_vocabulary
-
-
-def test_only_unk_scores_zero_and_is_not_in_vocabulary():
-    result = build_result([{"conf": 0.99, "start": 0, "end": 1, "word": "[unk]"}], 0.0, 1.0)
-    assert result.confidence == 0.0 and not result.in_vocabulary and result.transcript == ""
-
-
-def test_a_confident_unk_does_not_lift_an_unsure_word():
-    words = [{"conf": 1.0, "start": 0, "end": 1, "word": "[unk]"},
-             {"conf": 0.3, "start": 1, "end": 2, "word": "投诉"}]
-    assert build_result(words, 0.0, 2.0).confidence == pytest.approx(0.3)
 
 
 CJK = st.sampled_from(list("我要投诉转人工打错了谢谢"))
