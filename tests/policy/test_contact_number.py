@@ -10,8 +10,11 @@ import datetime as dt
 
 import pytest
 from fakes import dtmf, speech
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from policy_support import WORKDAY, length, opening, run
 
+from ivr.config import load_settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy import spoken_digits
@@ -173,3 +176,47 @@ def test_log_descriptions_hide_the_number():
     play = a.Play(prompt_id=contact_number.CONFIRM, vars={"number": "幺三九，幺二三四，五六七八"})
     update = a.UpdateTicket(request_id="inquiry-1", fields={contact_number.FIELD: OTHER})
     assert "幺三九" not in describe(play) and OTHER not in describe(update)
+
+
+def test_english_digits_by_voice(real_settings):
+    t = opening(real_settings) + 0.5
+    answered = e.Answered(t=0.0, caller="anonymous", local_time=WORKDAY)
+    rec = t + length(real_settings, "inquiry_ask", locale="en-US")
+    script = dtmf(t, "2") + speech(rec + 0.5, 2.0, "how long does a refund take", 0.9)
+    start = rec + 3.0
+    script += dtmf(start, "#")
+    t = start + length(real_settings, contact_number.ASK, locale="en-US") + 0.5
+    script += speech(t, 4.0, "five five five oh one double nine", 0.8)
+    t += 4.0 + length(real_settings, contact_number.CONFIRM, locale="en-US") + 3.0
+    script += speech(t, 1.0, "yes", 0.9)
+    call = run(real_settings, script, locale="en-US", answered=answered)
+    (confirm,) = _played(call, contact_number.CONFIRM)
+    assert confirm.vars == {"number": "five five five zero, one nine nine"}
+    assert _attached(call) == ["5550199"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=7, max_size=15),
+       st.sampled_from(["#", ""]), st.booleans())
+def test_any_keyed_number_in_range_is_what_reaches_the_ticket(number, end, spoken):
+    """Keyed (with or without #) or said in the recogniser's shape, read back, confirmed by 1."""
+    real = _REAL
+    start, script, _ = _inquiry(real)
+    anonymous = e.Answered(t=0.0, caller="anonymous", local_time=WORKDAY)
+    t = start + length(real, contact_number.ASK) + 0.5
+    if spoken:
+        words = " ".join("洞幺两三四五六拐八勾"[int(d)] for d in number)
+        script += speech(t, 5.0, words, 0.8)
+        t += 5.0  # the read-back starts as the caller stops
+    else:
+        script += dtmf(t, number + end, gap_s=0.3)
+        t += 0.3 * (len(number + end) - 1)  # the last key
+        if not end:
+            t += real.contact_number.inter_digit_s
+    call = run(real, script + dtmf(t + 0.5, "1"), answered=anonymous)  # "1" over the read-back
+    (confirm,) = _played(call, contact_number.CONFIRM)
+    assert confirm.vars == {"number": spoken_digits.speak(number, "zh-CN")}
+    assert _attached(call) == [number]
+
+
+_REAL = load_settings()
