@@ -10,7 +10,7 @@ This module is pure: it takes the model's word look-up as a function (``vosk.Mod
 ``vosk_model_find_word``, -1 for a missing word; see ``ivr.media.asr.model_lexicon``), so its
 tests can use a word set and the real model alike.
 
-- ``Lexicon.segment`` cuts a phrase into lexicon words by forward maximum matching.
+- ``Lexicon.segment`` cuts a phrase into lexicon words by maximum matching (fewest words).
 - ``Lexicon.check_keywords`` tells, per intent, which keywords the model cannot hear.
 - ``Lexicon.grammar`` turns a step's phrases into a grammar, or None when any phrase cannot be
   heard: that step then uses full-vocabulary recognition and keyword matching on the transcript,
@@ -101,11 +101,14 @@ class Lexicon:
         return None
 
     def segment(self, phrase: str) -> Segmented:
-        """Cut ``phrase`` into lexicon words, longest match first, left to right.
+        """Cut ``phrase`` into lexicon words: fewest characters left uncovered, then fewest
+        (so longest) words.
 
         Whitespace-separated tokens are tried whole first (Latin and Korean words, an admin's
-        "转 人工"); a token the lexicon lacks is cut by forward maximum matching. A character no
-        lexicon word starts with is reported in ``missing`` (runs of them joined).
+        "转 人工"); a token the lexicon lacks is cut by maximum matching. Plain forward maximum
+        matching can strand a character ("转人" + "工" when "转" + "人工" exists), so the cut is
+        found by dynamic programming over the token (O(len x max_word_chars) look-ups, cached).
+        Characters no lexicon word covers are reported in ``missing`` (runs joined).
         """
         words: list[str] = []
         missing: list[str] = []
@@ -114,24 +117,46 @@ class Lexicon:
             if whole is not None:
                 words.append(whole)
                 continue
-            i = 0
-            gap = ""
-            while i < len(token):
-                for j in range(min(len(token), i + self.max_word_chars), i, -1):
-                    found = self._word_forms(token[i:j])
-                    if found is not None:
-                        if gap:
-                            missing.append(gap)
-                            gap = ""
-                        words.append(found)
-                        i = j
-                        break
-                else:
-                    gap += token[i]
-                    i += 1
-            if gap:
-                missing.append(gap)
+            token_words, token_missing = self._cut(token)
+            words += token_words
+            missing += token_missing
         return Segmented(phrase, tuple(words), tuple(missing))
+
+    def _cut(self, token: str) -> tuple[list[str], list[str]]:
+        n = len(token)
+        # best[i]: (uncovered characters, words) for token[:i], and how the last piece ends it.
+        best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, n + 1)] * n
+        back: list[tuple[int, str | None]] = [(0, None)] * (n + 1)
+        for i in range(n):
+            cost_i = best[i]
+            # one uncovered character
+            skip = (cost_i[0] + 1, cost_i[1])
+            if skip < best[i + 1]:
+                best[i + 1], back[i + 1] = skip, (i, None)
+            for j in range(i + 1, min(n, i + self.max_word_chars) + 1):
+                found = self._word_forms(token[i:j])
+                if found is None:
+                    continue
+                cost = (cost_i[0], cost_i[1] + 1)
+                if cost < best[j]:
+                    best[j], back[j] = cost, (i, found)
+        words: list[str] = []
+        missing: list[str] = []
+        gap = ""
+        j = n
+        while j > 0:
+            i, found = back[j]
+            if found is None:
+                gap = token[i:j] + gap
+            else:
+                if gap:
+                    missing.append(gap)
+                    gap = ""
+                words.append(found)
+            j = i
+        if gap:
+            missing.append(gap)
+        return words[::-1], missing[::-1]
 
     def check_keywords(self, table: Mapping[str, Sequence[str]]) -> KeywordReport:
         """Check every keyword of every intent; the report lists the unhearable ones."""

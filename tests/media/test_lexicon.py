@@ -66,3 +66,14 @@ def test_lookups_are_cached():
 def test_a_run_of_lexicon_words_is_always_hearable(words):
     seg = lex().segment("".join(words))
     assert seg.hearable and "".join(seg.words) == "".join(words).replace("qq", "QQ")
+
+
+def test_the_cut_never_strands_a_character_forward_matching_would():
+    lexicon = word_set_lexicon(["转人", "转", "人工"])
+    assert lexicon.segment("转人工").words == ("转", "人工")  # not 转人 + (missing 工)
+
+
+def test_fewest_words_win():
+    lexicon = word_set_lexicon(["打", "错", "了", "打错", "打错了"])
+    assert lexicon.segment("打错了").words == ("打错了",)
+    assert lexicon.segment("打错了打").words == ("打错了", "打")
