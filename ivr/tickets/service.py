@@ -653,8 +653,10 @@ class TicketService:
 
     def _view(self, t: Ticket, reveal: bool, with_events: bool) -> TicketView:
         number = t.caller_number_masked
+        contact = t.contact_number_masked
         if reveal:
             number = self.protector.reveal(t.caller_number_enc) or t.caller_number_masked
+            contact = self.protector.reveal(t.contact_number_enc) or t.contact_number_masked
         events: tuple[TicketEventView, ...] = ()
         if with_events:
             events = tuple(
@@ -693,6 +695,7 @@ class TicketService:
             closed_at=t.closed_at,
             satisfaction=t.satisfaction,
             events=events,
+            contact_number=contact,
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:

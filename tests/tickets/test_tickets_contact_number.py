@@ -38,6 +38,8 @@ def test_stored_encrypted_and_masked_and_revealed_for_the_desk(db_url: str, make
     assert masked == "139****5678"
     assert enc and NUMBER not in enc and NUMBER not in dump
     assert svc.contact_number(receipt.ticket_id) == NUMBER
+    assert svc.get(receipt.ticket_id).contact_number == "139****5678"
+    assert svc.get(receipt.ticket_id, reveal=True).contact_number == NUMBER
     assert NUMBER not in caplog.text
 
 
