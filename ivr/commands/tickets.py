@@ -26,8 +26,8 @@ from ivr.tickets.types import CATEGORIES, STATUSES, TicketFilters, TicketView
 EXPORT_FIELDS = (
     "id", "short_id", "call_id", "category", "severity", "status", "caller_number",
     "contact_number", "caller_title", "caller_surname", "department", "opened_at",
-    "promised_reply_by", "replied_at", "resolved_at", "closed_at", "satisfaction", "summary", "transcript",
-    "recording_path", "level_dbfs", "noise_dbfs", "snr_db", "notes",
+    "promised_reply_by", "replied_at", "resolved_at", "closed_at", "satisfaction", "summary",
+    "transcript", "recording_path", "level_dbfs", "noise_dbfs", "snr_db", "notes",
 )  # fmt: skip
 
 
