@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 CONFIG_VARIABLES = frozenset({"company", "agent_name", "hotline", "opening_hours"})
 CALL_VARIABLES = frozenset(
+<<<<<<< HEAD
     {"surname", "title", "hours", "when", "ticket_no", "days", "text", "advice"}
+=======
+    {"surname", "title", "hours", "ticket_no", "days", "text", "number"}
+>>>>>>> main
 )
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 
@@ -62,6 +66,10 @@ REQUIRED_PROMPT_IDS = frozenset(
         "hold_thanks",
         "inquiry_ask",
         "callback_promise",
+        "contact_number_use_caller",
+        "contact_number_ask",
+        "contact_number_confirm",
+        "contact_number_retry",
         "transfer_notice",
         "transfer_failed",
         "after_hours",

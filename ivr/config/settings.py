@@ -17,6 +17,7 @@ from ivr.config.constants import (
     REPO_ROOT,
     Locale,
 )
+from ivr.config.contact import ContactNumberSettings
 from ivr.config.deployment import (
     DatabaseSettings,
     PathSettings,
@@ -55,6 +56,7 @@ class Settings(Section):
     complaint: ComplaintSettings = Field(default_factory=ComplaintSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     menu: MenuSettings = Field(default_factory=MenuSettings)
+    contact_number: ContactNumberSettings = Field(default_factory=ContactNumberSettings)
     intents: dict[Locale, IntentKeywords] = Field(default_factory=dict)
     advice: dict[Locale, list[AdviceEntry]] = Field(default_factory=dict)  # issue 13
     complaint_classes: dict[Locale, ComplaintClasses] = Field(default_factory=dict)  # issue 13

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ivr.config import Settings
@@ -41,6 +42,7 @@ from ivr.policy.rules import (
     wrong_number,
 )
 from ivr.policy.rules.intent import BUSINESS_INTENTS, IntentStep, classify, is_abuse
+from ivr.text import tidy
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,8 @@ class CallPolicy:
 
     def _speech_ended(self, ev: e.SpeechEnded) -> None:
         ctx = self.ctx
+        # Every rule (and every ticket's text) sees the written form: "我 要 投诉" -> "我要投诉".
+        ev = replace(ev, transcript=tidy(ev.transcript))
         ctx.heard = True
         ctx.speaking = False
         if self.barge.speech_ended(ctx, ev):

@@ -16,7 +16,7 @@ from typing import Any
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
-from ivr.policy.rules import closing
+from ivr.policy.rules import closing, contact_number
 from ivr.policy.rules.intent import (
     BUSINESS_INTENTS,
     SPECIAL_INTENTS,
@@ -29,18 +29,13 @@ from ivr.policy.rules.intent import (
 PROMPT = "closing_understood"
 
 
-# Callback promises (001 特殊 11 "请您留下您的联系电话", 投诉 6): when a flow of this name is
-# registered in the policy's FLOWS (rules/contact_number.py), it runs first — asks for or
-# confirms the contact number — and calls `then` to say the promise. Without it, the promise
-# is said at once (the caller's number from the call is on the ticket).
-CONTACT_NUMBER_FLOW = "contact_number"
-CALLBACK_PROMISES = frozenset({"callback_promise", "after_hours", "transfer_failed"})
-
-
 def explain(ctx: CallContext, prompt_id: str, vars: Mapping[str, Any] | None = None) -> None:
-    """Say an explanation (a callback promise), then check it was understood, then close."""
-    if prompt_id in CALLBACK_PROMISES and CONTACT_NUMBER_FLOW in ctx.flows:
-        ctx.start_flow(CONTACT_NUMBER_FLOW, then=lambda c: _explain(c, prompt_id, vars))
+    """Say an explanation (a callback promise), then check it was understood, then close.
+
+    A callback promise first asks for the caller's contact number (rules/contact_number.py).
+    """
+    if contact_number.wanted(ctx, prompt_id):
+        contact_number.ask(ctx, lambda c: _explain(c, prompt_id, vars))
         return
     _explain(ctx, prompt_id, vars)
 
