@@ -309,15 +309,10 @@ def check_calendar(settings: Any, today: Any = None) -> CheckResult:
 def run_checks(settings: Any) -> list[CheckResult]:
     results: list[CheckResult] = [check_pjsua2(settings)]
     results += check_voices(settings)
-<<<<<<< HEAD
-    results += [check_vosk_model(settings), check_database(settings), check_kamailio(settings),
-                check_front(settings), check_sipp(), check_calendar(settings)]
-=======
     results += [check_vosk_model(settings)]
     results += check_keywords_heard(settings)
     results += [check_database(settings), check_kamailio(settings), check_front(settings),
-                check_sipp()]
->>>>>>> main
+                check_sipp(), check_calendar(settings)]
     return results
 
 

@@ -15,11 +15,7 @@ if TYPE_CHECKING:
 
 CONFIG_VARIABLES = frozenset({"company", "agent_name", "hotline", "opening_hours"})
 CALL_VARIABLES = frozenset(
-<<<<<<< HEAD
-    {"surname", "title", "hours", "when", "ticket_no", "days", "text", "advice"}
-=======
-    {"surname", "title", "hours", "ticket_no", "days", "text", "number"}
->>>>>>> main
+    {"surname", "title", "hours", "when", "ticket_no", "days", "text", "advice", "number"}
 )
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 

@@ -181,15 +181,12 @@ class CallContext:
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None
     asked: dict[str, int] = field(default_factory=dict)  # special request -> times asked
-<<<<<<< HEAD
     # Working days and due times from the ticket register's SLA calendar (ivr.policy.promise);
     # None: promises fall back to the commitment table's hours.
     calendar: BusinessCalendar | None = None
     # The policy's own router: an answer heard during a final phrase is routed once it ends.
     redispatch: Callable[[e.Event], None] | None = None
-=======
     contact_number: str | None = None  # confirmed callback number (memory only, never logged)
->>>>>>> main
 
     @property
     def knows_name(self) -> bool:
