@@ -25,6 +25,9 @@ class LineSettings(Section):
     noisy_floor_above_dbfs: Dbfs = -35.0
     silent_below_dbfs: Dbfs = -60.0
     clipping_ratio_above: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    # Seed 000 第十七条 5 (免提): speech offsets decaying slower than this (60 dB) = a hands-free
+    # line in a room (ivr/media/reverb.py); then low_volume.first_prompt "auto" asks to pick up.
+    reverberant_decay_s: Annotated[float, Field(ge=0.1, le=3.0)] = 0.35
 
     @model_validator(mode="after")
     def _levels_ordered(self) -> LineSettings:

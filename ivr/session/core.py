@@ -30,6 +30,7 @@ from ivr.config import Settings
 from ivr.masking import mask_number
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from ivr.media.reverb import ReverbEstimator, frame_db
 from ivr.media.tone import tone_pcm
 from ivr.policy import actions as act
 from ivr.policy import events as ev
@@ -125,6 +126,8 @@ class CallSession:
         self._done = threading.Event()
         self._dispatch_depth = 0  # nesting of _event (an action that reports an event)
         self._gain = 1.0  # playback gain (PlaybackGain: a caller who cannot hear us)
+        # Hands-free line? (seed 000 第十七条 5; ivr/media/reverb.py) Fed 10 ms frame energies.
+        self._reverb = ReverbEstimator(settings.line.reverberant_decay_s)
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
 
@@ -292,6 +295,8 @@ class CallSession:
         if len(frame) != self._monitor.frame_len:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
         self._frames += 1
+        for db in frame_db(frame, self.facts.rate_hz):
+            self._reverb.push_db(float(db))
         status = self._monitor.push(frame)
         self._verdict_frames[status.verdict] += 1
         if self._recorder.push(frame):
@@ -320,6 +325,7 @@ class CallSession:
                     snr_db=status.snr_db,
                     clipping=status.clipping,
                     verdict=status.verdict,
+                    reverberant=self._reverb.reverberant,
                 )
             )
 

@@ -295,3 +295,25 @@ def test_after_hours_callback_number_is_confirmed_and_stored_encrypted(tmp_path,
     assert prompts.index("contact_number_use_caller") < prompts.index("after_hours")
     assert "13812345678" not in caplog.text
     assert "幺三八" not in caplog.text  # nor its read-back
+
+
+def test_a_quiet_caller_on_a_speakerphone_is_asked_to_pick_up_the_handset(settings):
+    """Seed 000 第十七条 5 (免提) through the session: quiet real speech in a synthetic room
+    (RT60 0.6 s) -> the reverberation estimate -> "请您拿起话筒说话好吗?". Runtime ~3 s."""
+    rng = np.random.default_rng(1)
+    n = int(8000 * 0.6 * 1.2)
+    t = np.arange(n) / 8000
+    room = rng.standard_normal(n) * 10 ** (-3 * t / 0.6)
+    room[:24] = 0.0
+    room /= np.sqrt(np.sum(room**2))
+    room[0] += 1.0  # direct sound at the same energy as the room's tail
+    lead = 2.0  # the caller talks over the greeting: the rule speaks when it ends
+    dry = _speech_8k(-50.0, 40.0).astype(np.float64)
+    wet = np.convolve(dry, room)[: len(dry)] / np.sqrt(2.0)
+    silence = np.zeros(int(lead * 8000), np.int16)
+    audio = np.concatenate([silence, np.clip(np.round(wet), -32768, 32767).astype(np.int16)])
+    played = VirtualLine(settings, caller_audio=audio).run().prompts_played
+    assert next(p for p in played if p.startswith("low_volume")) == "low_volume_pick_up_handset"
+    dry_played = VirtualLine(settings, caller_audio=np.concatenate(
+        [silence, dry.astype(np.int16)])).run().prompts_played
+    assert next(p for p in dry_played if p.startswith("low_volume")) == "low_volume_speak_louder"

@@ -65,6 +65,20 @@ class LowVolume(Ladder):
         super().__init__(back)
         self.reverberant = reverberant
         self.still_quiet = False  # quiet speech heard in the current pause
+        self.deferred = False  # the first phrase waits for the one playing
+
+    def enter(self, ctx: CallContext) -> None:
+        if ctx.playing is not None:
+            self.deferred = True  # said when the phrase playing ends (the line is known better)
+            return
+        self._say(ctx)
+
+    def on_idle(self, ctx: CallContext) -> None:
+        if self.deferred:
+            self.deferred = False
+            self._say(ctx)
+            return
+        super().on_idle(ctx)
 
     def rungs(self, ctx: CallContext) -> list[Rung]:
         cfg = ctx.settings.low_volume
@@ -79,6 +93,9 @@ class LowVolume(Ladder):
         return self.armed == self.index
 
     def on_line(self, ctx: CallContext, ev: e.LineReport) -> None:
+        # A hands-free line may be recognised only after a few pauses (ivr/media/reverb.py):
+        # the phrase is chosen when it is said, not when the rule started.
+        self.reverberant = self.reverberant or ev.reverberant
         if ev.verdict == "ok" and ev.speech:
             self.recover(ctx)
         elif ev.verdict == VERDICT and ev.speech and self.pausing:
