@@ -29,8 +29,8 @@ import numpy as np
 from ivr.config import Settings
 from ivr.masking import mask_number
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
-from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
 from ivr.media.reverb import ReverbEstimator, frame_db
+from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
 from ivr.media.tone import tone_pcm
 from ivr.policy import actions as act
 from ivr.policy import events as ev
