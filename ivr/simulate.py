@@ -29,6 +29,7 @@ from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.speech_length import phrase_seconds, say_seconds
 from ivr.policy.virtual import Entry, VirtualCall
+from ivr.tickets.sla import sla_calendar
 
 # LineReports per second the session sends (every REPORT_EVERY_MS of audio).
 REPORT_EVERY_MS = 200
@@ -124,7 +125,8 @@ def simulate_file(path: str | Path, settings: Settings, locale: str, *, keys: Se
     for key in keys:
         script += [e.Dtmf(t=key.t + i * 0.5, digit=d) for i, d in enumerate(key.digits)]
     call = VirtualCall(
-        CallPolicy(settings, locale), phrase_length(settings, locale),
+        CallPolicy(settings, locale, calendar=sla_calendar(settings)),
+        phrase_length(settings, locale),
         answered=e.Answered(t=0.0, ring_s=ring_s, local_time=local_time),
     )
     call.run(sorted(script, key=lambda ev: ev.t))

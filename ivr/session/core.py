@@ -29,7 +29,7 @@ import numpy as np
 from ivr.config import Settings
 from ivr.masking import mask_number
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
-from ivr.media.reverb import ReverbEstimator, frame_db
+from ivr.media.reverb import ReverbEstimator
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
 from ivr.media.tone import tone_pcm
 from ivr.policy import actions as act
@@ -295,8 +295,7 @@ class CallSession:
         if len(frame) != self._monitor.frame_len:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
         self._frames += 1
-        for db in frame_db(frame, self.facts.rate_hz):
-            self._reverb.push_db(float(db))
+        self._reverb.push_frame(frame, self.facts.rate_hz)
         status = self._monitor.push(frame)
         self._verdict_frames[status.verdict] += 1
         if self._recorder.push(frame):

@@ -75,3 +75,12 @@ def test_streaming_verdict_follows_the_threshold(speech):
     for db in frame_db(wet, RATE):
         strict.push_db(float(db))
     assert not strict.reverberant
+
+
+def test_frame_path_matches_the_whole_signal_estimate(speech):
+    """The session feeds 20 ms call frames (push_frame); the verdict is the same."""
+    wet = line(np.convolve(speech, room(0.6))[: len(speech)])
+    est = ReverbEstimator()
+    for i in range(0, len(wet) - 160 + 1, 160):
+        est.push_frame(wet[i:i + 160], RATE)
+    assert est.decay_s == pytest.approx(estimate_decay_s(wet, RATE), abs=0.05)
