@@ -13,7 +13,9 @@ calendar (a ticket the register would refuse fails here too). The script (TOML):
     blacklisted = false
 
     [[turn]]                 # turns run in order
-    after_bot_s = 1.0        # this long after the bot's current phrase ends (default 1.0), or
+    after_bot_s = 1.0        # this long after the bot's reply ends (default 1.0): the bot has
+                             # started a phrase since the previous turn began and is quiet; or
+    # after_s = 0.5          # this long after the previous turn, whatever the bot does; or
     # at = 12.5              # seconds after the answer
     say = "我想问一下我的快递到哪了"   # what the recogniser returns for this utterance
     confidence = 0.9         # default 0.9
@@ -74,8 +76,8 @@ CLEAR_NOISE_DBFS = -70.0
 REPORT_EVERY_S = 0.25  # line reports during a said turn (the session's rate is similar)
 DTMF_GAP_S = 0.5
 KINDS = ("say", "dtmf", "wav", "silence_s", "hangup")
-TURN_KEYS = frozenset({*KINDS, "after_bot_s", "at", "confidence", "speech_s", "level_dbfs",
-                       "in_vocabulary", "noise_dbfs"})
+TURN_KEYS = frozenset({*KINDS, "after_bot_s", "after_s", "at", "confidence", "speech_s",
+                       "level_dbfs", "in_vocabulary", "noise_dbfs"})
 EXPECT_KEYS = frozenset({"end_reason", "prompts", "absent", "tickets"})
 CALL_KEYS = frozenset({"local_time", "ring_s", "caller", "locale", "blacklisted", "called"})
 
@@ -90,6 +92,7 @@ class Turn:
     kind: str
     value: Any
     at: float | None = None
+    after_s: float | None = None
     after_bot_s: float = DEFAULT_AFTER_BOT_S
     say: str = ""
     confidence: float = DEFAULT_CONFIDENCE
@@ -228,8 +231,9 @@ def _parse_turn(path: Path, index: int, raw: Any) -> Turn:
     if kind == "hangup" and value is not True:
         raise ScriptError(f"{path}: {where}.hangup = {value!r}: only `hangup = true`")
     at = raw.get("at")
-    if at is not None and "after_bot_s" in raw:
-        raise ScriptError(f"{path}: {where}: give `at` or `after_bot_s`, not both")
+    timing = [k for k in ("at", "after_s", "after_bot_s") if k in raw]
+    if len(timing) > 1:
+        raise ScriptError(f"{path}: {where}: give one of at, after_s, after_bot_s; got {timing}")
     say = raw.get("say", "") if kind in ("say", "wav") else ""
     if not isinstance(say, str):
         raise ScriptError(f"{path}: {where}.say = {say!r}: must be text")
@@ -238,6 +242,8 @@ def _parse_turn(path: Path, index: int, raw: Any) -> Turn:
         kind=kind,
         value=value,
         at=None if at is None else _num(path, where, "at", at, 0.0, 86400.0),
+        after_s=None if raw.get("after_s") is None else _num(
+            path, where, "after_s", raw["after_s"], 0.0, 3600.0),
         after_bot_s=_num(path, where, "after_bot_s", raw.get("after_bot_s",
                                                             DEFAULT_AFTER_BOT_S), 0.0, 3600.0),
         say=say,
@@ -347,21 +353,33 @@ class ScriptedCaller:
     index: int = 0
     busy_until: float = 0.0
     started: list[tuple[int, float]] = field(default_factory=list)
+    turn_start: float = 0.0  # when the previous turn started
+    _seen: int = 0  # timeline entries already looked at
+    _bot_spoke: bool = False  # a phrase started since the previous turn started
 
     def __call__(self, call: VirtualCall) -> None:
+        for entry in call.timeline[self._seen:]:
+            if (isinstance(entry.item, (a.Play, a.Say, a.Tone))
+                    and entry.t >= self.turn_start - 1e-9):
+                self._bot_spoke = True
+        self._seen = len(call.timeline)
         if self.index >= len(self.turns) or call.t < self.busy_until - 1e-9:
             return
         turn = self.turns[self.index]
         if turn.at is not None:
             start = max(turn.at, call.t)
-        elif call.bot_quiet:
+        elif turn.after_s is not None:
+            start = max(call.t, self.busy_until) + turn.after_s
+        elif call.bot_quiet and self._bot_spoke:
             start = call.t + turn.after_bot_s
         else:
-            return  # wait for the bot's phrase to end (on_step runs again then)
+            return  # wait for the bot's reply to end (on_step runs again then)
         events, end = turn_events(turn, start, self.settings, self.locale)
         call.schedule(events)
         self.index += 1
         self.busy_until = end
+        self.turn_start = start
+        self._bot_spoke = False
         self.started.append((turn.index, start))
         call.wake_at(max(end, start))
 
