@@ -592,6 +592,7 @@ class TicketService:
             elif action == "resolve":
                 ticket.resolved_at = at
                 ticket.replied_at = ticket.replied_at or at
+                ticket.first_response_at = ticket.first_response_at or at
             elif action == "close":
                 ticket.closed_at = at
             elif action == "reopen":
@@ -626,6 +627,27 @@ class TicketService:
                 f"dispatch needs a department name of 1..100 characters, got {department!r}"
             )
         return self._change(ref, "dispatch", actor, note, now, department=department.strip())
+
+    def first_response(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """The first reply reached the caller (seed 003 "在第一个工作小时内给予初步回应"): stamps
+        first_response_at once, with an audit event; the status does not change."""
+        at = now or _utcnow()
+
+        def work(session: Session) -> TicketView:
+            ticket = self._resolve_ref(session, ref)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = at
+                ticket.updated_at = at
+                ticket.events.append(TicketEvent(at=at, actor=actor[:64], action="first_response",
+                                                 from_status=ticket.status,
+                                                 to_status=ticket.status, note=note))
+                session.flush()
+                log.info("ticket %s: first response by %s", short_id(ticket.id), actor[:64])
+            return self._view(ticket, reveal=False, with_events=True)
+
+        return self._read(work)
 
     def resolve(
         self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
@@ -689,6 +711,7 @@ class TicketService:
             satisfaction=t.satisfaction,
             events=events,
             contact_number=contact,
+            first_response_at=t.first_response_at,
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:
