@@ -628,6 +628,29 @@ class TicketService:
             )
         return self._change(ref, "dispatch", actor, note, now, department=department.strip())
 
+    def mark_complex(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """Seed 003 "复杂问题…三个工作日内给出明确处理方案": severity complex, and the promised
+        reply time recomputed from the opening with the commitments.complex row."""
+        at = now or _utcnow()
+
+        def work(session: Session) -> TicketView:
+            ticket = self._resolve_ref(session, ref)
+            if ticket.severity != "complex":
+                ticket.severity = "complex"
+                ticket.promised_reply_by = self.promise_for(ticket.category, "complex",
+                                                            ticket.opened_at)
+                ticket.updated_at = at
+                ticket.events.append(TicketEvent(at=at, actor=actor[:64], action="complex",
+                                                 from_status=ticket.status,
+                                                 to_status=ticket.status, note=note))
+                session.flush()
+                log.info("ticket %s: marked complex by %s", short_id(ticket.id), actor[:64])
+            return self._view(ticket, reveal=False, with_events=True)
+
+        return self._read(work)
+
     def first_response(
         self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
     ) -> TicketView:

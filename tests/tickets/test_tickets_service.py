@@ -248,3 +248,14 @@ def test_first_response_is_kept_apart_from_the_resolution(db_url: str, make_serv
     other = svc.open_ticket(draft("call-fr-2"))
     resolved = svc.resolve(other.ticket_id, now=T0 + timedelta(hours=3))
     assert resolved.first_response_at == T0 + timedelta(hours=3)  # resolving answers too
+
+
+def test_a_ticket_marked_complex_gets_three_working_days(db_url: str, make_service) -> None:
+    """Seed 003: complex issues are answered within three working days of the opening."""
+    svc = make_service(db_url)
+    opened = svc.open_ticket(draft("call-cx-1", category="suggestion"))
+    view = svc.mark_complex(opened.ticket_id, actor="desk-7")
+    assert view.severity == "complex" and view.events[-1].action == "complex"
+    expected = svc.promise_for("suggestion", "complex", T0)
+    assert view.promised_reply_by == expected
+    assert expected is not None and expected.astimezone(svc.calendar.tz).day == 20  # Tue -> Fri
