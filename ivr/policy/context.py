@@ -176,7 +176,6 @@ class CallContext:
     last_speech_t: float | None = None  # when the caller's latest words ended
     last_reference: str = ""  # the reference number told (repeated on request)
     gain_db: float = 0.0  # playback made louder for a caller who cannot hear (cannot_hear.py)
-    notice_playing: bool = False  # the recording notice: nothing is transcribed before it ends
     last_transcript: str = ""  # the caller's latest recognised words (kept in memory only)
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None
