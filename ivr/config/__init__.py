@@ -14,7 +14,7 @@ public name is re-exported here, so `from ivr.config import X` is the one way in
 from __future__ import annotations
 
 from ivr.config.base import Count, Dbfs, Digit, Hhmm, Seconds, Section, ShortSeconds
-from ivr.config.business import BusinessSettings, Commitment, Holiday
+from ivr.config.business import BusinessSettings, Commitment, Holiday, default_commitments
 from ivr.config.constants import (
     CONFIG_ENV,
     DATA_DIR_ENV,
@@ -151,6 +151,7 @@ __all__ = [
     "UnintelligibleSettings",
     "VadSettings",
     "config_variables",
+    "default_commitments",
     "load_prompt_catalogue",
     "load_prompt_file",
     "load_settings",
