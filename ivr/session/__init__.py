@@ -11,20 +11,16 @@ from __future__ import annotations
 from ivr.session.core import (
     ASR_RESULT_TIMEOUT_S,
     IDLE_POLL_S,
-    LINE_REPORT_EVERY_FRAMES,
     CallSession,
 )
 from ivr.session.facts import CallFacts, CallOutcome
 from ivr.session.timing import FRAME_MS, LATE_FRAME_WAIT_S, FrameTiming, MonotonicClock
-from ivr.vocabulary import VERDICTS
 
 __all__ = [
     "ASR_RESULT_TIMEOUT_S",
     "FRAME_MS",
     "IDLE_POLL_S",
     "LATE_FRAME_WAIT_S",
-    "LINE_REPORT_EVERY_FRAMES",
-    "VERDICTS",
     "CallFacts",
     "CallOutcome",
     "CallSession",

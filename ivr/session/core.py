@@ -28,8 +28,8 @@ import numpy as np
 
 from ivr.config import Settings
 from ivr.masking import mask_number
-from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
-from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from ivr.media.monitor import LineThresholds
+from ivr.media.translator import FrameTranslator
 from ivr.policy import actions as act
 from ivr.policy import events as ev
 from ivr.policy.machine import CallPolicy
@@ -49,11 +49,9 @@ from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
 from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
 from ivr.tickets.types import TicketDraft, TicketReceipt
-from ivr.vocabulary import VERDICTS
 
 log = logging.getLogger(__name__)
 
-LINE_REPORT_EVERY_FRAMES = 10  # a LineReport every 200 ms (and at once on a verdict change)
 ASR_RESULT_TIMEOUT_S = 3.0  # after this the segment reaches the policy without a transcript
 IDLE_POLL_S = 0.5  # the loop wakes at least this often to check timers and the stop flag
 
@@ -91,9 +89,9 @@ class CallSession:
         self._blacklist_check = blacklist_check
         self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._policy = CallPolicy(settings, facts.locale)
-        thresholds = LineThresholds.from_settings(settings)
-        self._monitor = LineMonitor(thresholds, facts.rate_hz, FRAME_MS)
-        self._segmenter = SpeechSegmenter.for_monitor(self._monitor)
+        self._translator = FrameTranslator(
+            LineThresholds.from_settings(settings), facts.rate_hz, FRAME_MS
+        )
         self._recognizer = (
             recognizer_factory(facts.rate_hz, self._on_asr_result) if recognizer_factory else None
         )
@@ -104,11 +102,8 @@ class CallSession:
         self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
         self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
         self._render_executor = render_executor or render_pool()
-        self._last_status: LineStatus | None = None
-        self._frames = 0
         self.frame_timing = FrameTiming()
-        self._verdict_frames: dict[str, int] = dict.fromkeys(VERDICTS, 0)
-        self._pending_speech: SpeechEnd | None = None
+        self._pending_speech: ev.SpeechEnded | None = None
         self._recorder = CallRecorder(
             facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
         )
@@ -274,48 +269,28 @@ class CallSession:
 
     def _on_frame(self, pcm: bytes) -> None:
         frame = np.frombuffer(pcm, dtype=np.int16)
-        if len(frame) != self._monitor.frame_len:
+        events = self._translator.push(frame)
+        if events is None:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
-        self._frames += 1
-        status = self._monitor.push(frame)
-        self._verdict_frames[status.verdict] += 1
         if self._recorder.push(frame):
             self._stop_recording()
-        for seg in self._segmenter.push(frame, self._monitor.last):
-            if isinstance(seg, SpeechStart):
-                self._event(ev.SpeechStarted(t=self.t))
-            elif isinstance(seg, SpeechEnd):
-                self._on_speech_end(seg)
-        if self._recognizer is not None and self._segmenter.in_speech:
-            for chunk in self._segmenter.take_segment_frames():
+        for event in events:
+            if isinstance(event, ev.SpeechEnded):
+                self._on_speech_end(event)
+            else:
+                self._event(_with_time(event, self.t))
+        if self._recognizer is not None and self._translator.in_speech:
+            for chunk in self._translator.take_segment_frames():
                 self._recognizer.feed(chunk.tobytes())
-        last = self._last_status
-        if (
-            last is None
-            or last.verdict != status.verdict
-            or self._frames % LINE_REPORT_EVERY_FRAMES == 0
-        ):
-            self._last_status = status
-            self._event(
-                ev.LineReport(
-                    t=self.t,
-                    speech=status.speech,
-                    level_dbfs=status.level_dbfs,
-                    noise_dbfs=status.noise_dbfs,
-                    snr_db=status.snr_db,
-                    clipping=status.clipping,
-                    verdict=status.verdict,
-                )
-            )
 
-    def _on_speech_end(self, seg: SpeechEnd) -> None:
+    def _on_speech_end(self, segment: ev.SpeechEnded) -> None:
         if self._recognizer is None:
-            self._pending_speech = seg
+            self._pending_speech = segment
             self._deliver_speech(None)
             return
         if self._pending_speech is not None:  # the previous segment's result never came
             self._deliver_speech(None)
-        self._pending_speech = seg
+        self._pending_speech = segment
         self._recognizer.end_segment()
         self._timers["_asr"] = self._clock.now() + ASR_RESULT_TIMEOUT_S
 
@@ -339,12 +314,11 @@ class CallSession:
                 "call %s: no recogniser result for a %.1f s segment", self.call_id, seg.duration_s
             )
         self._event(
-            ev.SpeechEnded(
+            replace(
+                seg,
                 t=self.t,
-                duration_s=seg.duration_s,
                 transcript=transcript,
                 confidence=confidence,
-                level_dbfs=seg.level_dbfs,
                 in_vocabulary=in_vocabulary,
             )
         )
@@ -448,7 +422,7 @@ class CallSession:
             action,
             self.facts,
             opened_at=dt.datetime.now(dt.timezone.utc),
-            line=self._last_status,
+            line=self._translator.last_reported,
             recording_paths=self._recorder.paths,
         )
 
@@ -569,7 +543,10 @@ class CallSession:
         if self._tickets is None:
             return
         record = call_record_draft(
-            self.facts, outcome, self._verdict_frames, tuple(self._ticket_requests.values())
+            self.facts,
+            outcome,
+            self._translator.verdict_frames,
+            tuple(self._ticket_requests.values()),
         )
         tickets = self._tickets
 
