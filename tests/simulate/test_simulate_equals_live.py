@@ -9,21 +9,17 @@ when the frame arrives, one frame before the frame's end that simulate counts). 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import at_level
+from sim_support import at_level
 
 from ivr.config import load_settings
 from ivr.media.wavio import Audio
 from ivr.policy import events as e
 from ivr.simulate import caller_events
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "session"))
-from harness import VirtualLine  # noqa: E402
+from tests.session.harness import VirtualLine
 
 CALLER_SIDE = (e.LineReport, e.SpeechStarted, e.SpeechEnded)
 FRAME_S = 0.02
@@ -66,5 +62,5 @@ def test_same_audio_same_events_in_simulate_and_in_a_live_session(speech_audio):
     assert {type(ev) for ev in expected} == set(CALLER_SIDE)
     assert {ev.verdict for ev in expected if isinstance(ev, e.LineReport)} >= {"ok", "silent"}
     assert [_key(ev) for ev in heard] == [_key(ev) for ev in expected]
-    for live, sim in zip(heard, expected):
+    for live, sim in zip(heard, expected, strict=True):
         assert live.t + FRAME_S == pytest.approx(sim.t, abs=1e-6)
