@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.config import Settings
-from ivr.masking import mask_number
+from ivr.masking import mask_number, mask_url
 from ivr.session import CallFacts, CallOutcome, CallSession
 from ivr.sip.call import AgentCall
 from ivr.sip.config import SipConfig
@@ -266,7 +266,7 @@ def build_services(
     tickets = TicketService.from_settings(settings)
     tickets.start_replayer(settings.database.journal_replay_interval_s)
     say(
-        f"tickets: {_safe_url(settings.database_url)} (journal replayed every "
+        f"tickets: {mask_url(settings.database_url)} (journal replayed every "
         f"{settings.database.journal_replay_interval_s:.0f} s)"
     )
 
@@ -320,19 +320,3 @@ def _render_summary(report: Any) -> str:
     if report.failed:
         parts.append(f"{len(report.failed)} FAILED: {', '.join(sorted(report.failed))}")
     return ", ".join(parts)
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
-
-
-def data_path(settings: Settings, *parts: str) -> Path:
-    path = settings.data_dir.joinpath(*parts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:
-    return load_or_report(args.config)
+    return load_or_report(args)
 
 
 def run_list(args: argparse.Namespace) -> int:

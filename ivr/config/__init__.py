@@ -18,6 +18,7 @@ from ivr.config.business import BusinessSettings, Commitment, Holiday, default_c
 from ivr.config.constants import (
     CONFIG_ENV,
     DATA_DIR_ENV,
+    DATABASE_URL_ENV,
     DEFAULT_AUDIO_DIR,
     DEFAULT_CONFIG_PATH,
     DEFAULT_DATA_DIR,
@@ -59,11 +60,13 @@ from ivr.config.dialogue import (
 )
 from ivr.config.errors import ConfigError, ConfigProblem
 from ivr.config.loading import (
+    cli_overrides,
     load_prompt_catalogue,
     load_prompt_file,
     load_settings,
     parse_assignments,
     resolve_config_path,
+    without_secrets,
 )
 from ivr.config.media import (
     SAMPLE_RATES,
@@ -90,6 +93,7 @@ __all__ = [
     "CALL_VARIABLES",
     "CONFIG_ENV",
     "CONFIG_VARIABLES",
+    "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "DEFAULT_AUDIO_DIR",
     "DEFAULT_CONFIG_PATH",
@@ -150,6 +154,7 @@ __all__ = [
     "TtsSettings",
     "UnintelligibleSettings",
     "VadSettings",
+    "cli_overrides",
     "config_variables",
     "default_commitments",
     "load_prompt_catalogue",
@@ -158,4 +163,5 @@ __all__ = [
     "parse_assignments",
     "render_text",
     "resolve_config_path",
+    "without_secrets",
 ]

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .types import CATEGORIES, END_REASONS, SEVERITIES, STATUSES
 
@@ -166,6 +167,15 @@ def render_text(report: MonthlyReport) -> str:
     for reason, count in report.calls_by_end_reason.items():
         lines.append(f"  {reason:<16}{count:>8}")
     return "\n".join(lines) + "\n"
+
+
+def render_json(report: MonthlyReport) -> dict[str, Any]:
+    """Every figure of the report, for `ivr report --json`."""
+    out = asdict(report)
+    out["month"] = report.month_label
+    out["sla_met_pct"] = report.sla_met_pct
+    out["fcr_pct"] = report.fcr_pct
+    return out
 
 
 def render_csv(report: MonthlyReport) -> str:
