@@ -128,6 +128,7 @@ class VirtualLine:
         transfer_ok: bool = True,
         answered_at: dt.datetime | None = None,
         transcripts: list[str] | None = None,
+        call_id: str = "virtual-call-0001",
     ) -> None:
         self.clock = VirtualClock()
         self.control = FakeControl(clock=self.clock)
@@ -148,7 +149,7 @@ class VirtualLine:
         self.session = CallSession(
             settings,
             CallFacts(
-                call_id="virtual-call-0001",
+                call_id=call_id,
                 caller=caller,
                 rate_hz=rate_hz,
                 answered_at=answered_at or BUSINESS_HOURS,
