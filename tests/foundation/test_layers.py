@@ -29,10 +29,12 @@ WALL_CLOCK_CALLS = {
     ("datetime", "utcnow"),
     ("date", "today"),
 }
-# What a pure media module may import from the project: other pure media modules, the shared
-# vocabulary, and the policy's event types (the contract the translator speaks).
+# What a pure media module may import from the project: other pure media modules, the settings
+# schema and the shared vocabulary (the layer below), and the policy's event types (the
+# contract the translator speaks).
 PURE_MEDIA_PROJECT_IMPORTS = (
     *(f"ivr.media.{name}" for name in PURE_MEDIA),
+    "ivr.config",
     "ivr.vocabulary",
     "ivr.policy.events",
 )
