@@ -224,7 +224,7 @@ class Agent:
             prompts=self.services.prompts,
             recognizer_factory=factory,
             tickets=self.services.tickets,
-            ticket_executor=self._ticket_pool,
+            executor=self._ticket_pool,
             recordings_dir=self.settings.data_dir / "recordings",
             on_finished=self._finished,
             blacklist_check=self._is_blacklisted,

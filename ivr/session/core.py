@@ -44,6 +44,17 @@ from ivr.ports import (
 from ivr.session.call_record import call_record_draft
 from ivr.session.effects import short_ticket_id, ticket_draft, transfer_headers, transfer_target
 from ivr.session.facts import CallFacts, CallOutcome
+from ivr.session.inbox import (
+    FrameIn,
+    InboxMessage,
+    PcmReady,
+    PolicyEventIn,
+    PromptDone,
+    RecognizerResult,
+    Reload,
+    RemoteHangup,
+    TicketAnswer,
+)
 from ivr.session.recording import CallRecorder
 from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
@@ -69,13 +80,15 @@ class CallSession:
         prompts: PromptSource,
         recognizer_factory: RecognizerFactory | None = None,
         tickets: TicketStore | None = None,
-        ticket_executor: Executor | None = None,
+        executor: Executor | None = None,
         recordings_dir: Path | None = None,
         clock: Clock | None = None,
         on_finished: Callable[[CallOutcome], None] | None = None,
         blacklist_check: Callable[[str], bool] | None = None,
-        render_executor: Executor | None = None,
     ) -> None:
+        """`executor` runs every piece of background work of the call (phrase synthesis,
+        ticket and call-record writes), never on the call thread; default: the process's
+        shared pool. `clock` is the only source of time (default: monotonic)."""
         self.settings = settings
         self.facts = facts
         self.call_id = facts.call_id
@@ -83,11 +96,11 @@ class CallSession:
         self._player = player
         self._prompts = prompts
         self._tickets = tickets
-        self._ticket_executor = ticket_executor
+        self._executor: Executor = executor or render_pool()
         self._clock = clock or MonotonicClock()
         self._on_finished = on_finished
         self._blacklist_check = blacklist_check
-        self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[InboxMessage] = queue.SimpleQueue()
         self._policy = CallPolicy(settings, facts.locale)
         self._translator = FrameTranslator(
             LineThresholds.from_settings(settings), facts.rate_hz, FRAME_MS
@@ -101,7 +114,6 @@ class CallSession:
         self._playing: dict[Any, str] = {}
         self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
         self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
-        self._render_executor = render_executor or render_pool()
         self.frame_timing = FrameTiming()
         self._pending_speech: ev.SpeechEnded | None = None
         self._recorder = CallRecorder(
@@ -118,25 +130,25 @@ class CallSession:
     # ---- inbound, from any thread ----------------------------------------------------------
 
     def frame_in(self, pcm: bytes) -> None:
-        self._inbox.put(("frame", pcm, time.perf_counter()))
+        self._inbox.put(FrameIn(pcm, time.perf_counter()))
 
     def dtmf_in(self, digit: str) -> None:
-        self._inbox.put(("event", ev.Dtmf(t=0.0, digit=digit)))
+        self._inbox.put(PolicyEventIn(ev.Dtmf(t=0.0, digit=digit)))
 
     def prompt_done(self, tag: Any, completed: bool) -> None:
-        self._inbox.put(("prompt_done", tag, completed))
+        self._inbox.put(PromptDone(tag, completed))
 
     def transfer_result(self, ok: bool, code: int) -> None:
-        self._inbox.put(("event", ev.TransferResult(t=0.0, ok=ok, code=code)))
+        self._inbox.put(PolicyEventIn(ev.TransferResult(t=0.0, ok=ok, code=code)))
 
     def caller_hung_up(self) -> None:
-        self._inbox.put(("remote_hangup",))
+        self._inbox.put(RemoteHangup())
 
     def request_shutdown(self) -> None:
-        self._inbox.put(("event", ev.ShutdownRequested(t=0.0)))
+        self._inbox.put(PolicyEventIn(ev.ShutdownRequested(t=0.0)))
 
     def reload(self, settings: Settings) -> None:
-        self._inbox.put(("reload", settings))
+        self._inbox.put(Reload(settings))
 
     @property
     def finished(self) -> bool:
@@ -207,6 +219,10 @@ class CallSession:
     def t(self) -> float:
         return self._clock.now() - self._t0
 
+    def _now_utc(self) -> dt.datetime:
+        """Wall-clock time on the session's clock: the answer time plus the call's age."""
+        return self.facts.answered_at + dt.timedelta(seconds=self.t)
+
     def _wait_s(self) -> float:
         if not self._timers:
             return IDLE_POLL_S
@@ -214,36 +230,37 @@ class CallSession:
 
     # ---- dispatch --------------------------------------------------------------------------
 
-    def handle(self, item: tuple[Any, ...]) -> None:
-        kind = item[0]
+    def handle(self, message: InboxMessage) -> None:
         if self._done.is_set():
             return
-        if kind == "frame":
+        if isinstance(message, FrameIn):
             started = time.perf_counter()
-            self._on_frame(item[1])
-            if len(item) > 2:
-                self.frame_timing.add(started - item[2], time.perf_counter() - started)
-        elif kind == "event":
-            self._event(_with_time(item[1], self.t))
-        elif kind == "prompt_done":
-            prompt_id = self._playing.pop(item[1], None)
+            self._on_frame(message.pcm)
+            if message.queued_at is not None:
+                self.frame_timing.add(started - message.queued_at, time.perf_counter() - started)
+        elif isinstance(message, PolicyEventIn):
+            self._event(_with_time(message.event, self.t))
+        elif isinstance(message, PromptDone):
+            prompt_id = self._playing.pop(message.tag, None)
             if prompt_id is not None:
                 self._event(
-                    ev.PromptFinished(t=self.t, prompt_id=prompt_id, interrupted=not item[2])
+                    ev.PromptFinished(
+                        t=self.t, prompt_id=prompt_id, interrupted=not message.completed
+                    )
                 )
-        elif kind == "pcm_ready":
-            self._on_pcm_ready(item[1], item[2])
-        elif kind == "asr":
-            self._deliver_speech(item[1])
-        elif kind == "ticket":
-            self._on_ticket(item[1], item[2], item[3])
-        elif kind == "remote_hangup":
+        elif isinstance(message, PcmReady):
+            self._on_pcm_ready(message.tag, message.pcm)
+        elif isinstance(message, RecognizerResult):
+            self._deliver_speech(message.result)
+        elif isinstance(message, TicketAnswer):
+            self._on_ticket(message.request_id, message.receipt, message.error)
+        elif isinstance(message, RemoteHangup):
             log.info("call %s: caller hung up at t=%.2f", self.call_id, self.t)
             self._event(ev.CallerHungUp(t=self.t))
             self._end(self._end_reason or "caller_hangup", hang_up=False)
-        elif kind == "reload":
-            self.settings = item[1]
-            self._event(ev.ConfigUpdated(t=self.t, settings=item[1]))
+        elif isinstance(message, Reload):
+            self.settings = message.settings
+            self._event(ev.ConfigUpdated(t=self.t, settings=message.settings))
 
     def fire_due_timers(self) -> None:
         now = self._clock.now()
@@ -298,7 +315,7 @@ class CallSession:
         """Recogniser callback (worker thread): final results only go to the policy."""
         if getattr(result, "partial", False):
             return
-        self._inbox.put(("asr", result))
+        self._inbox.put(RecognizerResult(result))
 
     def _deliver_speech(self, result: Any) -> None:
         seg = self._pending_speech
@@ -337,7 +354,7 @@ class CallSession:
             self._pending_render.add(tag)
 
             def ready(pcm: np.ndarray, tag: int = tag) -> None:
-                self._inbox.put(("pcm_ready", tag, pcm))
+                self._inbox.put(PcmReady(tag, pcm))
 
             self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
         elif isinstance(action, act.StopPlayback):
@@ -377,9 +394,9 @@ class CallSession:
         self._pending_render.add(tag)
 
         def render() -> None:
-            self._inbox.put(("pcm_ready", tag, self._render_prompt(action)))
+            self._inbox.put(PcmReady(tag, self._render_prompt(action)))
 
-        self._render_executor.submit(render)
+        self._executor.submit(render)
 
     def _render_prompt(self, action: act.Play) -> np.ndarray:
         try:
@@ -421,14 +438,14 @@ class CallSession:
         return ticket_draft(
             action,
             self.facts,
-            opened_at=dt.datetime.now(dt.timezone.utc),
+            opened_at=self._now_utc(),
             line=self._translator.last_reported,
             recording_paths=self._recorder.paths,
         )
 
     def _open_ticket(self, action: act.OpenTicket) -> None:
         if self._tickets is None:
-            self._inbox.put(("ticket", action.request_id, None, "no ticket store"))
+            self._inbox.put(TicketAnswer(action.request_id, None, "no ticket store"))
             return
         draft = self._ticket_draft(action)
 
@@ -437,14 +454,11 @@ class CallSession:
                 receipt = self._tickets.open_ticket(draft)  # type: ignore[union-attr]
             except Exception as exc:  # every failure becomes TicketResult(ok=False)
                 log.exception("call %s: ticket not opened", self.call_id)
-                self._inbox.put(("ticket", action.request_id, None, str(exc)))
+                self._inbox.put(TicketAnswer(action.request_id, None, str(exc)))
             else:
-                self._inbox.put(("ticket", action.request_id, receipt, ""))
+                self._inbox.put(TicketAnswer(action.request_id, receipt))
 
-        if self._ticket_executor is not None:
-            self._ticket_executor.submit(job)
-        else:
-            threading.Thread(target=job, name=f"ticket-{self.call_id[:8]}", daemon=True).start()
+        self._executor.submit(job)
 
     def _on_ticket(self, request_id: str, receipt: TicketReceipt | None, error: str) -> None:
         if receipt is None:
@@ -480,7 +494,7 @@ class CallSession:
             except Exception:
                 log.exception("call %s: satisfaction not stored", self.call_id)
 
-        threading.Thread(target=job, daemon=True).start()
+        self._executor.submit(job)
 
     def _transfer(self, action: act.Transfer) -> None:
         target = transfer_target(action, self.settings.transfer)
@@ -492,7 +506,7 @@ class CallSession:
             self._control.transfer(target, headers)
         except Exception as exc:
             log.error("call %s: transfer failed to start: %s", self.call_id, exc)
-            self._inbox.put(("event", ev.TransferResult(t=0.0, ok=False, code=500)))
+            self._inbox.put(PolicyEventIn(ev.TransferResult(t=0.0, ok=False, code=500)))
 
     # ---- the end ---------------------------------------------------------------------------
 
@@ -556,10 +570,7 @@ class CallSession:
             except Exception:
                 log.exception("call %s: call record not stored", self.call_id)
 
-        if self._ticket_executor is not None:
-            self._ticket_executor.submit(job)
-        else:
-            job()
+        self._executor.submit(job)
 
     def _note(self, kind: str, text: str) -> None:
         t = self.t

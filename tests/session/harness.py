@@ -74,7 +74,8 @@ class ToneLibrary:
 
 
 class InlineExecutor:
-    """Runs ticket work at once, so a virtual call never outruns its database."""
+    """Runs background work (tickets, call records, phrase synthesis) at once, so a virtual
+    call never outruns its database."""
 
     def submit(self, fn: Any, *args: Any) -> None:
         fn(*args)
@@ -159,8 +160,7 @@ class VirtualLine:
             prompts=self.library,
             recognizer_factory=recognizer_factory if transcripts is not None else None,
             tickets=tickets,
-            ticket_executor=InlineExecutor(),  # type: ignore[arg-type]
-            render_executor=InlineExecutor(),  # type: ignore[arg-type]
+            executor=InlineExecutor(),  # type: ignore[arg-type]
             recordings_dir=recordings_dir,
             clock=self.clock,
             on_finished=self.outcomes.append,
