@@ -36,9 +36,9 @@ class Harassment(Ladder):
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         intent = classify(ev.transcript, ctx.settings.keywords(ctx.locale))
-        if intent in BUSINESS_INTENTS:
+        if intent is not None and intent in BUSINESS_INTENTS:
             ctx.mark(f"harassment left for {intent}")
-            ctx.start_flow(intent)  # type: ignore[arg-type]
+            ctx.start_flow(intent)
         elif ev.transcript or ev.confidence is not None:
             ctx.interrupt()
             self.climb(ctx)  # still no business: the next warning (or the final phrase)

@@ -77,8 +77,10 @@ class Understood(Step):
             self.again(ctx)
             return
         intent = classify(ev.transcript, keywords)
-        if intent in BUSINESS_INTENTS or intent in SPECIAL_INTENTS or intent == "thanks":
-            ctx.start_flow(intent)  # type: ignore[arg-type]
+        if intent is not None and (
+            intent in BUSINESS_INTENTS or intent in SPECIAL_INTENTS or intent == "thanks"
+        ):
+            ctx.start_flow(intent)
         elif intent == "goodbye":
             closing.finish(ctx)
         else:
