@@ -80,11 +80,11 @@ from ivr.config.prompts import (
     CALL_VARIABLES,
     CONFIG_VARIABLES,
     KNOWN_VARIABLES,
-    REQUIRED_PROMPT_IDS,
     PromptDef,
     PromptFile,
     config_variables,
     render_text,
+    required_prompt_ids,
 )
 from ivr.config.settings import Settings
 from ivr.vocabulary import CommitmentKey, TicketCategory
@@ -107,7 +107,6 @@ __all__ = [
     "NOISY_REPEATS",
     "QUEUE_APOLOGY_RINGS",
     "REPO_ROOT",
-    "REQUIRED_PROMPT_IDS",
     "RING_CYCLE_S",
     "SAMPLE_RATES",
     "STANDARD_PAUSE_S",
@@ -162,6 +161,7 @@ __all__ = [
     "load_settings",
     "parse_assignments",
     "render_text",
+    "required_prompt_ids",
     "resolve_config_path",
     "without_secrets",
 ]

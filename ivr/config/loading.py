@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ivr.config.constants import CONFIG_ENV, DATABASE_URL_ENV, DEFAULT_CONFIG_PATH, LOCALES
 from ivr.config.errors import _MISSING, ConfigError, ConfigProblem, _problems_from
-from ivr.config.prompts import KNOWN_VARIABLES, REQUIRED_PROMPT_IDS, PromptDef, PromptFile
+from ivr.config.prompts import KNOWN_VARIABLES, PromptDef, PromptFile, required_prompt_ids
 from ivr.config.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -53,7 +53,7 @@ def load_prompt_file(path: Path, locale: str) -> tuple[dict[str, PromptDef], lis
     problems = []
     if parsed.locale != locale:
         problems.append(ConfigProblem(str(path), "locale", parsed.locale, f"expected {locale!r}"))
-    for missing in sorted(REQUIRED_PROMPT_IDS - set(parsed.prompts)):
+    for missing in sorted(required_prompt_ids() - set(parsed.prompts)):
         problems.append(
             ConfigProblem(
                 str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"

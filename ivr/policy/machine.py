@@ -42,6 +42,9 @@ from ivr.policy.rules.intent import is_abuse
 
 log = logging.getLogger(__name__)
 
+# The phrases the machine plays itself (the rules declare theirs): seed 001 特殊沟通内容 10.
+PROMPTS = frozenset({"thanks_reply"})
+
 
 def _thanks(ctx: CallContext) -> None:
     """Seed 001 特殊沟通内容 10: a caller's thanks always gets the standard reply."""

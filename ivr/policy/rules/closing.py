@@ -19,6 +19,9 @@ from ivr.policy.rules.intent import (
 )
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"closing_anything_else", "closing_goodbye", "menu", "survey"})
+
 REASON: EndReason = "normal"
 GOODBYE = "closing_goodbye"
 

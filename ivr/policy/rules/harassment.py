@@ -14,6 +14,9 @@ from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, digit_intent
 from ivr.vocabulary import EndReason, TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"harassment_final", "harassment_warning"})
+
 REASON: EndReason = "harassment"
 CATEGORY: TicketCategory = "harassment"
 

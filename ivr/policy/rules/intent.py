@@ -16,6 +16,9 @@ from ivr.policy.flows import FlowName
 from ivr.policy.rules.caller_name import parse as parse_name
 from ivr.policy.rules.caller_name import reprompt
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"menu", "repeat_please", "silent_reprompt"})
+
 # The order in which intents win when a sentence holds several keywords: a business request
 # beats the special ones (seed 001 特殊沟通内容 1, 2, 4, 5), which beat the generic inquiry words
 # ("请问" is politeness as often as a question) and thanks/goodbye.

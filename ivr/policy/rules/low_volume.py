@@ -13,6 +13,15 @@ from ivr.policy.context import CallContext, Step
 from ivr.policy.ladder import Ladder, Rung, back_of
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset(
+    {
+        "low_volume_call_again",
+        "low_volume_pick_up_handset",
+        "low_volume_speak_louder",
+    }
+)
+
 REASON: EndReason = "low_volume"
 VERDICT = "low_volume"
 def first_prompt(settings: Settings, reverberant: bool) -> str:

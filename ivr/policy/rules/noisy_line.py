@@ -11,6 +11,9 @@ from ivr.policy.context import CallContext
 from ivr.policy.ladder import Ladder, Rung, back_of
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"noisy_line"})
+
 REASON: EndReason = "noisy"
 VERDICT = "noisy"
 

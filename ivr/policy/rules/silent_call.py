@@ -18,6 +18,9 @@ from ivr.policy.rules.caller_name import reprompt
 from ivr.policy.rules.intent import IntentStep
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"silent_final_notice", "silent_goodbye", "silent_reprompt"})
+
 REASON: EndReason = "silent"
 GOODBYE = "silent_goodbye"
 

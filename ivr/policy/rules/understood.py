@@ -26,6 +26,9 @@ from ivr.policy.rules.intent import (
     yes_no,
 )
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"closing_understood"})
+
 PROMPT = "closing_understood"
 
 
