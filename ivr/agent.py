@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivr.config import Settings
 from ivr.masking import mask_number, mask_url
@@ -24,6 +24,11 @@ from ivr.sip.call import AgentCall
 from ivr.sip.config import SipConfig
 from ivr.sip.engine import SipEngine
 from ivr.sip.types import Accept, CallListener, IncomingCallInfo, Reject
+
+if TYPE_CHECKING:  # heavy imports (vosk, SQLAlchemy) happen in build_services, at start-up
+    from ivr.media.asr import RecognizerPool
+    from ivr.media.prompt_library import PromptLibrary
+    from ivr.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +51,9 @@ def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | 
 class AgentServices:
     """What every call shares; built once at start-up."""
 
-    prompts: Any  # ivr.media.prompt_library.PromptLibrary
-    recognizer_pool: Any | None  # ivr.media.asr.RecognizerPool, None without a model
-    tickets: Any | None  # ivr.tickets.service.TicketService
+    prompts: PromptLibrary
+    recognizer_pool: RecognizerPool | None  # None without a model: the DTMF menu only
+    tickets: TicketService | None
 
 
 class _CallControl:
