@@ -27,6 +27,7 @@ from ivr.media.levels import (
     NoiseFloorTracker,
 )
 from ivr.media.vad import GUARD_WARMUP_MS, FrameDecision, GuardedVad
+from ivr.vocabulary import LineVerdict
 
 # The defaults and allowed ranges of the thresholds are the config schema's ([vad], [line]):
 # one source, so a threshold built here and one loaded from config/ivr.toml cannot disagree.
@@ -85,13 +86,13 @@ class LineStatus(NamedTuple):
     noise_dbfs: float
     snr_db: float | None
     clipping: bool
-    verdict: str
+    verdict: LineVerdict
 
 
 def line_verdict(
     th: LineThresholds, has_speech: bool, level_dbfs: float | None, noise_dbfs: float,
     snr_db: float | None,
-) -> str:
+) -> LineVerdict:
     """The verdict rule, shared by the live monitor and whole-file analysis.
 
     With speech: too faint to count -> silent; low SNR or a loud floor -> noisy; quiet -> low
