@@ -120,3 +120,30 @@ def test_pure_media_modules_read_no_clock_and_start_no_thread():
             ):
                 owner = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
                 assert (owner, node.attr) not in WALL_CLOCK_CALLS, f"{name}: {owner}.{node.attr}"
+
+
+# What each lower layer may import from the project besides itself (DESIGN.md: cli ->
+# {session, console, scale} -> {policy, media, sip, tickets} -> {config, vocabulary}).
+# ivr.masking is a pure helper every layer may use.
+BOTTOM = ("ivr.vocabulary", "ivr.masking")
+ALLOWED_IMPORTS = {
+    "config": BOTTOM,
+    "policy": (*BOTTOM, "ivr.config"),
+    "media": (*BOTTOM, "ivr.config", "ivr.policy.events"),
+    "sip": (*BOTTOM, "ivr.config"),
+    "tickets": (*BOTTOM, "ivr.config"),
+}
+# The one upward look-up, lazy and inside a function: the catalogue check asks the policy which
+# phrases its rules play (ivr/config/prompts.py, required_prompt_ids).
+LAZY_EXCEPTIONS = {("config", "prompts.py", "ivr.policy.catalogue")}
+
+
+def test_lower_layers_never_import_upwards():
+    for layer, allowed in ALLOWED_IMPORTS.items():
+        for path, tree in _sources(IVR_DIR / layer):
+            for name, _ in _imports(tree):
+                if not name.startswith("ivr.") or _is(name, f"ivr.{layer}"):
+                    continue
+                if (layer, path.name, name) in LAZY_EXCEPTIONS:
+                    continue
+                assert any(_is(name, a) for a in allowed), f"ivr/{layer}/{path.name}: {name}"
