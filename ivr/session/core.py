@@ -13,7 +13,6 @@ the media thread never waits.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import queue
 import threading
@@ -55,6 +54,7 @@ from ivr.session.inbox import (
     RemoteHangup,
     TicketAnswer,
 )
+from ivr.session.playback import Playback
 from ivr.session.recording import CallRecorder
 from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
@@ -93,8 +93,6 @@ class CallSession:
         self.facts = facts
         self.call_id = facts.call_id
         self._control = control
-        self._player = player
-        self._prompts = prompts
         self._tickets = tickets
         self._executor: Executor = executor or render_pool()
         self._clock = clock or MonotonicClock()
@@ -110,17 +108,21 @@ class CallSession:
         )
         self._t0 = self._clock.now()
         self._timers: dict[str, float] = {}
-        self._tags = itertools.count(1)
-        self._playing: dict[Any, str] = {}
-        self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
-        self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
         self.frame_timing = FrameTiming()
         self._pending_speech: ev.SpeechEnded | None = None
         self._recorder = CallRecorder(
             facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
         )
         self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
-        self._prompts_played: list[str] = []
+        self.playback = Playback(
+            facts.call_id,
+            facts.locale,
+            facts.rate_hz,
+            player=player,
+            prompts=prompts,
+            executor=self._executor,
+            post=self._inbox.put,
+        )
         self._transfer_target: str | None = None
         self._end_reason: str | None = None
         self._done = threading.Event()
@@ -241,7 +243,7 @@ class CallSession:
         elif isinstance(message, PolicyEventIn):
             self._event(_with_time(message.event, self.t))
         elif isinstance(message, PromptDone):
-            prompt_id = self._playing.pop(message.tag, None)
+            prompt_id = self.playback.finished(message.tag)
             if prompt_id is not None:
                 self._event(
                     ev.PromptFinished(
@@ -249,7 +251,7 @@ class CallSession:
                     )
                 )
         elif isinstance(message, PcmReady):
-            self._on_pcm_ready(message.tag, message.pcm)
+            self.playback.pcm_ready(message.tag, message.pcm)
         elif isinstance(message, RecognizerResult):
             self._deliver_speech(message.result)
         elif isinstance(message, TicketAnswer):
@@ -346,20 +348,11 @@ class CallSession:
         if not isinstance(action, (act.StartTimer, act.CancelTimer)):
             self._note("action", describe(action))
         if isinstance(action, act.Play):
-            self._play_prompt(action)
+            self.playback.play(action)
         elif isinstance(action, act.Say):
-            tag = next(self._tags)
-            self._playing[tag] = "say"
-
-            self._pending_render.add(tag)
-
-            def ready(pcm: np.ndarray, tag: int = tag) -> None:
-                self._inbox.put(PcmReady(tag, pcm))
-
-            self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
+            self.playback.say(action.text)
         elif isinstance(action, act.StopPlayback):
-            self._player.stop()
-            self._cancelled_render |= self._pending_render
+            self.playback.stop()
         elif isinstance(action, act.StartTimer):
             self._timers[action.name] = self._clock.now() + action.seconds
         elif isinstance(action, act.CancelTimer):
@@ -381,52 +374,6 @@ class CallSession:
             self._end(action.reason, hang_up=True)
         else:
             log.warning("call %s: no handler for action %r", self.call_id, action)
-
-    def _play_prompt(self, action: act.Play) -> None:
-        tag = next(self._tags)
-        self._playing[tag] = action.prompt_id
-        if not action.vars:
-            # A catalogue phrase is ready PCM in memory: play it on this thread, at once.
-            self._on_pcm_ready(tag, self._render_prompt(action))
-            return
-        # Call variables (ticket number, hours, name) mean synthesis: never on the thread
-        # that reads the caller's frames.
-        self._pending_render.add(tag)
-
-        def render() -> None:
-            self._inbox.put(PcmReady(tag, self._render_prompt(action)))
-
-        self._executor.submit(render)
-
-    def _render_prompt(self, action: act.Play) -> np.ndarray:
-        try:
-            return self._prompts.prompt(
-                self.facts.locale, action.prompt_id, self.facts.rate_hz, dict(action.vars)
-            )
-        except Exception as exc:
-            # A missing or broken phrase must not stall the call: the policy carries on.
-            log.error("call %s: prompt %s unavailable: %s", self.call_id, action.prompt_id, exc)
-            return np.zeros(0, dtype=np.int16)
-
-    def _on_pcm_ready(self, tag: int, pcm: np.ndarray) -> None:
-        self._pending_render.discard(tag)
-        prompt_id = self._playing.get(tag)
-        if prompt_id is None:
-            return
-        if tag in self._cancelled_render:  # stopped (barge-in) before it could start
-            self._cancelled_render.discard(tag)
-            self.prompt_done(tag, False)
-            return
-        if prompt_id != "say":
-            self._prompts_played.append(prompt_id)
-        self._play_pcm(pcm, prompt_id, tag)
-
-    def _play_pcm(self, pcm: np.ndarray, prompt_id: str, tag: Any) -> None:
-        self._playing[tag] = prompt_id
-        if pcm.size == 0:
-            self.prompt_done(tag, True)
-            return
-        self._player.play(pcm.astype(np.int16, copy=False).tobytes(), tag)
 
     def _stop_recording(self) -> None:
         written = self._recorder.stop()
@@ -534,7 +481,7 @@ class CallSession:
             duration_s=self.t,
             ticket_ids=[short_ticket_id(t) for t in self._ticket_requests.values()],
             transfer_target=self._transfer_target,
-            prompts_played=list(self._prompts_played),
+            prompts_played=list(self.playback.played),
             timeline=list(self.timeline),
         )
         log.info(

@@ -168,7 +168,7 @@ class VirtualLine:
         self.player = FramePlayer(
             self.frame_len * 2, on_done=lambda tag, tf, done: self.session.prompt_done(tag, done)
         )
-        self.session._player = self.player
+        self.session.playback.player = self.player
         self.t0 = self.clock.t
 
     @property
