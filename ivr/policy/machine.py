@@ -39,6 +39,7 @@ from ivr.policy.rules import (
     wrong_number,
 )
 from ivr.policy.rules.intent import is_abuse
+from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class CallPolicy:
         return self.ctx.ended
 
     @property
-    def end_reason(self) -> str | None:
+    def end_reason(self) -> EndReason | None:
         return self.ctx.end_reason
 
     @property

@@ -60,6 +60,7 @@ from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
 from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
 from ivr.tickets.types import TicketDraft, TicketReceipt
+from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class CallSession:
             post=self._inbox.put,
         )
         self._transfer_target: str | None = None
-        self._end_reason: str | None = None
+        self._end_reason: EndReason | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
@@ -457,7 +458,7 @@ class CallSession:
 
     # ---- the end ---------------------------------------------------------------------------
 
-    def _end(self, reason: str, *, hang_up: bool) -> None:
+    def _end(self, reason: EndReason, *, hang_up: bool) -> None:
         if self._done.is_set():
             return
         self._end_reason = reason
