@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from ivr.config.settings import Settings
 
 CONFIG_VARIABLES = frozenset({"company", "agent_name", "hotline", "opening_hours"})
-CALL_VARIABLES = frozenset({"surname", "title", "hours", "ticket_no", "days", "text"})
+CALL_VARIABLES = frozenset(
+    {"surname", "title", "hours", "ticket_no", "days", "text", "number"}
+)
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 
 def required_prompt_ids() -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ivr.config import Settings
@@ -39,6 +40,7 @@ from ivr.policy.rules import (
     wrong_number,
 )
 from ivr.policy.rules.intent import is_abuse
+from ivr.text import tidy
 from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
@@ -185,6 +187,8 @@ class CallPolicy:
 
     def _speech_ended(self, ev: e.SpeechEnded) -> None:
         ctx = self.ctx
+        # Every rule (and every ticket's text) sees the written form: "我 要 投诉" -> "我要投诉".
+        ev = replace(ev, transcript=tidy(ev.transcript))
         ctx.heard = True
         ctx.speaking = False
         self.barge_pending = False

@@ -31,7 +31,9 @@ from ivr.media.monitor import LineThresholds
 from ivr.media.translator import FrameTranslator
 from ivr.policy import actions as act
 from ivr.policy import events as ev
+from ivr.policy import spoken_digits
 from ivr.policy.machine import CallPolicy
+from ivr.policy.rules import contact_number
 from ivr.ports import (
     CallControl,
     Clock,
@@ -115,6 +117,7 @@ class CallSession:
             facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
         )
         self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
+        self._early_updates: dict[str, list[act.UpdateTicket]] = {}  # before the ticket id
         self.playback = Playback(
             facts.call_id,
             facts.locale,
@@ -349,7 +352,7 @@ class CallSession:
         if not isinstance(action, (act.StartTimer, act.CancelTimer)):
             self._note("action", describe(action))
         if isinstance(action, act.Play):
-            self.playback.play(action)
+            self.playback.play(self._calling_number_filled(action))
         elif isinstance(action, act.Say):
             self.playback.say(action.text)
         elif isinstance(action, act.StopPlayback):
@@ -413,6 +416,8 @@ class CallSession:
             self._event(ev.TicketResult(t=self.t, ok=False, request_id=request_id))
             return
         self._ticket_requests[request_id] = receipt.ticket_id
+        for update in self._early_updates.pop(request_id, []):
+            self._update_ticket(update)
         log.info(
             "call %s: ticket %s%s",
             self.call_id,
@@ -429,8 +434,26 @@ class CallSession:
             )
         )
 
+    def _calling_number_filled(self, action: act.Play) -> act.Play:
+        """The policy sees the caller masked; a read-back of the calling number is filled here
+        (to the caller's ear only: the phrase's variables are never logged)."""
+        if action.vars.get("number") != contact_number.CALLING_NUMBER:
+            return action
+        digits = "".join(ch for ch in self.facts.caller if ch.isdigit())
+        spoken = spoken_digits.speak(digits, self.facts.locale) if digits else ""
+        return replace(action, vars={**action.vars, "number": spoken})
+
     def _update_ticket(self, action: act.UpdateTicket) -> None:
         ticket_id = self._ticket_requests.get(action.request_id)
+        if self._tickets is not None and ticket_id is None and "contact_number" in action.fields:
+            # The number came before the ticket's id: apply it when the id arrives.
+            self._early_updates.setdefault(action.request_id, []).append(action)
+            return
+        number = action.fields.get("contact_number")
+        if number == contact_number.CALLING_NUMBER:
+            number = "".join(ch for ch in self.facts.caller if ch.isdigit())
+        if self._tickets is not None and ticket_id is not None and number:
+            self._store_contact_number(ticket_id, str(number))
         score = action.fields.get("satisfaction")
         if self._tickets is None or ticket_id is None or score is None:
             return
@@ -441,6 +464,20 @@ class CallSession:
                 tickets.set_satisfaction(ticket_id, int(score))
             except Exception:
                 log.exception("call %s: satisfaction not stored", self.call_id)
+
+        self._executor.submit(job)
+
+    def _store_contact_number(self, ticket_id: str, number: str) -> None:
+        """Attach the confirmed callback number (encrypted by the store; never logged)."""
+        tickets = self._tickets
+        assert tickets is not None
+
+        def job() -> None:
+            try:
+                tickets.set_contact_number(ticket_id, number)
+            except Exception as exc:  # any store failure: say which call, never the number
+                log.error("call %s: contact number not stored (%s)", self.call_id,
+                          type(exc).__name__)
 
         self._executor.submit(job)
 

@@ -124,8 +124,8 @@ def test_pure_media_modules_read_no_clock_and_start_no_thread():
 
 # What each lower layer may import from the project besides itself (DESIGN.md: cli ->
 # {session, console, scale} -> {policy, media, sip, tickets} -> {config, vocabulary}).
-# ivr.masking is a pure helper every layer may use.
-BOTTOM = ("ivr.vocabulary", "ivr.masking")
+# ivr.masking and ivr.text are pure helpers every layer may use.
+BOTTOM = ("ivr.vocabulary", "ivr.masking", "ivr.text")
 ALLOWED_IMPORTS = {
     "config": BOTTOM,
     "policy": (*BOTTOM, "ivr.config"),

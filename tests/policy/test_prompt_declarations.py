@@ -17,29 +17,50 @@ POLICY_DIR = Path(ivr.policy.__file__).resolve().parent
 PLAYS = {"play": 0, "Rung": 0, "reprompt": 1, "end": 1}
 
 
-def _strings(node: ast.AST | None) -> set[str]:
+def _strings(node: ast.AST | None, names: dict[str, str] | None = None) -> set[str]:
+    """String values of an expression; `names`: the module's NAME = "literal" constants."""
+    names = names or {}
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
+    if isinstance(node, ast.Name) and node.id in names:
+        return {names[node.id]}
     if isinstance(node, (ast.Tuple, ast.List)):
-        return set().union(*(_strings(x) for x in node.elts)) if node.elts else set()
+        return set().union(*(_strings(x, names) for x in node.elts)) if node.elts else set()
     if isinstance(node, ast.IfExp):
-        return _strings(node.body) | _strings(node.orelse)
+        return _strings(node.body, names) | _strings(node.orelse, names)
     return set()
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+            if isinstance(value.value, str):
+                out[target.id] = value.value
+    return out
 
 
 def played_in_source() -> set[str]:
     ids: set[str] = set()
     for path in sorted(POLICY_DIR.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = _constants(tree)
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 position = PLAYS.get(name)
                 if position is not None and len(node.args) > position:
-                    ids |= _strings(node.args[position])
+                    ids |= _strings(node.args[position], names)
                 for kw in node.keywords:
                     if kw.arg in ("prompt_id", "prompts"):
-                        ids |= _strings(kw.value)
+                        ids |= _strings(kw.value, names)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = node.args.args[len(node.args.args) - len(node.args.defaults) :]
                 for arg, default in zip(args, node.args.defaults, strict=True):

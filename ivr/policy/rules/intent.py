@@ -6,7 +6,6 @@ the flow. Without a recogniser (no transcript) the DTMF menu alone runs every fl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from ivr.config import Settings
@@ -15,6 +14,7 @@ from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.flows import FlowName
 from ivr.policy.rules.caller_name import parse as parse_name
 from ivr.policy.rules.caller_name import reprompt
+from ivr.text import has_keyword
 
 # The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
 PROMPTS = frozenset({"menu", "repeat_please", "silent_reprompt"})
@@ -42,11 +42,9 @@ SPECIAL_INTENTS: frozenset[FlowName] = frozenset(
 
 
 def _has_word(text: str, word: str) -> bool:
-    if not word:
-        return False
-    if word.isascii():
-        return re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", text.lower()) is not None
-    return word.lower() in text.lower()  # Chinese has no spaces: a keyword is a substring
+    """Keyword match on the written form (ivr.text): the recogniser's spaces between Chinese
+    words, full-width forms and ``[unk]`` do not hide a keyword."""
+    return has_keyword(text, word)
 
 
 def matches(text: str, words: Iterable[str]) -> bool:
