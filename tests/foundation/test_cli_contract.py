@@ -97,7 +97,11 @@ def test_tickets_and_report_read_the_database_given_by_db_or_the_environment(
     assert report["calls_by_end_reason"]["shutdown"] == 1
     monkeypatch.setenv("IVR_DATABASE_URL", db_url)
     code, out, _ = run(capsys, "tickets", "list", "--json")
-    assert code == 0 and {t["category"] for t in json.loads(out)} == {"complaint", "suggestion"}
+    listed = json.loads(out)
+    assert code == 0 and {t["category"] for t in listed} == {"complaint", "suggestion"}
+    code, out, _ = run(capsys, "tickets", "show", listed[0]["short_id"], "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["id"] == listed[0]["id"] and shown["events"]
 
 
 def test_read_only_commands_refuse_a_missing_database_and_create_nothing(tmp_path, capsys):
