@@ -68,6 +68,7 @@ from ivr.session.effects import ticket_draft
 from ivr.session.facts import CallFacts
 from ivr.tickets.sla import sla_calendar
 from ivr.tickets.types import InvalidDraft, ticket_uuid
+from ivr.vocabulary import LineVerdict
 
 DEFAULT_AFTER_BOT_S = 1.0
 DEFAULT_CONFIDENCE = 0.9
@@ -278,7 +279,7 @@ def said(turn: Turn, t0: float, settings: Settings, locale: str) -> tuple[list[e
     return events, t0 + length
 
 
-def _verdict(turn: Turn, settings: Settings, *, speech: bool) -> str:
+def _verdict(turn: Turn, settings: Settings, *, speech: bool) -> LineVerdict:
     """The line monitor's verdict for a scripted line (thresholds from [line])."""
     line = settings.line
     if turn.noise_dbfs > line.noisy_floor_above_dbfs or (

@@ -47,8 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="WAV file: the caller's audio from the answer on")
     parser.add_argument("--script", metavar="FILE", default=None,
                         help="a caller script (TOML turns) instead of a WAV file")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override one setting for this run (repeatable)")
     parser.add_argument("--locale", choices=LOCALES, default=None,
                         help="phrase catalogue and keywords (default: service.default_locale)")
     parser.add_argument("--json", action="store_true",
@@ -76,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.script is not None:
         return run_script_command(args)
-    if args.set:
-        print("ivr simulate: --set applies to --script runs", file=sys.stderr)
-        return 2
-    settings = load_or_report(args.config, prefix="ivr simulate: ")
+    settings = load_or_report(args, prefix="ivr simulate: ")
     if settings is None:
         return 2
     locale = args.locale or settings.service.default_locale
@@ -110,14 +105,10 @@ def run(args: argparse.Namespace) -> int:
 
 def run_script_command(args: argparse.Namespace) -> int:
     """`ivr simulate --script FILE [--json] [--set k=v]`."""
-    from ivr.config import ConfigError, load_settings, parse_assignments
     from ivr.simulate_script import ScriptError, as_text, json_lines, parse_script, run_script
 
-    try:
-        overrides = parse_assignments(args.set)
-        settings = load_settings(args.config, overrides=overrides)
-    except ConfigError as exc:
-        print(f"ivr simulate: {exc}", file=sys.stderr)
+    settings = load_or_report(args, prefix="ivr simulate: ")  # --config, --set, --db
+    if settings is None:
         return 2
     try:
         script = parse_script(args.script)

@@ -15,7 +15,8 @@ from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import END_GUARD, HANGUP, MAX_CALL, CallContext
-from ivr.policy.ladder import Ladder
+from ivr.policy.flows import FLOW_NAMES, FlowName
+from ivr.policy.ladder import ConditionWatch, Ladder
 from ivr.policy.promise import BusinessCalendar
 from ivr.policy.rules import (
     angry,
@@ -36,15 +37,20 @@ from ivr.policy.rules import (
     out_of_scope,
     person,
     personal_info,
+    silent_call,
     suggestion,
     survey,
     unintelligible,
     wrong_number,
 )
-from ivr.policy.rules.intent import BUSINESS_INTENTS, IntentStep, classify, is_abuse
+from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, is_abuse
 from ivr.text import tidy
+from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
+
+# The phrases the machine plays itself (the rules declare theirs): seed 001 特殊沟通内容 10.
+PROMPTS = frozenset({"thanks_reply"})
 
 
 def _thanks(ctx: CallContext) -> None:
@@ -57,7 +63,7 @@ def _goodbye(ctx: CallContext) -> None:
     closing.finish(ctx)
 
 
-FLOWS: dict[str, Callable[..., None]] = {
+FLOWS: dict[FlowName, Callable[..., None]] = {
     "complaint": complaint.start,
     "inquiry": inquiry.start,
     "suggestion": suggestion.start,
@@ -75,6 +81,9 @@ FLOWS: dict[str, Callable[..., None]] = {
     "nickname": nickname.start,
 }
 
+_unregistered = set(FLOW_NAMES) ^ set(FLOWS)
+if _unregistered:  # pragma: no cover - a programming error, caught by any policy test
+    raise RuntimeError(f"flow names and the FLOWS registry differ: {sorted(_unregistered)}")
 
 class CallPolicy:
     """The hotline's service standard for one call. See DESIGN.md "The policy contract"."""
@@ -89,8 +98,8 @@ class CallPolicy:
         self.ctx = CallContext(settings=settings, locale=locale, flows=FLOWS)
         self.ctx.redispatch = self._redispatch
         self.ctx.calendar = calendar
-        self.low = low_volume.ConditionWatch(low_volume.VERDICT)
-        self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
+        self.low = ConditionWatch(low_volume.VERDICT)
+        self.noisy = ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True
         # Barge-in waits for evidence of speech (rules/barge_in.py): long enough, and clear
         # once the monitor knows the line.
@@ -117,7 +126,7 @@ class CallPolicy:
         return self.ctx.ended
 
     @property
-    def end_reason(self) -> str | None:
+    def end_reason(self) -> EndReason | None:
         return self.ctx.end_reason
 
     @property
@@ -164,7 +173,7 @@ class CallPolicy:
             ctx.mark("blacklisted caller")
             harassment.start(ctx, blacklisted=True, evidence=harassment_evidence.BLACKLISTED)
         else:
-            ctx.goto(IntentStep(prompts=greeting.opening_prompts(ctx.settings, ev), opening=True))
+            ctx.goto(silent_call.AfterGreeting(prompts=greeting.opening_prompts(ctx.settings, ev)))
 
     def _line(self, ev: e.LineReport) -> None:
         ctx = self.ctx

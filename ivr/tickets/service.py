@@ -34,12 +34,12 @@ from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
 from .reports import MonthlyReport, TicketFacts, build_report
 from .sla import (
-    DEFAULT_COMMITMENTS,
     Calendar,
     Commitment,
     calendar_from_settings,
     commitment_for,
     commitments_from_settings,
+    default_commitments,
 )
 from .sla import promised_reply_by as compute_promise
 from .types import (
@@ -114,9 +114,8 @@ class TicketService:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.calendar = calendar or Calendar()
-        self.commitments: dict[str, Commitment] = dict(
-            DEFAULT_COMMITMENTS if commitments is None else commitments
-        )
+        table = default_commitments() if commitments is None else commitments
+        self.commitments: dict[str, Commitment] = {str(k): v for k, v in table.items()}
         self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
         self.blacklist_days = blacklist_days
         self.recording_retention_days = recording_retention_days
@@ -805,6 +804,7 @@ class TicketService:
             tickets = [
                 TicketFacts(
                     category=t.category,
+                    severity=t.severity,
                     status=t.status,
                     promised_reply_by=t.promised_reply_by,
                     replied_at=t.replied_at,

@@ -13,6 +13,7 @@ from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
 
 PROMPT = "can_you_hear_now"
+PROMPTS = frozenset({PROMPT})  # gathered by ivr.policy.catalogue
 
 
 def start(ctx: CallContext) -> None:

@@ -14,6 +14,8 @@ from ivr.policy import events as e
 from ivr.policy.rules.holiday import holiday_greeting
 from ivr.policy.rules.queue_wait import waited_too_long
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"greeting", "menu", "queue_wait_apology", "recording_notice"})
 NOTICE = "recording_notice"
 
 

@@ -32,6 +32,8 @@ NON_BUSINESS = "non_business"
 BLACKLISTED = "blacklisted"
 EVIDENCE = (ABUSE, NON_BUSINESS, BLACKLISTED)
 STEER_PROMPT = "steer_to_business"
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({STEER_PROMPT})
 
 
 def non_business(ctx: CallContext, transcript: str) -> bool:

@@ -19,6 +19,10 @@ from ivr.policy.rules.intent import matches, yes_no
 from ivr.policy.rules.understood import explain
 from ivr.vocabulary import EndReason, TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"callback_promise", "named_colleague", "named_colleague_insist",
+                     "named_colleague_private", "named_colleague_private_bye"})
+
 FIRST = "named_colleague"
 INSIST = "named_colleague_insist"
 CATEGORY: TicketCategory = "callback"

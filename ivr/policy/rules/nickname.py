@@ -11,6 +11,7 @@ from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
 
 PROMPT = "nickname"
+PROMPTS = frozenset({PROMPT})  # gathered by ivr.policy.catalogue
 
 
 def start(ctx: CallContext) -> None:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from ivr.policy.context import CallContext
 from ivr.policy.rules import closing
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"out_of_scope", "out_of_scope_advice"})
+
 PROMPT = "out_of_scope"
 
 

@@ -14,6 +14,9 @@ from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
 from ivr.policy.rules.harassment_evidence import NON_BUSINESS
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"personal_info", "personal_info_insist"})
+
 FIRST = "personal_info"
 INSIST = "personal_info_insist"
 

@@ -18,6 +18,8 @@ from ivr.policy.rules.intent import matches, yes_no
 
 PEN = "pen_and_paper"
 NUMBER = "complaint_ticket_number"
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({PEN, NUMBER})
 GROUP = 4
 
 Then = Callable[[CallContext], None]
