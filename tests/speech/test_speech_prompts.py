@@ -140,12 +140,13 @@ def test_call_variables_render_at_run_time_and_say_is_async(tmp_path):
     with PromptLibrary(settings) as lib:
         with pytest.raises(PromptError, match="needs call variables"):
             lib.get("zh-CN", "complaint_promise", 8000)
-        with pytest.raises(PromptError, match="hours"):
+        with pytest.raises(PromptError, match="when"):
             lib.prompt("zh-CN", "complaint_promise", 8000, {})
-        a = lib.prompt("zh-CN", "complaint_promise", 8000, {"hours": 24})
-        b = lib.prompt("zh-CN", "complaint_promise", 8000, {"hours": 2})
+        a = lib.prompt("zh-CN", "complaint_promise", 8000, {"when": "在今天下午6点前"})
+        b = lib.prompt("zh-CN", "complaint_promise", 8000, {"when": "在2小时内"})
         assert speech_share(a, 8000) > 0.3 and not np.array_equal(a, b)
-        assert lib.prompt("zh-CN", "complaint_promise", 8000, {"hours": 24}) is a  # cached
+        assert lib.prompt("zh-CN", "complaint_promise", 8000,
+                          {"when": "在今天下午6点前"}) is a  # cached
         got: list[np.ndarray] = []
         done = threading.Event()
         lib.say("en-US", "You said: the parcel arrived broken.", 16000,
@@ -180,7 +181,7 @@ def test_cli_render_twice_and_say(tmp_path, monkeypatch, capsys):
     assert f"rendered 0, cached {fixed}" in capsys.readouterr().out
     out = tmp_path / "p.wav"
     assert cli.main(["--config", str(config), "prompts", "say", "complaint_promise",
-                     "--locale", "en-US", "--rate", "8000", "--var", "hours=24",
+                     "--locale", "en-US", "--rate", "8000", "--var", "when=within 24 hours",
                      "--out", str(out)]) == 0
     assert out.stat().st_size > 8000
     assert cli.main(["--config", str(config), "prompts", "say", "nope"]) == 1
