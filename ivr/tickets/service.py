@@ -31,7 +31,7 @@ from . import db as dbmod
 from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
-from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
+from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector, remove_legacy_pepper
 from .reports import MonthlyReport, TicketFacts, build_report
 from .sla import DEFAULT_COMMITMENTS, Calendar, Commitment, commitment_for, parse_holidays
 from .sla import promised_reply_by as compute_promise
@@ -110,7 +110,8 @@ class TicketService:
         self.commitments: dict[str, Commitment] = dict(
             DEFAULT_COMMITMENTS if commitments is None else commitments
         )
-        self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
+        self.protector = NumberProtector(number_key or None, number_key_env)
+        self._lookups_warned = False
         self.blacklist_days = blacklist_days
         self.recording_retention_days = recording_retention_days
         self.auto_upgrade = dbmod.is_sqlite(url) if auto_upgrade is None else auto_upgrade
@@ -168,6 +169,7 @@ class TicketService:
     def start(self) -> TicketService:
         """Upgrade the schema if this service owns it, then replay the journal. An unreachable
         database is logged, not raised: tickets will be journaled until it comes back."""
+        remove_legacy_pepper(self.data_dir)
         self._ensure_schema()
         try:
             self.replay_journal()
@@ -301,7 +303,7 @@ class TicketService:
 
     def _insert_ticket(self, row: dict[str, Any]) -> _Outcome:
         opened_at = datetime.fromisoformat(row["opened_at"])
-        values = dict(row)
+        values = _without_unkeyed_hash(row)
         values["opened_at"] = opened_at
         values["promised_reply_by"] = _from_iso(row["promised_reply_by"])
         values["status"] = "new"
@@ -360,7 +362,7 @@ class TicketService:
         log.info("call %s: call record journaled", record.call_id)
 
     def _insert_call(self, row: dict[str, Any]) -> bool:
-        values = dict(row)
+        values = _without_unkeyed_hash(row)
         values["answered_at"] = datetime.fromisoformat(row["answered_at"])
         values["ended_at"] = datetime.fromisoformat(row["ended_at"])
         try:
@@ -413,7 +415,9 @@ class TicketService:
         if not caller_number or self.blacklist_days <= 0:
             return False
         since = (now or _utcnow()) - timedelta(days=self.blacklist_days)
-        digest = self.protector.hash(caller_number)
+        digest = self._lookup_hash(caller_number, "blacklist")
+        if digest is None:
+            return False
         try:
             with self._session() as session:
                 hit = session.scalar(
@@ -429,8 +433,11 @@ class TicketService:
         return hit is not None
 
     def repeat_calls(self, caller_number: str, since: datetime) -> int:
-        """How many tickets this number opened since `since` (repeat-caller look-up)."""
-        digest = self.protector.hash(caller_number)
+        """How many tickets this number opened since `since` (repeat-caller look-up); 0 without
+        the key, when no number is stored in a matchable form."""
+        digest = self._lookup_hash(caller_number, "repeat-caller")
+        if digest is None:
+            return 0
         return self._read(
             lambda s: int(
                 s.scalar(
@@ -441,6 +448,18 @@ class TicketService:
                 or 0
             )
         )
+
+    def _lookup_hash(self, caller_number: str, what: str) -> str | None:
+        digest = self.protector.hash(caller_number)
+        if digest is None and not self._lookups_warned:
+            self._lookups_warned = True
+            log.warning(
+                "%s look-up skipped: it needs the caller-number key (env %s); without it no "
+                "number is stored in a form that can be matched",
+                what,
+                self.protector.env_name,
+            )
+        return digest
 
     # Journal ---------------------------------------------------------------------------------
 
@@ -795,6 +814,16 @@ class TicketService:
         if done and not dry_run:
             log.info("deleted %d recording(s) older than %d days", len(done), days)
         return done
+
+
+def _without_unkeyed_hash(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a ticket or call row in which a hash stands only beside ciphertext: entries
+    journaled by older versions without a key carry a pepper-keyed hash that, with the mask,
+    gives the number back (migration 0002 refuses it)."""
+    values = dict(row)
+    if values.get("caller_number_enc") is None:
+        values["caller_number_hash"] = None
+    return values
 
 
 def _cut(value: str | None, limit: int) -> str | None:
