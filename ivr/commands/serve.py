@@ -236,15 +236,9 @@ def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
             if self.path != "/health":
                 self.send_error(404)
                 return
-            body = json.dumps(
-                {
-                    "accepting": agent.engine.accepting,
-                    "calls": len(agent.active_sessions),
-                    "max_calls": agent.engine.max_calls,
-                    "calls_finished": agent.calls_finished,
-                }
-            ).encode()
-            self.send_response(200)
+            status, health = agent.health()  # 503 + "reason" when calls are refused
+            body = json.dumps(health).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -170,6 +170,12 @@ class TicketService:
         """Upgrade the schema if this service owns it, then replay the journal. An unreachable
         database is logged, not raised: tickets will be journaled until it comes back."""
         remove_legacy_pepper(self.data_dir)
+        if not self.journal.ensure_reserve():
+            log.error(
+                "no room for the ticket journal's reserve in %s: on a full disk a ticket "
+                "could be lost; free some space",
+                self.data_dir,
+            )
         self._ensure_schema()
         try:
             self.replay_journal()
