@@ -42,6 +42,11 @@ def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | 
     return SipConfig.from_section(settings.sip, **overrides)
 
 
+class StartupError(Exception):
+    """Storage the agent cannot use (a read-only data folder, a mistyped database URL): one
+    line for the operator, exit status 2, no traceback."""
+
+
 @dataclass
 class AgentServices:
     """What every call shares; built once at start-up."""
@@ -316,9 +321,18 @@ def build_services(
 ) -> AgentServices:
     """Tickets first (no complaint lost), prompts rendered (first greeting instant), then ASR."""
     say = progress or (lambda msg: log.info("%s", msg))
+    from ivr.tickets.db import DatabaseUrlError
+    from ivr.tickets.diskspace import writable_dir_problem
     from ivr.tickets.service import TicketService
 
-    tickets = TicketService.from_settings(settings)
+    problem = writable_dir_problem(settings.data_dir)
+    if problem is not None:
+        raise StartupError(f"{problem}: fix its owner or mount, or set paths.data_dir / "
+                           "IVR_DATA_DIR")
+    try:
+        tickets = TicketService.from_settings(settings)
+    except DatabaseUrlError as exc:
+        raise StartupError(f"{exc} (database.url or --db)") from None
     tickets.start_replayer(settings.database.journal_replay_interval_s)
     say(
         f"tickets: {_safe_url(settings.database_url)} (journal replayed every "

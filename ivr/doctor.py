@@ -145,6 +145,13 @@ def check_database(settings: Any) -> CheckResult:
     if not url:
         return CheckResult("database", "FAIL", "database.url is empty",
                            "set database.url in config/ivr.toml")
+    try:
+        db.check_url(url)
+    except db.DatabaseUrlError as exc:
+        file = db.sqlite_file(url)
+        data_dir = Path(str(getattr(settings, "data_dir", ""))).resolve()
+        if file is None or file.parent.resolve() != data_dir:  # the data dir is made at start
+            return CheckResult("database", "FAIL", str(exc), "fix database.url")
     shown = db.redacted_url(url)
     try:
         if db.is_sqlite(url):

@@ -31,8 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from ivr.tickets import db
 
-    url = args.url or load(args).database_url
-    return db, db.make_engine(url), url
+    settings = load(args)
+    url = args.url or settings.database_url
+    # the data directory (home of the default SQLite file) may be made; no other directory
+    return db, db.make_engine(url, create_dir=settings.data_dir), url
 
 
 @guarded

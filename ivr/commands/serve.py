@@ -107,7 +107,7 @@ def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `ivr --help` and the pure commands never load pjsua2.
-    from ivr.agent import Agent, build_services
+    from ivr.agent import Agent, StartupError, build_services
     from ivr.session import CallOutcome
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -119,7 +119,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         print(message, flush=True)
 
     say(f"ivr serve: configuration {settings.source}")
-    services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    try:
+        services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    except StartupError as exc:
+        print(f"ivr serve: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def finished(outcome: CallOutcome) -> None:
         tickets = ",".join(outcome.ticket_ids) or "-"

@@ -37,9 +37,79 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+class DatabaseUrlError(ValueError):
+    """A database URL that is malformed or points where no database should be made; the
+    message names the URL (password hidden) and the form that was probably meant."""
+
+
+SQLITE_FORMS = "sqlite:////absolute/path/tickets.db (4 slashes) or sqlite:///relative/path.db"
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_url(url: str, create_dir: Path | None = None) -> None:
+    """Refuse a URL that would silently open the wrong database: unparseable, an SQLite URL
+    with a host part (SQLAlchemy would open an in-memory database, lost at exit) or without a
+    file, an unknown backend, or an SQLite file whose directory does not exist (a typo would
+    otherwise create a new, empty register). `create_dir` is the one directory that may be
+    created (the data directory, home of the default database)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # ArgumentError, ValueError: nothing of the text is a URL
+        raise DatabaseUrlError(
+            f"database URL {_shown(url)!r} is not a URL; an SQLite file is {SQLITE_FORMS}"
+        ) from None
+    backend = parsed.get_backend_name()
+    shown = redacted_url(url)
+    if backend == "postgres":
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: write postgresql+psycopg://user@host/db (postgres:// "
+            "is not a backend name SQLAlchemy knows)"
+        )
+    if backend not in KNOWN_BACKENDS:
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: unknown backend {backend!r}; use {SQLITE_FORMS} or "
+            "postgresql+psycopg://user@host/db"
+        )
+    if backend != "sqlite":
+        return
+    if parsed.host:
+        raise DatabaseUrlError(
+            f"database URL {shown!r} has a host part {parsed.host!r} (SQLAlchemy would open a "
+            f"database in memory, lost at exit): did you mean sqlite:///{parsed.host}"
+            f"{'/' + parsed.database if parsed.database else ''}? Forms: {SQLITE_FORMS}"
+        )
+    if not parsed.database:
+        raise DatabaseUrlError(
+            f"database URL {shown!r} names no database file (it would live in memory, lost at "
+            f"exit); use {SQLITE_FORMS}"
+        )
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    directory = Path(parsed.database).parent
+    if create_dir is not None and directory.resolve() == Path(create_dir).resolve():
+        directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: directory {directory} does not exist (a typo? a new "
+            "database is only created in an existing directory): create it or fix the URL"
+        )
+
+
+def _shown(url: str) -> str:
+    """Unparseable text, cut short and without anything after an @ (a password may be in it)."""
+    text = url.strip()
+    if "@" in text:
+        text = text.split("://", 1)[0] + "://***@" + text.rsplit("@", 1)[1]
+    return text[:120]
+
+
 def sqlite_file(url: str) -> Path | None:
-    """The database file of an SQLite URL; None for other backends and in-memory SQLite."""
-    parsed = make_url(url)
+    """The database file of an SQLite URL; None for other backends, in-memory SQLite and
+    text that is not a URL."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL: no file either
+        return None
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     if parsed.database == ":memory:":
@@ -47,13 +117,13 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """An engine tuned for the register's workload (many small write transactions)."""
+def make_engine(url: str, pool_size: int = 10, create_dir: Path | None = None) -> Engine:
+    """An engine tuned for the register's workload (many small write transactions). The URL
+    is checked first (check_url): a typo never opens a new, empty database."""
+    check_url(url, create_dir)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

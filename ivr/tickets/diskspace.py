@@ -130,3 +130,20 @@ def guard_for(service: Any, **kwargs: Any) -> DiskGuard:
     if db_file is not None:
         paths.append(db_file.parent)
     return DiskGuard(paths, service.journal, **kwargs)
+
+
+def writable_dir_problem(path: Path) -> str | None:
+    """None when `path` is (or can be made) a directory this process can write files in; else
+    one line saying why not (read-only filesystem, permissions, a file in the way)."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".ivr-write-test-{os.getpid()}"
+        with open(probe, "wb") as fh:
+            fh.write(b"ok")
+            os.fsync(fh.fileno())
+        probe.unlink()
+    except OSError as exc:
+        where = exc.filename or p
+        return f"data directory {p} is not writable ({exc.strerror or exc}: {where})"
+    return None

@@ -121,9 +121,15 @@ class NumberProtector:
 def remove_legacy_pepper(data_dir: Path) -> bool:
     """Delete the `number-pepper` file older versions kept beside the database (its hashes are
     dropped by migration 0002, and it only ever helped an attacker). True when one was removed."""
+    path = Path(data_dir) / LEGACY_PEPPER_FILE
+    if not path.exists():
+        return False
     try:
-        (Path(data_dir) / LEGACY_PEPPER_FILE).unlink()
+        path.unlink()
     except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("the old %s file could not be removed: %s", path, exc.strerror or exc)
         return False
     log.info("removed the old %s file from the data directory (no longer used)",
              LEGACY_PEPPER_FILE)

@@ -103,6 +103,8 @@ class TicketService:
         retry_after_s: float = DEFAULT_RETRY_AFTER_S,
         pool_size: int = 10,
     ):
+        # before anything is logged: a typo is refused first (only the data dir may be made)
+        dbmod.check_url(url, create_dir=Path(data_dir))
         self.url = url
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +118,7 @@ class TicketService:
         self.recording_retention_days = recording_retention_days
         self.auto_upgrade = dbmod.is_sqlite(url) if auto_upgrade is None else auto_upgrade
         self.retry_after_s = retry_after_s
-        self.engine = dbmod.make_engine(url, pool_size=pool_size)
+        self.engine = dbmod.make_engine(url, pool_size=pool_size, create_dir=self.data_dir)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.journal = Journal(self.data_dir)
         self._down_until = 0.0

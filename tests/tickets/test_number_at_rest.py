@@ -180,5 +180,5 @@ def test_a_left_over_pepper_file_is_removed(tmp_path: Path, make_service) -> Non
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "number-pepper").write_text("ab" * 32)
-    make_service(f"sqlite:///{tmp_path / 'db' / 't.sqlite3'}", data_dir, number_key=None)
+    make_service(f"sqlite:///{data_dir / 't.sqlite3'}", data_dir, number_key=None)
     assert not (data_dir / "number-pepper").exists()

@@ -55,6 +55,7 @@ def test_raw_number_never_in_database_journal_or_logs(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(privacy, "_warned", False)  # the no-key warning is once per process
     data = tmp_path / "data"
+    (tmp_path / "db").mkdir()
     url = f"sqlite:///{tmp_path / 'db' / 'p.sqlite3'}"
     svc = make_service(url, data, number_key=key)
     receipt = svc.open_ticket(draft("priv-1"))
