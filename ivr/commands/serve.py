@@ -175,12 +175,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
+    """Apply the edited configuration, or refuse it and keep running on the old one: a reload
+    must never stop the agent (a non-UTF-8 file once drained it and exited)."""
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("reload refused: %s", problem)
         say(f"reload refused ({len(exc.problems)} problem(s)); the old configuration stays")
+        return
+    except Exception as exc:  # anything else reading the file: refused the same way
+        log.exception("reload refused: unexpected error reading the configuration")
+        say(f"reload refused ({type(exc).__name__}); the old configuration stays")
         return
     try:
         report = (
@@ -191,7 +197,10 @@ def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
     except Exception:
         log.exception("prompt re-render failed; the old prompts stay")
         report = None
-    agent.reload(settings)
+    try:
+        agent.reload(settings)
+    except Exception:  # a session that cannot take the new settings keeps its old ones
+        log.exception("reload: a call could not take the new configuration")
     say(f"reloaded {settings.source}" + (f" ({report})" if report else ""))
 
 
