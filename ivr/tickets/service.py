@@ -102,6 +102,7 @@ class TicketService:
         auto_upgrade: bool | None = None,
         retry_after_s: float = DEFAULT_RETRY_AFTER_S,
         pool_size: int = 10,
+        call_busy_timeout_ms: int = dbmod.CALL_BUSY_TIMEOUT_MS,
     ):
         # before anything is logged: a typo is refused first (only the data dir may be made)
         dbmod.check_url(url, create_dir=Path(data_dir))
@@ -120,6 +121,13 @@ class TicketService:
         self.retry_after_s = retry_after_s
         self.engine = dbmod.make_engine(url, pool_size=pool_size, create_dir=self.data_dir)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For a caller on the line: SQLite waits for a lock only briefly, then the journal
+        # takes the entry (PostgreSQL locks rows, not the file: one engine serves both paths).
+        self._call_engine = (
+            dbmod.make_engine(url, pool_size=pool_size, busy_timeout_ms=call_busy_timeout_ms)
+            if dbmod.is_sqlite(url) else self.engine
+        )
+        self._call_sessions = sessionmaker(self._call_engine, expire_on_commit=False)
         self.journal = Journal(self.data_dir)
         self._down_until = 0.0
         self._state_lock = threading.Lock()
@@ -203,6 +211,8 @@ class TicketService:
             self._replayer.join(timeout=10)
             self._replayer = None
         self.engine.dispose()
+        if self._call_engine is not self.engine:
+            self._call_engine.dispose()
 
     def __enter__(self) -> TicketService:
         return self
@@ -213,8 +223,10 @@ class TicketService:
     # Database helpers ------------------------------------------------------------------------
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+    def _session(self, for_call: bool = False) -> Iterator[Session]:
+        """A transaction; `for_call` when a caller is waiting (short SQLite busy timeout)."""
+        factory = self._call_sessions if for_call else self._sessions
+        with factory() as session, session.begin():
             yield session
 
     def _db_available(self) -> bool:
@@ -263,7 +275,7 @@ class TicketService:
         }
         if self._db_available() and self._ensure_schema():
             try:
-                outcome = self._insert_ticket(row)
+                outcome = self._insert_ticket(row, for_call=True)
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
             else:
@@ -309,7 +321,7 @@ class TicketService:
             "promised_reply_by": _iso(promise),
         }
 
-    def _insert_ticket(self, row: dict[str, Any]) -> _Outcome:
+    def _insert_ticket(self, row: dict[str, Any], for_call: bool = False) -> _Outcome:
         opened_at = datetime.fromisoformat(row["opened_at"])
         values = _without_unkeyed_hash(row)
         values["opened_at"] = opened_at
@@ -318,7 +330,7 @@ class TicketService:
         values["created_at"] = opened_at
         values["updated_at"] = opened_at
         try:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if session.get(Ticket, row["id"]) is not None:
                     return _Outcome(created=False)
                 ticket = Ticket(**values)
@@ -335,7 +347,7 @@ class TicketService:
                 session.add(ticket)
         except IntegrityError:
             # Another writer inserted the same (call_id, category) between our check and insert.
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if session.get(Ticket, row["id"]) is not None:
                     return _Outcome(created=False)
             raise
@@ -362,19 +374,19 @@ class TicketService:
         }
         if self._db_available() and self._ensure_schema():
             try:
-                self._insert_call(row)
+                self._insert_call(row, for_call=True)
                 return
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
         self.journal.append("call", row)
         log.info("call %s: call record journaled", record.call_id)
 
-    def _insert_call(self, row: dict[str, Any]) -> bool:
+    def _insert_call(self, row: dict[str, Any], for_call: bool = False) -> bool:
         values = _without_unkeyed_hash(row)
         values["answered_at"] = datetime.fromisoformat(row["answered_at"])
         values["ended_at"] = datetime.fromisoformat(row["ended_at"])
         try:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 exists = session.scalar(
                     select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
                 )
@@ -382,7 +394,7 @@ class TicketService:
                     return False
                 session.add(CallRecord(**values))
         except IntegrityError:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if (
                     session.scalar(
                         select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
@@ -401,15 +413,15 @@ class TicketService:
         row = {"ticket_id": ticket_id, "score": score, "at": (now or _utcnow()).isoformat()}
         if self._db_available() and self._ensure_schema():
             try:
-                if self._apply_satisfaction(row):
+                if self._apply_satisfaction(row, for_call=True):
                     return
                 raise TicketNotFound(f"no ticket with id {ticket_id}")
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
         self.journal.append("satisfaction", row)
 
-    def _apply_satisfaction(self, row: dict[str, Any]) -> bool:
-        with self._session() as session:
+    def _apply_satisfaction(self, row: dict[str, Any], for_call: bool = False) -> bool:
+        with self._session(for_call) as session:
             ticket = session.get(Ticket, row["ticket_id"])
             if ticket is None:
                 return False
@@ -427,7 +439,7 @@ class TicketService:
         if digest is None:
             return False
         try:
-            with self._session() as session:
+            with self._session(for_call=True) as session:
                 hit = session.scalar(
                     select(Ticket.id)
                     .where(Ticket.caller_number_hash == digest)
