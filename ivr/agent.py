@@ -93,7 +93,7 @@ class _Bridge(CallListener):
 
     def on_disconnected(self, call: AgentCall, code: int, reason: str, by_remote: bool) -> None:
         if self.session is not None:
-            self.session.caller_hung_up()
+            self.session.line_ended(by_remote, code, reason)
 
 
 class Agent:

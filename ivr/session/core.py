@@ -116,6 +116,7 @@ class CallSession:
         self._prompts_played: list[str] = []
         self._transfer_target: str | None = None
         self._end_reason: str | None = None
+        self._shutdown_requested = False
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
@@ -137,7 +138,17 @@ class CallSession:
     def caller_hung_up(self) -> None:
         self._inbox.put(("remote_hangup",))
 
+    def line_ended(self, by_remote: bool, code: int = 0, reason: str = "") -> None:
+        """The SIP call is gone. `by_remote`: the caller hung up. Otherwise our side ended it
+        without the policy asking (a drain with no time left, a call the SIP layer lost): that
+        is recorded as "shutdown" or "error", never as the caller's hang-up."""
+        if by_remote:
+            self.caller_hung_up()
+        else:
+            self._inbox.put(("local_hangup", code, reason))
+
     def request_shutdown(self) -> None:
+        self._shutdown_requested = True
         self._inbox.put(("event", ev.ShutdownRequested(t=0.0)))
 
     def reload(self, settings: Settings) -> None:
@@ -246,6 +257,11 @@ class CallSession:
             log.info("call %s: caller hung up at t=%.2f", self.call_id, self.t)
             self._event(ev.CallerHungUp(t=self.t))
             self._end(self._end_reason or "caller_hangup", hang_up=False)
+        elif kind == "local_hangup":
+            reason = "shutdown" if self._shutdown_requested else "error"
+            log.info("call %s: ended on our side (%s %s) at t=%.2f: %s", self.call_id,
+                     item[1], str(item[2])[:60], self.t, reason)
+            self._end(self._end_reason or reason, hang_up=False)
         elif kind == "reload":
             self.settings = item[1]
             self._event(ev.ConfigUpdated(t=self.t, settings=item[1]))
