@@ -582,7 +582,11 @@ class CallSession:
                 log.exception("call %s: on_finished callback failed", self.call_id)
 
     def _record_call(self, outcome: CallOutcome) -> None:
+        # The recordings' live marker goes only once the call record is stored (or journaled):
+        # until then a recording without a ticket is not an orphan.
+        recorder = self._recorder
         if self._tickets is None:
+            recorder.close()
             return
         record = call_record_draft(
             self.facts, outcome, self._verdict_frames, tuple(self._ticket_requests.values())
@@ -594,6 +598,8 @@ class CallSession:
                 tickets.record_call(record)
             except Exception:
                 log.exception("call %s: call record not stored", self.call_id)
+            finally:
+                recorder.close()
 
         if self._ticket_executor is not None:
             self._ticket_executor.submit(job)

@@ -11,8 +11,10 @@ caller passes no `now`); everything below it takes time as an argument.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +62,17 @@ DEFAULT_BLACKLIST_DAYS = 30
 DEFAULT_RETRY_AFTER_S = 2.0  # after a failure, journal straight away for this long
 MIN_PREFIX_LENGTH = 4
 RECORDING_PURGE_EVERY_S = 3600.0
+RECORDINGS_SUBDIR = "recordings"  # in the data directory, as the session writes them
+LIVE_SUFFIX = ".live"  # ivr.session.recording: flock-held while the call goes on
+# A recording this young may belong to a call that just ended and whose record is on its way.
+ORPHAN_MIN_AGE_S = 60.0
+_RECORDING_NAME = re.compile(
+    r"(?P<call>[0-9A-Za-z_.]{1,200})-(?P<purpose>[a-z_]{1,32})-(?P<index>[0-9]{1,6}|partial)\.wav"
+)
+UNCONFIRMED_SUMMARY = (
+    "unconfirmed: recorded when the agent stopped mid-call; listen to the recording"
+)
+UNCONFIRMED_NOTE = "unconfirmed: the caller never confirmed it (the agent stopped mid-call)"
 
 
 def _utcnow() -> datetime:
@@ -103,6 +116,7 @@ class TicketService:
         retry_after_s: float = DEFAULT_RETRY_AFTER_S,
         pool_size: int = 10,
         call_busy_timeout_ms: int = dbmod.CALL_BUSY_TIMEOUT_MS,
+        orphan_min_age_s: float = ORPHAN_MIN_AGE_S,
     ):
         # before anything is logged: a typo is refused first (only the data dir may be made)
         dbmod.check_url(url, create_dir=Path(data_dir))
@@ -119,6 +133,7 @@ class TicketService:
         self.recording_retention_days = recording_retention_days
         self.auto_upgrade = dbmod.is_sqlite(url) if auto_upgrade is None else auto_upgrade
         self.retry_after_s = retry_after_s
+        self.orphan_min_age_s = orphan_min_age_s
         self.engine = dbmod.make_engine(url, pool_size=pool_size, create_dir=self.data_dir)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # For a caller on the line: SQLite waits for a lock only briefly, then the journal
@@ -191,7 +206,14 @@ class TicketService:
             self.replay_journal()
         except SQLAlchemyError as exc:
             log.warning("journal replay at start failed: %s", _brief(exc))
+        self._adopt_quietly()
         return self
+
+    def _adopt_quietly(self) -> None:
+        try:
+            self.adopt_orphan_recordings()
+        except (DatabaseUnavailable, SQLAlchemyError, OSError) as exc:
+            log.warning("orphan recordings not checked: %s", exc)
 
     def _ensure_schema(self) -> bool:
         if self._schema_ready:
@@ -531,6 +553,7 @@ class TicketService:
 
         def loop() -> None:
             last_purge = 0.0
+            last_adopt = time.monotonic()  # start() just did it
             while not self._stop.wait(interval_s):
                 try:
                     if self.journal.pending_count():
@@ -541,6 +564,9 @@ class TicketService:
                     ):
                         last_purge = time.monotonic()
                         self.purge_recordings()
+                    if time.monotonic() - last_adopt >= RECORDING_PURGE_EVERY_S:
+                        last_adopt = time.monotonic()
+                        self._adopt_quietly()
                 except Exception:  # a background thread must log, never die silently
                     log.exception("ticket journal replayer: unexpected error")
 
@@ -548,6 +574,70 @@ class TicketService:
         self._replayer = threading.Thread(target=loop, name="ticket-replayer", daemon=True)
         self._replayer.start()
         return self._replayer
+
+    # Orphan recordings ---------------------------------------------------------------------
+
+    def adopt_orphan_recordings(self, now: float | None = None) -> list[TicketReceipt]:
+        """Open an unconfirmed ticket for each call whose recordings have no ticket and no call
+        record while its agent is gone (the recorder's live lock is free) and the newest file is
+        older than orphan_min_age_s: an agent killed mid-call (say, before the caller confirmed
+        the complaint) leaves them. Idempotent; nothing is deleted. Skipped while the journal
+        holds entries (a journaled call record may explain a recording)."""
+        folder = self.data_dir / RECORDINGS_SUBDIR
+        if not folder.is_dir() or self.journal.pending_count():
+            return []
+        at = time.time() if now is None else now
+        calls: dict[str, list[tuple[float, Path, str]]] = {}
+        for path in folder.glob("*.wav"):
+            match = _RECORDING_NAME.fullmatch(path.name)
+            if match is None or path.is_symlink() or not path.is_file():
+                continue
+            calls.setdefault(match["call"], []).append(
+                (path.stat().st_mtime, path, match["purpose"])
+            )
+        candidates = {
+            call_id: files
+            for call_id, files in calls.items()
+            if at - max(f[0] for f in files) >= self.orphan_min_age_s
+            and not _live(folder / f"{call_id}{LIVE_SUFFIX}")
+        }
+        if not candidates:
+            return []
+        known = self._read(lambda s: self._calls_known(s, list(candidates)))
+        receipts = []
+        for call_id in sorted(set(candidates) - known):
+            mtime, path, purpose = max(candidates[call_id])
+            receipts.append(
+                self.open_ticket(
+                    TicketDraft(
+                        call_id=call_id,
+                        category=purpose if purpose in CATEGORIES else "complaint",
+                        opened_at=datetime.fromtimestamp(mtime, timezone.utc),
+                        summary=UNCONFIRMED_SUMMARY,
+                        recording_path=str(path),
+                        notes=UNCONFIRMED_NOTE,
+                    )
+                )
+            )
+            (folder / f"{call_id}{LIVE_SUFFIX}").unlink(missing_ok=True)
+        if receipts:
+            log.warning(
+                "%d recording(s) left by an agent stopped mid-call: opened as unconfirmed "
+                "ticket(s) %s",
+                len(receipts),
+                " ".join(r.short_id for r in receipts),
+            )
+        return receipts
+
+    @staticmethod
+    def _calls_known(session: Session, call_ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for i in range(0, len(call_ids), 500):
+            chunk = call_ids[i : i + 500]
+            known.update(session.scalars(select(CallRecord.call_id).where(
+                CallRecord.call_id.in_(chunk))))
+            known.update(session.scalars(select(Ticket.call_id).where(Ticket.call_id.in_(chunk))))
+        return known
 
     # Lifecycle (agents, CLI) ---------------------------------------------------------------
 
@@ -834,6 +924,21 @@ class TicketService:
         if done and not dry_run:
             log.info("deleted %d recording(s) older than %d days", len(done), days)
         return done
+
+
+def _live(marker: Path) -> bool:
+    """True while a recorder holds the marker's lock (its call goes on, in any process)."""
+    try:
+        fh = open(marker, "rb")
+    except FileNotFoundError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def _without_unkeyed_hash(row: dict[str, Any]) -> dict[str, Any]:
