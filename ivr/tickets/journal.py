@@ -1,6 +1,7 @@
 """Append-only, fsync'd JSON-lines journal: where a ticket waits while the database is down.
 
-One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction", "data": {...}}.
+One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction" | "contact_number",
+"data": {...}}.
 Entries hold no raw caller number (only ciphertext, hash and mask), like the database.
 
 Writers (threads and processes) append under an exclusive flock on `journal.lock`, one
@@ -47,7 +48,7 @@ RESERVE_NAME = "journal.reserve"
 RESERVE_BYTES = 1024 * 1024
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 FORMAT_VERSION = 1
-KINDS = ("ticket", "call", "satisfaction")
+KINDS = ("ticket", "call", "satisfaction", "contact_number")
 
 _counter = itertools.count()
 

@@ -2,7 +2,7 @@
 
 Times are stored as naive UTC (UTCDateTime) so SQLite and PostgreSQL compare them the same way;
 they come back timezone-aware (UTC). Caller numbers exist only as ciphertext, keyed hash and mask;
-a hash stands only beside ciphertext (migration 0002 enforces it: CHECK on PostgreSQL, triggers
+a hash stands only beside ciphertext (migration 0003 enforces it: CHECK on PostgreSQL, triggers
 on SQLite).
 The schema itself is owned by the Alembic migrations in ./migrations; keep the two in step.
 """
@@ -78,6 +78,9 @@ class Ticket(Base):
     caller_number_enc: Mapped[str | None] = mapped_column(Text)
     caller_number_hash: Mapped[str | None] = mapped_column(String(64))
     caller_number_masked: Mapped[str | None] = mapped_column(String(64))
+    # The callback number the caller confirmed (rules/contact_number.py): ciphertext and mask.
+    contact_number_enc: Mapped[str | None] = mapped_column(Text)
+    contact_number_masked: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[str] = mapped_column(Text, default="")
     recording_path: Mapped[str | None] = mapped_column(Text)

@@ -9,7 +9,7 @@ Without the secret only the masked form (138****5678) is stored: no hash at all.
 anything kept beside the database (the old `number-pepper` file) plus the mask gave the number
 back by brute force over the 4 hidden digits in 0.24 s, and over every mobile number in hours
 without the mask. So blacklist and repeat-caller look-ups need the key; without it they are off
-and a warning says so once. The database enforces "a hash only beside ciphertext" (migration 0002).
+and a warning says so once. The database enforces "a hash only beside ciphertext" (migration 0003).
 
 Production mode (`IVR_ENV=production`, set by the Dockerfile) makes a missing key a FAIL of
 `ivr doctor`; tests and the demo run without it.
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NUMBER_KEY_ENV = "IVR_NUMBER_KEY"
 MIN_SECRET_LENGTH = 16
-LEGACY_PEPPER_FILE = "number-pepper"  # written before migration 0002; removed at start
+LEGACY_PEPPER_FILE = "number-pepper"  # written before migration 0003; removed at start
 PRODUCTION_ENV = "IVR_ENV"
 PRODUCTION_VALUE = "production"
 
@@ -120,7 +120,7 @@ class NumberProtector:
 
 def remove_legacy_pepper(data_dir: Path) -> bool:
     """Delete the `number-pepper` file older versions kept beside the database (its hashes are
-    dropped by migration 0002, and it only ever helped an attacker). True when one was removed."""
+    dropped by migration 0003, and it only ever helped an attacker). True when one was removed."""
     path = Path(data_dir) / LEGACY_PEPPER_FILE
     if not path.exists():
         return False

@@ -141,7 +141,7 @@ def test_cli_lifecycle_list_show_export(
 ) -> None:
     cfg, ids = cli_db
     code, out, _ = run_cli(capsys, cfg, "db", "upgrade")
-    assert code == 0 and str(head_revision()) in out
+    assert code == 0 and str(head_revision()) in out  # the newest migration
     code, out, _ = run_cli(capsys, cfg, "db", "current")
     assert code == 0 and "up to date" in out
 

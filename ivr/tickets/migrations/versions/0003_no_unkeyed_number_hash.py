@@ -9,8 +9,8 @@ PostgreSQL gets a CHECK constraint. SQLite gets triggers instead: adding a CHECK
 rebuilding `tickets`, and dropping the old table with foreign keys on would cascade-delete every
 ticket event.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_contact
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_contact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
