@@ -340,7 +340,8 @@ def build_services(
     )
     from ivr.tickets.diskspace import guard_for
 
-    disk = guard_for(tickets)
+    disk = guard_for(tickets, min_free_bytes=settings.paths.min_free_mb * 1024 * 1024,
+                     check_interval_s=settings.paths.disk_check_interval_s)
     first = disk.check()
     say(
         f"disk: {first.free_bytes // (1024 * 1024)} MB free on {first.path}, calls refused "

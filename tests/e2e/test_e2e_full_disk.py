@@ -23,13 +23,13 @@ from e2ekit import OPEN_HOURS, Agent
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sip"))
 from rawsip import SipProbe  # (the SIP layer's raw-SIP test helper)
 
-from ivr.tickets.diskspace import DEFAULT_CHECK_INTERVAL_S, DEFAULT_MIN_FREE_BYTES
-
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 MB = 1024 * 1024
-FS_MB = 200
-WAIT_S = DEFAULT_CHECK_INTERVAL_S * 2 + 5
+FS_MB = 120
+MIN_FREE_MB = 40  # paths.min_free_mb for this agent (the default is 64)
+CHECK_S = 1.0  # paths.disk_check_interval_s
+WAIT_S = CHECK_S * 2 + 8
 
 
 def health(agent: Agent) -> tuple[int, dict[str, Any]]:
@@ -68,17 +68,19 @@ def test_full_disk_refuses_calls_and_health_says_why(start_agent, e2e_env, e2e_d
     data = tmpfs / "data"
     shutil.copytree(e2e_data_dir / "prompts", data / "prompts")  # no re-render on the tmpfs
     e2e_env["IVR_DATA_DIR"] = str(data)
-    agent = start_agent(overrides=OPEN_HOURS, db_url=f"sqlite:///{data / 'tickets.db'}")
+    agent = start_agent(overrides=[*OPEN_HOURS, f"paths.min_free_mb={MIN_FREE_MB}",
+                                   f"paths.disk_check_interval_s={CHECK_S}"],
+                        db_url=f"sqlite:///{data / 'tickets.db'}")
     code, body = health(agent)
     assert code == 200 and body["accepting"] and "reason" not in body
 
     free = shutil.disk_usage(tmpfs).free
-    leave = DEFAULT_MIN_FREE_BYTES // 2
+    leave = MIN_FREE_MB * MB // 2
     with open(tmpfs / "filler", "wb") as fh:
         fh.write(b"\0" * (free - leave))
     body = wait_health(agent, 503)
     assert not body["accepting"] and body["reason"].startswith("disk: "), body
-    assert str(data) in body["reason"] and "MB free" in body["reason"]
+    assert str(data) in body["reason"] and f"below {MIN_FREE_MB} MB" in body["reason"]
     assert agent.proc.wait_for(lambda ln: "refusing new calls" in ln, 5), agent.proc.tail()
     probe = SipProbe(agent.port, "udp")
     try:
