@@ -42,6 +42,7 @@ def test_out_of_range_numbers_get_one_line_not_a_traceback(
     assert option in line and "1.." in line, err
 
 
-def test_a_limit_in_range_works(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_limit_in_range_works(tmp_path: Path, make_service) -> None:
+    make_service(f"sqlite:///{tmp_path / 'data' / 't.db'}", tmp_path / "data")  # an empty register
     assert ivr_main(["--config", str(config(tmp_path)), "tickets", "list", "--limit",
                      "1000000"]) == 0
