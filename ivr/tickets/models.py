@@ -95,7 +95,7 @@ class Ticket(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Seed 003 "在第一个工作小时内给予初步回应": the first reply to the caller, kept apart from
-    # the resolution (migration 0003_first_response).
+    # the resolution (migration 0004_first_response).
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
