@@ -609,6 +609,99 @@ class TicketService:
     ) -> TicketView:
         return self._change(ref, "reopen", actor, note, now)
 
+    def first_reply(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """The first reply reached the caller: stamps replied_at (the SLA clock stops), keeps
+        the status. A second first-reply is refused, so the SLA time cannot be moved."""
+        return self._annotate(ref, "first_reply", actor, note, now)
+
+    def add_note(
+        self, ref: str, note: str, actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """Append a note to the ticket (and its audit trail); the status does not change."""
+        if not note.strip():
+            raise InvalidDraft("a note needs some text")
+        return self._annotate(ref, "note", actor, note.strip(), now)
+
+    def mark_complex(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """Severity becomes 'complex' and the promise is recomputed from the opening time with
+        the complex commitment (the seeds' 3 working days)."""
+        return self._annotate(ref, "mark_complex", actor, note, now)
+
+    def _annotate(
+        self, ref: str, action: str, actor: str, note: str, now: datetime | None
+    ) -> TicketView:
+        at = now or _utcnow()
+
+        def work(session: Session) -> TicketView:
+            ticket = self._resolve_ref(session, ref)
+            sid = short_id(ticket.id)
+            if action == "first_reply":
+                if ticket.replied_at is not None:
+                    raise InvalidDraft(f"ticket {sid} already has its first reply")
+                if ticket.status not in ("new", "dispatched"):
+                    raise InvalidDraft(f"ticket {sid} is {ticket.status}: nothing to reply to")
+                ticket.replied_at = at
+            elif action == "note":
+                stamp = at.astimezone(self.calendar.tz).strftime("%Y-%m-%d %H:%M")
+                line = f"[{stamp} {actor[:64]}] {note}"
+                ticket.notes = f"{ticket.notes}\n{line}" if ticket.notes else line
+            elif action == "mark_complex":
+                if ticket.severity == "complex":
+                    raise InvalidDraft(f"ticket {sid} is already complex")
+                ticket.severity = "complex"
+                ticket.promised_reply_by = self.promise_for(
+                    ticket.category, "complex", ticket.opened_at
+                )
+            ticket.updated_at = at
+            ticket.events.append(
+                TicketEvent(
+                    at=at,
+                    actor=actor[:64],
+                    action=action,
+                    from_status=ticket.status,
+                    to_status=ticket.status,
+                    note=note,
+                )
+            )
+            session.flush()
+            log.info("ticket %s: %s by %s", sid, action, actor[:64])
+            return self._view(ticket, reveal=False, with_events=True)
+
+        return self._read(work)
+
+    def publish_event(
+        self,
+        kind: str,
+        ticket_ref: str = "",
+        queue: str = "",
+        target: str = "",
+        now: datetime | None = None,
+    ) -> bool:
+        """A live event for the web console (e.g. kind='transfer': a screen pop for the desk's
+        agents). Best effort from a call: a database problem is logged, never raised."""
+        from .console_models import ConsoleEvent
+
+        row = ConsoleEvent(
+            at=now or _utcnow(),
+            kind=kind[:32],
+            ticket_ref=ticket_ref[:64],
+            queue=queue[:100],
+            target=target[:200],
+        )
+        if not (self._db_available() and self._ensure_schema()):
+            return False
+        try:
+            with self._session() as session:
+                session.add(row)
+        except SQLAlchemyError as exc:
+            log.warning("console event %s not published: %s", kind, _brief(exc))
+            return False
+        return True
+
     # Reading -----------------------------------------------------------------------------------
 
     def _view(self, t: Ticket, reveal: bool, with_events: bool) -> TicketView:

@@ -1,0 +1,121 @@
+"""The admin bench: prompts (list, hear as a caller hears them), users, audit log.
+
+"Hear" renders the phrase the way the agent plays it on a call, then through G.711 at 8 kHz
+(what a PSTN caller's line does to it), as a WAV the page's <audio> plays.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import wave
+from typing import Any
+
+import numpy as np
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from ivr.console.app import Console, console_of, page
+
+log = logging.getLogger(__name__)
+
+ADMIN_ROLES = ("admin",)
+PHONE_RATE_HZ = 8000
+# What a phrase with call variables is heard with on the bench.
+SAMPLE_CALL_VARIABLES = {
+    "zh-CN": {"surname": "张", "title": "先生", "hours": "24", "ticket_no": "1234",
+              "days": "3", "text": "示例"},
+    "en-US": {"surname": "Smith", "title": "Mr", "hours": "24", "ticket_no": "1234",
+              "days": "3", "text": "example"},
+}
+
+_library_lock = threading.Lock()
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/admin", prompts_page),
+        Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
+        Route("/admin/users", users_page),
+        Route("/admin/audit", audit_page),
+    ]
+
+
+def _library(console: Console) -> Any:
+    """One PromptLibrary per console process, made on first use (it starts espeak-ng)."""
+    with _library_lock:
+        library = getattr(console, "_prompt_library", None)
+        if library is None:
+            from ivr.media.prompt_library import PromptLibrary
+
+            library = PromptLibrary(console.settings)
+            console._prompt_library = library  # type: ignore[attr-defined]
+        return library
+
+
+def phone_wav(samples: np.ndarray, rate_hz: int = PHONE_RATE_HZ) -> bytes:
+    """int16 mono PCM -> G.711 mu-law round trip -> a 16-bit WAV the browser plays."""
+    from ivr.media.g711 import through_g711
+
+    line = through_g711(np.asarray(samples, dtype=np.int16), "mulaw")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes(np.asarray(line, dtype="<i2").tobytes())
+    return buf.getvalue()
+
+
+@page(ADMIN_ROLES)
+def prompts_page(request: Request) -> Response:
+    from ivr.config import load_prompt_catalogue
+
+    console = console_of(request)
+    settings = console.settings
+    rows = []
+    for locale in settings.prompts:
+        for prompt_id, definition in sorted(load_prompt_catalogue(locale, settings).items()):
+            override = settings.audio_dir / locale / f"{prompt_id}.wav"
+            rows.append(
+                {
+                    "locale": locale,
+                    "id": prompt_id,
+                    "text": definition.text,
+                    "override": override.is_file(),
+                }
+            )
+    return console.render(request, "admin_prompts.html", {"rows": rows})
+
+
+@page(ADMIN_ROLES)
+def hear_prompt(request: Request) -> Response:
+    console = console_of(request)
+    locale = request.path_params["locale"]
+    prompt_id = request.path_params["prompt_id"]
+    if locale not in console.settings.prompts:
+        return PlainTextResponse("unknown locale", status_code=404)
+    from ivr.media.prompt_library import PromptError
+
+    library = _library(console)
+    try:
+        pcm = library.prompt(
+            locale, prompt_id, PHONE_RATE_HZ, SAMPLE_CALL_VARIABLES.get(locale, {})
+        )
+    except PromptError as exc:
+        return PlainTextResponse(str(exc), status_code=404)
+    return Response(phone_wav(pcm), media_type="audio/wav")
+
+
+@page(ADMIN_ROLES)
+def users_page(request: Request) -> Response:
+    console = console_of(request)
+    return console.render(request, "admin_users.html", {"users": console.store.list_users()})
+
+
+@page(ADMIN_ROLES)
+def audit_page(request: Request) -> Response:
+    console = console_of(request)
+    return console.render(request, "admin_audit.html", {"entries": console.store.audit_log()})
