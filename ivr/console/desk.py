@@ -114,14 +114,18 @@ def sla_clock(ticket: TicketView, now: datetime) -> dict[str, Any]:
 
 def load_timeline(data_dir: Path, call_id: str) -> dict[str, Any] | None:
     """<data>/calls/<call id>.json written by the agent at the call's end, if it is there."""
-    if not _SAFE_CALL_ID.match(call_id):
-        return None
-    path = Path(data_dir) / "calls" / f"{call_id}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    # A ticket's call_id is "<call id>:<request id>" (one call may open several tickets).
+    for name in (call_id.split(":", 1)[0], call_id):
+        if not _SAFE_CALL_ID.match(name) or name.startswith("."):
+            continue
+        path = Path(data_dir) / "calls" / f"{name}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def line_reports(timeline: dict[str, Any] | None) -> list[dict[str, Any]]:

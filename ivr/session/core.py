@@ -42,7 +42,13 @@ from ivr.ports import (
     TicketStore,
 )
 from ivr.session.call_record import call_record_draft
-from ivr.session.effects import short_ticket_id, ticket_draft, transfer_headers, transfer_target
+from ivr.session.effects import (
+    queue_name,
+    short_ticket_id,
+    ticket_draft,
+    transfer_headers,
+    transfer_target,
+)
 from ivr.session.facts import CallFacts, CallOutcome
 from ivr.session.recording import CallRecorder
 from ivr.session.redaction import describe
@@ -519,6 +525,25 @@ class CallSession:
         except Exception as exc:
             log.error("call %s: transfer failed to start: %s", self.call_id, exc)
             self._inbox.put(("event", ev.TransferResult(t=0.0, ok=False, code=500)))
+            return
+        self._announce_transfer(ticket_id, queue_name(action, self.settings.transfer), target)
+
+    def _announce_transfer(self, ticket_id: str, queue: str, target: str) -> None:
+        """Screen pop: the web console's agents of `queue` see the ticket open (ivr.console)."""
+        publish = getattr(self._tickets, "publish_event", None)
+        if not ticket_id or publish is None:
+            return
+
+        def job() -> None:
+            try:
+                publish("transfer", ticket_ref=ticket_id, queue=queue, target=target)
+            except Exception:
+                log.exception("call %s: screen pop not published", self.call_id)
+
+        if self._ticket_executor is not None:
+            self._ticket_executor.submit(job)
+        else:
+            threading.Thread(target=job, name=f"pop-{self.call_id[:8]}", daemon=True).start()
 
     # ---- the end ---------------------------------------------------------------------------
 
