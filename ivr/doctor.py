@@ -147,10 +147,8 @@ def check_database(settings: Any) -> CheckResult:
     shown = db.redacted_url(url)
     try:
         if db.is_sqlite(url):
-            from sqlalchemy.engine import make_url
-
-            file = make_url(url).database
-            if file and file != ":memory:" and not Path(file).exists():
+            file = db.sqlite_file(url)
+            if file and not Path(file).exists():
                 return CheckResult("database", "WARN", f"{shown} does not exist yet",
                                    "it is created and migrated when the agent first starts "
                                    "(or run `ivr db upgrade`)")

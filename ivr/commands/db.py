@@ -63,16 +63,6 @@ def run_current(args: argparse.Namespace) -> int:
 
 
 def _wrap(fn, url):  # type: ignore[no-untyped-def]
-    from sqlalchemy.exc import SQLAlchemyError
-
     from ivr.tickets import db
-    from ivr.tickets.types import DatabaseUnavailable
 
-    try:
-        return fn()
-    except SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None) or exc
-        first = (str(orig).strip().splitlines() or [""])[0]
-        raise DatabaseUnavailable(
-            f"ticket database {db.redacted_url(url)} is not available: {first}"
-        ) from exc
+    return db.unavailable_on_error(fn, url)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,8 +20,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -122,6 +125,29 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
     if before != after:
         log.info("ticket database upgraded from %s to %s", before or "empty", after)
     return before, after
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL (None for other backends and in-memory databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def unavailable_on_error(fn: Callable[[], T], url: str) -> T:
+    """fn(), with SQLAlchemy's errors turned into DatabaseUnavailable naming the (redacted) URL,
+    so commands outside this package need not import SQLAlchemy."""
+    from .types import DatabaseUnavailable
+
+    try:
+        return fn()
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [""])[0]
+        raise DatabaseUnavailable(
+            f"ticket database {redacted_url(url)} is not available: {first}"
+        ) from exc
 
 
 def redacted_url(url: str) -> str:
