@@ -103,7 +103,10 @@ def sla_clock(ticket: TicketView, now: datetime) -> dict[str, Any]:
     """What the SLA clock shows: state ('none', 'replied', 'ok', 'overdue') and the minutes."""
     if ticket.promised_reply_by is None:
         return {"state": "none", "minutes": 0}
-    if ticket.replied_at is not None or ticket.status not in OPEN_STATUSES:
+    if ticket.replied_at is not None:
+        late = ticket.replied_at > ticket.promised_reply_by
+        return {"state": "replied_late" if late else "replied", "minutes": 0}
+    if ticket.status not in OPEN_STATUSES:
         return {"state": "replied", "minutes": 0}
     minutes = int((ticket.promised_reply_by - now).total_seconds() // 60)
     return {"state": "ok" if minutes >= 0 else "overdue", "minutes": abs(minutes)}

@@ -76,7 +76,8 @@ def test_session_cookie_is_httponly_strict_and_only_a_hash_is_stored(kit):
         data={"csrf": csrf_of(page.text), "username": "ann", "password": PASSWORDS["ann"]},
         follow_redirects=False,
     )
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ivr_console="))
+    cookies = response.headers.get_list("set-cookie")
+    cookie = next(c for c in cookies if c.startswith("ivr_console="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
     token = cookie.split("=", 1)[1].split(";", 1)[0]
     db = (kit.tmp / "tickets.db").read_bytes() + (kit.tmp / "tickets.db-wal").read_bytes()
