@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ivr.commands._common import load_or_report
@@ -44,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--admin-port",
         type=int,
         default=0,
-        help="serve GET /health on 127.0.0.1:PORT (0 = off)",
+        help="serve the web console and GET /health on 127.0.0.1:PORT (0 = off); "
+        "console accounts: ivr users add",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
@@ -218,32 +218,22 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
         log.warning("call timeline not written: %s", exc)
 
 
-def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/health":
-                self.send_error(404)
-                return
-            body = json.dumps(
-                {
-                    "accepting": agent.engine.accepting,
-                    "calls": len(agent.active_sessions),
-                    "max_calls": agent.engine.max_calls,
-                    "calls_finished": agent.calls_finished,
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def _start_admin(agent: Any, bind: str, port: int) -> Any:
+    """The admin port: the web console (ivr.console) with the agent's own GET /health."""
+    from ivr.console.app import build_console
+    from ivr.console.server import BackgroundServer, agent_app
 
-        def log_message(self, fmt: str, *args: Any) -> None:
-            log.debug("admin: " + fmt, *args)
+    def health() -> dict[str, Any]:
+        return {
+            "accepting": agent.engine.accepting,
+            "calls": len(agent.active_sessions),
+            "max_calls": agent.engine.max_calls,
+            "calls_finished": agent.calls_finished,
+        }
 
-    server = ThreadingHTTPServer((bind, port), Handler)
-    threading.Thread(target=server.serve_forever, name="admin-http", daemon=True).start()
-    return server
+    tickets = agent.services.tickets
+    console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
+    return BackgroundServer(agent_app(console, health), bind, port).start()
 
 
 def run_reload(args: argparse.Namespace) -> int:

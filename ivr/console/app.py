@@ -168,7 +168,7 @@ def page(
 # Open routes ---------------------------------------------------------------------------------
 
 
-async def health(request: Request) -> Response:
+async def console_health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "component": "console"})
 
 
@@ -316,11 +316,12 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(console: Console) -> Starlette:
+def create_app(console: Console, health: Any = None) -> Starlette:
+    """The console; `health` replaces its /health endpoint (the agent reports its own)."""
     from ivr.console import admin, desk, report
 
     routes = [
-        Route("/health", health),
+        Route("/health", health or console_health),
         Route("/metrics", metrics),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
@@ -337,11 +338,15 @@ def create_app(console: Console) -> Starlette:
     return app
 
 
-def build_console(settings: Any, db_url: str | None = None, **kwargs: Any) -> Console:
-    """A console on the configured (or given) ticket database; upgrades SQLite schemas."""
-    from ivr.tickets import TicketService
+def build_console(
+    settings: Any, db_url: str | None = None, tickets: Any = None, **kwargs: Any
+) -> Console:
+    """A console on the configured (or given) ticket database, or on an agent's running
+    TicketService (`tickets`); upgrades SQLite schemas."""
+    if tickets is None:
+        from ivr.tickets import TicketService
 
-    tickets = TicketService.from_settings(settings, url=db_url)
+        tickets = TicketService.from_settings(settings, url=db_url)
     return Console(
         settings=settings,
         tickets=tickets,

@@ -3,10 +3,7 @@ headless Chromium driven by Selenium, screenshots under tests/artifacts/console/
 
 from __future__ import annotations
 
-import shutil
 import socket
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,26 +22,11 @@ def free_port() -> int:
 
 
 def serve(app: Any) -> tuple[str, Callable[[], None]]:
-    """Run `app` with uvicorn in a thread; returns (base URL, stop)."""
-    import uvicorn
+    """Run `app` with uvicorn in a thread (as `ivr serve --admin-port` does); (URL, stop)."""
+    from ivr.console.server import BackgroundServer
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="console-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("console server did not start")
-        time.sleep(0.05)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return f"http://127.0.0.1:{port}", stop
+    server = BackgroundServer(app, "127.0.0.1", free_port()).start()
+    return f"http://127.0.0.1:{server.port}", server.shutdown
 
 
 def chrome() -> Any:
@@ -87,9 +69,3 @@ def screenshot(driver: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
-
-
-def have_cjk_font() -> bool:
-    return shutil.which("fc-list") is None or bool(
-        __import__("subprocess").run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
-    )

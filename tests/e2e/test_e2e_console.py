@@ -1,7 +1,8 @@
 """Screen pop over a REAL SIP transfer: `ivr call` (pjsua2 caller) presses the person digit,
-`ivr serve` opens a ticket and REFERs the call to `ivr desk` with X-Ticket-Id; the console (same
-ticket database) pushes the ticket over SSE to the queue's agent signed in in headless Chromium.
-Runtime: ~25 s (agent start, one call, browser)."""
+`ivr serve` opens a ticket and REFERs the call to `ivr desk` with X-Ticket-Id; the console that
+the same `ivr serve` serves on its --admin-port pushes the ticket over SSE to the queue's agent,
+signed in in headless Chromium. The user is made with `ivr users add` on the agent's database.
+Runtime: ~25 s after the session's prompt render (agent start, one call, browser)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,18 @@ from e2ekit import OPEN_HOURS, BackgroundCall, Proc, free_port, ivr_argv, launch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
-from browserkit import chrome, screenshot, serve, sign_in, wait_for
+from browserkit import chrome, screenshot, sign_in, wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 
 def test_agent_sees_the_transferred_calls_ticket_pop_up(tmp_path, e2e_env, e2e_data_dir):
-    from selenium.webdriver.common.by import By
+    import subprocess
 
-    from ivr.console.app import build_console, create_app
-    from ivr.console.auth import hash_password
+    from selenium.webdriver.common.by import By
 
     driver = chrome()  # skips before anything starts when Chromium is missing
     started: list[Proc] = []
-    stop_console = None
-    console = None
     try:
         desk_port = free_port()
         desk = Proc(ivr_argv("desk", "--sip-port", str(desk_port), "--json", "--hold-s", "2"),
@@ -38,11 +36,14 @@ def test_agent_sees_the_transferred_calls_ticket_pop_up(tmp_path, e2e_env, e2e_d
         overrides = [*OPEN_HOURS, f"transfer.queues.default=sip:desk@127.0.0.1:{desk_port}"]
         agent = launch_agent(started, tmp_path, e2e_env, e2e_data_dir, overrides, None, None, [])
         settings = agent.settings()
-        console = build_console(settings, agent.db_url)
-        console.poll_s = 0.2
-        console.store.add_user("ann", "agent", hash_password("agent-pass-123"),
-                               console.clock(), department=settings.transfer.default_queue)
-        base, stop_console = serve(create_app(console))
+        added = subprocess.run(
+            ivr_argv("users", "add", "ann", "--role", "agent", "--password-stdin",
+                     "--department", settings.transfer.default_queue, "--db", agent.db_url),
+            input="agent-pass-123\n", capture_output=True, text=True, env=e2e_env, timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        base = f"http://127.0.0.1:{agent.admin_port}"
+        assert agent.health()["accepting"] is True  # the agent's /health on the same port
         sign_in(driver, base, "ann", "agent-pass-123")
         wait_for(driver, lambda d: d.execute_script("return document.readyState") == "complete",
                  10)
@@ -63,9 +64,5 @@ def test_agent_sees_the_transferred_calls_ticket_pop_up(tmp_path, e2e_env, e2e_d
         assert call.get(60).code == 0
     finally:
         driver.quit()
-        if stop_console is not None:
-            stop_console()
-        if console is not None:
-            console.tickets.shutdown()
         for proc in reversed(started):
             proc.stop()
