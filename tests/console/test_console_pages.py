@@ -144,3 +144,29 @@ def test_english_is_one_click_away(kit):
     client = kit.sign_in("max")
     client.get("/lang?to=en-US&next=/report")
     assert "Monthly report" in client.get("/report").text
+
+
+def test_doctor_checks_console_users_and_port(kit):
+    import socket
+
+    from ivr import doctor
+
+    settings = kit.console.settings.model_copy(
+        update={"database": kit.console.settings.database.model_copy(
+            update={"url": f"sqlite:///{kit.tmp}/tickets.db"})}
+    )
+    result = doctor.check_console_users(settings)
+    assert result.status == "OK" and "1 admin" in result.detail, result
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert doctor.check_console_port("127.0.0.1", port).status == "WARN"
+    from browserkit import serve
+
+    base, stop = serve(kit.app)
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        assert "answers" in doctor.check_console_port("127.0.0.1", port).detail
+    finally:
+        stop()
