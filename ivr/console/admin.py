@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ivr.console.app import Console, console_of, page
+from ivr.console.app import Console, console_of, form_of, page
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def routes() -> list[Route]:
         Route("/admin", prompts_page),
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/users", users_page),
+        Route("/admin/settings", settings_page, methods=["GET", "POST"]),
         Route("/admin/audit", audit_page),
     ]
 
@@ -119,3 +120,58 @@ def users_page(request: Request) -> Response:
 def audit_page(request: Request) -> Response:
     console = console_of(request)
     return console.render(request, "admin_audit.html", {"entries": console.store.audit_log()})
+
+
+@page(ADMIN_ROLES)
+def settings_page(request: Request) -> Response:
+    """GET: the form. POST op=check: the loader's verdict and the diff. POST op=apply: the same,
+    then an atomic write (previous version kept), SIGHUP to the agents, an audit row."""
+    from pathlib import Path
+
+    from ivr.console import settings_edit as se
+
+    console = console_of(request)
+    config_path = Path(console.settings.source)
+    if not config_path.is_file():
+        return PlainTextResponse(
+            f"the console runs on built-in defaults ({console.settings.source}); start it "
+            "with --config FILE to edit settings", status_code=409,
+        )
+    fields = se.form_fields(console.settings)
+    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path)}
+    if request.method == "POST":
+        form = form_of(request)
+        changes, problems = se.parse_form(fields, form)
+        before_text = config_path.read_text(encoding="utf-8")
+        after_text = se.patch_toml(before_text, changes)
+        if not problems and changes:
+            problems = se.check_text(config_path, after_text)
+        context.update(
+            changes={f"{s}.{k}": v for (s, k), v in changes.items()},
+            problems=problems,
+            diff=se.unified_diff(before_text, after_text, config_path.name),
+            submitted={f.name: form.get(f.name) for f in fields},
+        )
+        if form.get("op") == "apply" and changes and not problems:
+            now = console.clock()
+            kept = se.apply_text(config_path, after_text, console.settings.data_dir /
+                                 "config-history", now)
+            before = {f"{s}.{k}": getattr(getattr(console.settings, s), k) for s, k in changes}
+            after = {f"{s}.{k}": v for (s, k), v in changes.items()}
+            console.audit(request, "settings.apply", str(config_path), before, after)
+            from ivr.config import load_settings
+
+            # Take the edited sections from the file; keep what the console was started with
+            # for the rest (e.g. a data directory given on the command line).
+            fresh = load_settings(str(config_path))
+            console.settings = console.settings.model_copy(
+                update={s: getattr(fresh, s) for s, _ in changes}
+            )
+            context.update(
+                applied=True,
+                kept=str(kept),
+                reloaded=se.reload_agents(console.settings.data_dir),
+                fields=se.form_fields(console.settings),
+                submitted={},
+            )
+    return console.render(request, "admin_settings.html", context)

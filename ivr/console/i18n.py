@@ -130,6 +130,15 @@ ZH: dict[str, str] = {
     "after": "修改后",
     "at": "时间",
     "language": "English",
+    "setting": "参数",
+    "value": "取值",
+    "range": "允许范围",
+    "check": "检查",
+    "apply": "应用并重新加载",
+    "applied": "已应用",
+    "kept_as": "原文件保存为",
+    "reloaded": "已通知重新加载的进程数",
+    "no_change": "没有修改",
 }
 
 EN: dict[str, str] = {
@@ -253,6 +262,15 @@ EN: dict[str, str] = {
     "after": "After",
     "at": "When",
     "language": "中文",
+    "setting": "Setting",
+    "value": "Value",
+    "range": "Allowed",
+    "check": "Check",
+    "apply": "Apply and reload",
+    "applied": "Applied",
+    "kept_as": "previous version kept as",
+    "reloaded": "processes told to reload",
+    "no_change": "Nothing changed",
 }
 
 TABLES = {"zh-CN": ZH, "en-US": EN}

@@ -4,12 +4,14 @@ Starlette's TestClient (no server, no browser): fast enough for every security r
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parents[2]
 PASSWORDS = {"ann": "agent-pass-123", "max": "manager-pass-123", "ada": "admin-pass-123"}
 ROLES = {"ann": "agent", "max": "manager", "ada": "admin"}
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
@@ -59,7 +61,13 @@ def make_kit(tmp_path: Path) -> Iterator[ConsoleKit]:
     from ivr.console.app import build_console, create_app
     from ivr.console.auth import hash_password
 
-    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path / "data")}})
+    # A copy of the config (the admin bench edits it) and an empty audio/ beside it (uploaded
+    # overrides land there), never the repository's files.
+    config = tmp_path / "config" / "ivr.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "config" / "ivr.toml", config)
+    (tmp_path / "audio").mkdir(exist_ok=True)
+    settings = load_settings(str(config), overrides={"paths": {"data_dir": str(tmp_path / "data")}})
     clock = FakeClock(NOW)
     console = build_console(settings, f"sqlite:///{tmp_path}/tickets.db", clock=clock)
     for name, role in ROLES.items():
