@@ -133,9 +133,10 @@ def patch_toml(text: str, changes: dict[tuple[str, str], Any]) -> str:
         for (sec, key), value in list(pending.items()):
             if sec != section:
                 continue
-            m = re.match(rf"^(\s*{re.escape(key)}\s*=\s*)(.*?)(\s*#.*)?(\r?\n)?$", line)
-            if m and not _value_has_hash(m.group(2), m.group(3)):
-                lines[i] = f"{m.group(1)}{toml_value(value)}{m.group(3) or ''}{m.group(4) or ''}"
+            m = re.match(rf"^(\s*{re.escape(key)}\s*=\s*)(.*?)(\r?\n)?$", line)
+            if m:
+                tail = _after_value(m.group(2))
+                lines[i] = f"{m.group(1)}{toml_value(value)}{tail}{m.group(3) or ''}"
                 del pending[(sec, key)]
     for (sec, key), value in sorted(pending.items(), key=lambda kv: kv[0]):
         if sec in header_at:
@@ -150,9 +151,26 @@ def patch_toml(text: str, changes: dict[tuple[str, str], Any]) -> str:
     return "".join(lines)
 
 
-def _value_has_hash(value: str, comment: str | None) -> bool:
-    """A '#' inside a quoted string is not a comment: leave such lines to a human."""
-    return bool(comment) and value.count('"') % 2 == 1
+def _after_value(rest: str) -> str:
+    """What follows a one-line TOML value (spaces and a comment), so it can be kept. A quoted
+    value may hold '#' and escaped quotes; anything else ends at the first '#'."""
+    if rest.startswith(('"""', "'''")):
+        raise ValueError("a multi-line string: edit this key in the file itself")
+    if rest[:1] in ('"', "'"):
+        quote, i = rest[0], 1
+        while i < len(rest):
+            if quote == '"' and rest[i] == "\\":
+                i += 2
+                continue
+            if rest[i] == quote:
+                return rest[i + 1 :]
+            i += 1
+        return ""
+    hash_at = rest.find("#")
+    if hash_at < 0:
+        return ""
+    value = rest[:hash_at]
+    return rest[len(value.rstrip()) :]
 
 
 def check_text(config_path: Path, text: str) -> list[str]:

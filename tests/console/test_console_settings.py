@@ -39,6 +39,18 @@ def test_patch_keeps_comments_and_adds_missing_keys():
     assert out.startswith("# top comment\n")
 
 
+def test_patch_handles_hashes_and_quotes_inside_strings():
+    text = '[prompts.menu]\ntext = "按#结束, 说\\"好\\"" # note\nseed = "x"\n'
+    out = se.patch_toml(text, {("prompts.menu", "text"): '请按#号键 "确认"'})
+    assert out == '[prompts.menu]\ntext = "请按#号键 \\"确认\\"" # note\nseed = "x"\n'
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    assert tomllib.loads(out)["prompts"]["menu"]["text"] == '请按#号键 "确认"'
+
+
 def _post(client, data):
     page = client.get("/admin/settings")
     return client.post("/admin/settings", data={"csrf": csrf_of(page.text), **data})
