@@ -10,6 +10,7 @@ import io
 import logging
 import threading
 import wave
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ def routes() -> list[Route]:
     return [
         Route("/admin", prompts_page),
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
+        Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
         Route("/admin/users", users_page),
         Route("/admin/settings", settings_page, methods=["GET", "POST"]),
         Route("/admin/audit", audit_page),
@@ -175,3 +177,68 @@ def settings_page(request: Request) -> Response:
                 submitted={},
             )
     return console.render(request, "admin_settings.html", context)
+
+
+def _forget_library(console: Console) -> None:
+    """After an edit the console's own renders are stale: the next "hear" starts afresh."""
+    with _library_lock:
+        library = getattr(console, "_prompt_library", None)
+        console._prompt_library = None  # type: ignore[attr-defined]
+    if library is not None:
+        library.close()
+
+
+@page(ADMIN_ROLES)
+def prompt_page(request: Request) -> Response:
+    """One phrase: its text (edit), hear it, upload a recording, revert to the synthesised voice.
+    Each change is audited and the running agents are told to reload (they re-render)."""
+    from ivr.config import load_prompt_catalogue
+    from ivr.console import prompts_edit as pe
+    from ivr.console.settings_edit import reload_agents
+
+    console = console_of(request)
+    settings = console.settings
+    locale = request.path_params["locale"]
+    prompt_id = request.path_params["prompt_id"]
+    if locale not in settings.prompts:
+        return PlainTextResponse("unknown locale", status_code=404)
+    catalogue = load_prompt_catalogue(locale, settings)
+    if prompt_id not in catalogue:
+        return PlainTextResponse("unknown prompt", status_code=404)
+    context: dict[str, Any] = {"locale": locale, "prompt_id": prompt_id, "problems": []}
+    if request.method == "POST":
+        form = form_of(request)
+        op = str(form.get("op", ""))
+        now = console.clock()
+        target = f"{locale}/{prompt_id}"
+        done = False
+        if op == "text":
+            problems, before = pe.change_text(settings, locale, prompt_id,
+                                              str(form.get("text", "")), now)
+            context["problems"] = problems
+            if not problems:
+                console.audit(request, "prompt.text", target, before, str(form.get("text")))
+                done = True
+        elif op == "upload":
+            upload: Any = form.get("file")
+            data = upload.file.read(pe.MAX_UPLOAD_BYTES + 1) if hasattr(upload, "file") else b""
+            name = Path(getattr(upload, "filename", None) or "upload.wav").name
+            problems = pe.check_override(data, name, settings.tts.target_level_dbfs)
+            context["problems"] = problems
+            if not problems:
+                kept = pe.save_override(settings, locale, prompt_id, data, now)
+                console.audit(request, "prompt.override", target,
+                              str(kept) if kept else None, f"{name} ({len(data)} bytes)")
+                done = True
+        elif op == "revert":
+            kept = pe.remove_override(settings, locale, prompt_id, now)
+            if kept is not None:
+                console.audit(request, "prompt.revert", target, str(kept), None)
+                done = True
+        if done:
+            _forget_library(console)
+            context["reloaded"] = reload_agents(settings.data_dir)
+            catalogue = load_prompt_catalogue(locale, settings)
+    override = settings.audio_dir / locale / f"{prompt_id}.wav"
+    context.update(text=catalogue[prompt_id].text, override=override.is_file())
+    return console.render(request, "admin_prompt.html", context)

@@ -139,6 +139,8 @@ ZH: dict[str, str] = {
     "kept_as": "原文件保存为",
     "reloaded": "已通知重新加载的进程数",
     "no_change": "没有修改",
+    "upload": "上传录音",
+    "revert": "恢复合成语音",
 }
 
 EN: dict[str, str] = {
@@ -271,6 +273,8 @@ EN: dict[str, str] = {
     "kept_as": "previous version kept as",
     "reloaded": "processes told to reload",
     "no_change": "Nothing changed",
+    "upload": "Upload recording",
+    "revert": "Back to the synthesised voice",
 }
 
 TABLES = {"zh-CN": ZH, "en-US": EN}

@@ -61,13 +61,15 @@ def make_kit(tmp_path: Path) -> Iterator[ConsoleKit]:
     from ivr.console.app import build_console, create_app
     from ivr.console.auth import hash_password
 
-    # A copy of the config (the admin bench edits it) and an empty audio/ beside it (uploaded
-    # overrides land there), never the repository's files.
+    # Copies of the config and the prompts (the admin bench edits them) and an empty audio/
+    # beside them (uploaded overrides land there): never the repository's files.
     config = tmp_path / "config" / "ivr.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "ivr.toml", config)
     (tmp_path / "audio").mkdir(exist_ok=True)
+    shutil.copytree(REPO / "prompts", tmp_path / "prompts")
     settings = load_settings(str(config), overrides={"paths": {"data_dir": str(tmp_path / "data")}})
+    assert settings.prompts_dir == tmp_path / "prompts" and settings.audio_dir == tmp_path / "audio"
     clock = FakeClock(NOW)
     console = build_console(settings, f"sqlite:///{tmp_path}/tickets.db", clock=clock)
     for name, role in ROLES.items():
