@@ -136,7 +136,9 @@ def patch_toml(text: str, changes: dict[tuple[str, str], Any]) -> str:
             m = re.match(rf"^(\s*{re.escape(key)}\s*=\s*)(.*?)(\r?\n)?$", line)
             if m:
                 tail = _after_value(m.group(2))
-                lines[i] = f"{m.group(1)}{toml_value(value)}{tail}{m.group(3) or ''}"
+                new = toml_value(value)
+                tail = _realign(tail, len(m.group(2)) - len(tail), len(new))
+                lines[i] = f"{m.group(1)}{new}{tail}{m.group(3) or ''}"
                 del pending[(sec, key)]
     for (sec, key), value in sorted(pending.items(), key=lambda kv: kv[0]):
         if sec in header_at:
@@ -149,6 +151,16 @@ def patch_toml(text: str, changes: dict[tuple[str, str], Any]) -> str:
             lines += [f"\n[{sec}]\n", f"{key} = {toml_value(value)}\n"]
             header_at[sec] = len(lines) - 2
     return "".join(lines)
+
+
+def _realign(tail: str, old_len: int, new_len: int) -> str:
+    """Keep a trailing comment in its column when the value changes length (one space at
+    least)."""
+    stripped = tail.lstrip(" ")
+    if not stripped.startswith("#"):
+        return tail
+    spaces = len(tail) - len(stripped)
+    return " " * max(1, spaces + old_len - new_len) + stripped
 
 
 def _after_value(rest: str) -> str:

@@ -33,7 +33,7 @@ def test_patch_keeps_comments_and_adds_missing_keys():
         ("noisy_line", "repeat_count"): 3,
     })
     assert 'after_greeting_s = 7.5           # "稍停5秒还是无声"' in out
-    assert 'first_prompt = "speak_louder"            # speak_louder' in out
+    assert 'first_prompt = "speak_louder"    # speak_louder' in out  # comment column kept
     assert "[silent_call]                    # seed 000\ngoodbye_after_notice = true\n" in out
     assert out.rstrip().endswith("[noisy_line]\nrepeat_count = 3")
     assert out.startswith("# top comment\n")

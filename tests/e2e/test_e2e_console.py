@@ -66,3 +66,67 @@ def test_agent_sees_the_transferred_calls_ticket_pop_up(tmp_path, e2e_env, e2e_d
         driver.quit()
         for proc in reversed(started):
             proc.stop()
+
+
+def test_admin_applies_a_timer_in_the_browser_and_the_next_call_uses_it(
+    start_agent, e2e_env, e2e_data_dir, tmp_path, monkeypatch
+):
+    """silent_call.after_greeting_s 5 -> 2 and no menu, changed in the console's settings form:
+    the file is rewritten, the running agent gets SIGHUP and reloads, and the next real call's
+    silence timer fires 2 s after the greeting. Runtime: ~25 s."""
+    from selenium.webdriver.common.by import By
+    from test_e2e_signals import TIMER_TOLERANCE_S, _config_with, step_index
+
+    from ivr.console.app import build_console, create_app
+    from ivr.console.auth import hash_password
+    from ivr.console.server import BackgroundServer
+    from ivr.media.prompt_library import PromptLibrary
+
+    config = _config_with(tmp_path / "ivr.toml")
+    # The console finds the agents' pid files (for SIGHUP) in the data directory they share.
+    monkeypatch.setenv("IVR_DATA_DIR", str(e2e_data_dir))
+    driver = chrome()
+    agent = start_agent(overrides=OPEN_HOURS, config=config)
+    settings = agent.settings()
+    console = build_console(settings, agent.db_url)
+    server = None
+    try:
+        console.store.add_user("ada", "admin", hash_password("admin-pass-123"), console.clock())
+        server = BackgroundServer(create_app(console), "127.0.0.1", free_port()).start()
+        base = f"http://127.0.0.1:{server.port}"
+        sign_in(driver, base, "ada", "admin-pass-123")
+        driver.get(base + "/admin/settings")
+        field = driver.find_element(By.ID, "silent_call.after_greeting_s")
+        field.clear()
+        field.send_keys("2.0")
+        menu = driver.find_element(By.ID, "greeting.menu_after_greeting")
+        if menu.is_selected():
+            menu.click()
+        mark = len(agent.proc.lines)
+        driver.find_element(By.ID, "settings-apply").click()
+        wait_for(driver, lambda d: d.find_elements(By.ID, "applied"), 15)
+        diff = driver.find_element(By.ID, "diff").text
+        assert "+after_greeting_s = 2.0" in diff and "+menu_after_greeting = false" in diff
+        screenshot(driver, "09-admin-settings-applied")
+        assert agent.proc.wait_for(lambda ln: ln.startswith("reloaded"), 30, mark), \
+            agent.proc.tail()
+
+        with PromptLibrary(settings) as library:
+            greeting_s = len(library.get(settings.service.default_locale, "greeting", 8000)) / 8000
+        call = BackgroundCall(agent.uri, e2e_env, max_s=greeting_s + 4.0).get(60)
+        assert call.code == 0, call.output[-2000:]
+        line = agent.wait_call_line(timeout_s=10, start=mark)
+        assert line is not None
+        steps = agent.timeline(line)["timeline"]
+        done = steps[step_index(steps, "PromptFinished(prompt_id=greeting")]
+        fired = steps[step_index(steps, "TimerFired(name=ladder")]
+        assert abs(fired["t"] - done["t"] - 2.0) <= TIMER_TOLERANCE_S, (done, fired)
+        assert not any(s["what"].startswith("Play(prompt_id=menu") for s in steps)
+        audit = console.store.audit_log()[0]
+        assert audit.action == "settings.apply" and audit.after == {
+            "greeting.menu_after_greeting": False, "silent_call.after_greeting_s": 2.0}
+    finally:
+        driver.quit()
+        if server is not None:
+            server.shutdown()
+        console.tickets.shutdown()
