@@ -41,6 +41,7 @@ def routes() -> list[Route]:
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
         Route("/admin/users", users_page),
+        Route("/admin/blacklist", blacklist_page, methods=["GET", "POST"]),
         Route("/admin/settings", settings_page, methods=["GET", "POST"]),
         Route("/admin/audit", audit_page),
     ]
@@ -242,3 +243,39 @@ def prompt_page(request: Request) -> Response:
     override = settings.audio_dir / locale / f"{prompt_id}.wav"
     context.update(text=catalogue[prompt_id].text, override=override.is_file())
     return console.render(request, "admin_prompt.html", context)
+
+
+@page(ADMIN_ROLES)
+def blacklist_page(request: Request) -> Response:
+    """Blocked numbers (manual and from harassment tickets); block one with a reason; lift one
+    with a reason. Numbers are shown masked; the full number is only typed in, never shown."""
+    from ivr.tickets import InvalidDraft
+
+    console = console_of(request)
+    svc = console.tickets
+    error = ""
+    if request.method == "POST":
+        form = form_of(request)
+        op = str(form.get("op", ""))
+        reason = str(form.get("reason", "")).strip()
+        actor = request.state.session.user.name
+        try:
+            if op == "add":
+                masked = svc.blacklist_add(str(form.get("number", "")), reason, actor,
+                                           console.clock())
+                console.audit(request, "blacklist.add", masked, None, {"reason": reason})
+            elif op == "lift":
+                digest = str(form.get("number_hash", ""))
+                shown = next((v.number_masked for v in svc.blacklist_view(console.clock())
+                              if v.number_hash == digest), "")
+                svc.blacklist_lift(digest, reason, actor, console.clock())
+                console.audit(request, "blacklist.lift", shown, {"blocked": True},
+                              {"blocked": False, "reason": reason})
+        except InvalidDraft as exc:
+            error = str(exc)
+    return console.render(
+        request,
+        "admin_blacklist.html",
+        {"entries": svc.blacklist_view(console.clock()), "error": error,
+         "days": svc.blacklist_days},
+    )

@@ -140,6 +140,16 @@ ZH: dict[str, str] = {
     "reloaded": "已通知重新加载的进程数",
     "no_change": "没有修改",
     "upload": "上传录音",
+    "blacklist": "黑名单",
+    "number": "号码",
+    "reason": "原因",
+    "source": "来源",
+    "since": "起始时间",
+    "block": "加入黑名单",
+    "lift": "移出黑名单",
+    "source.manual": "人工添加",
+    "source.harassment": "骚扰工单",
+    "blacklist_days": "骚扰工单登记后 {days} 天内自动拦截",
     "revert": "恢复合成语音",
 }
 
@@ -274,6 +284,16 @@ EN: dict[str, str] = {
     "reloaded": "processes told to reload",
     "no_change": "Nothing changed",
     "upload": "Upload recording",
+    "blacklist": "Blacklist",
+    "number": "Number",
+    "reason": "Reason",
+    "source": "Source",
+    "since": "Since",
+    "block": "Block",
+    "lift": "Lift",
+    "source.manual": "added by an admin",
+    "source.harassment": "harassment ticket",
+    "blacklist_days": "numbers with a harassment ticket are blocked for {days} days",
     "revert": "Back to the synthesised voice",
 }
 

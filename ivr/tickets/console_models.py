@@ -72,3 +72,21 @@ class ConsoleEvent(Base):
     ticket_ref: Mapped[str] = mapped_column(String(64), default="")
     queue: Mapped[str] = mapped_column(String(100), default="")
     target: Mapped[str] = mapped_column(String(200), default="")
+
+
+class BlacklistEntry(Base):
+    """An admin's block or lift of a caller number (by keyed hash; masked for display).
+
+    The newest row per number decides a manual block; a 'lift' also ends a block that came from
+    harassment tickets opened before it. Rows are never deleted: the history is the audit."""
+
+    __tablename__ = "blacklist_entries"
+    __table_args__ = (Index("ix_blacklist_entries_number_hash", "number_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number_hash: Mapped[str] = mapped_column(String(64))
+    number_masked: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(8))  # "block" | "lift"
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from . import blacklist
 from . import db as dbmod
 from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
@@ -408,25 +409,132 @@ class TicketService:
         return True
 
     def is_blacklisted(self, caller_number: str | None, now: datetime | None = None) -> bool:
-        """True when this number has a harassment ticket opened within blacklist_days.
-        False (and a warning) when the database is unreachable: a call is never blocked on it."""
-        if not caller_number or self.blacklist_days <= 0:
+        """True when this number has a harassment ticket opened within blacklist_days (not lifted
+        by an admin since) or an admin's block. False (and a warning) when the database is
+        unreachable: a call is never blocked on it."""
+        if not caller_number:
             return False
-        since = (now or _utcnow()) - timedelta(days=self.blacklist_days)
+        at = now or _utcnow()
         digest = self.protector.hash(caller_number)
         try:
             with self._session() as session:
-                hit = session.scalar(
-                    select(Ticket.id)
-                    .where(Ticket.caller_number_hash == digest)
-                    .where(Ticket.category == "harassment")
-                    .where(Ticket.opened_at >= since)
-                    .limit(1)
-                )
+                entries, opened = self._blacklist_facts(session, digest, at)
         except SQLAlchemyError as exc:
             log.warning("blacklist look-up skipped, database unavailable: %s", _brief(exc))
             return False
-        return hit is not None
+        return blacklist.blocked(entries, opened, at, self.blacklist_days)
+
+    def _blacklist_facts(
+        self, session: Session, digest: str, now: datetime
+    ) -> tuple[list[blacklist.EntryFacts], list[datetime]]:
+        from .console_models import BlacklistEntry
+
+        entries = [
+            blacklist.EntryFacts(e.kind, e.at, e.reason, e.actor, e.number_masked)
+            for e in session.scalars(
+                select(BlacklistEntry)
+                .where(BlacklistEntry.number_hash == digest)
+                .order_by(BlacklistEntry.id)
+            )
+        ]
+        since = now - timedelta(days=max(self.blacklist_days, 0))
+        opened = list(
+            session.scalars(
+                select(Ticket.opened_at)
+                .where(Ticket.caller_number_hash == digest)
+                .where(Ticket.category == "harassment")
+                .where(Ticket.opened_at >= since)
+            )
+        )
+        return entries, opened
+
+    def blacklist_add(
+        self, caller_number: str, reason: str, actor: str, now: datetime | None = None
+    ) -> str:
+        """An admin's block of a number (kept until lifted); returns the masked number."""
+        from ivr.masking import mask_number
+
+        if not caller_number.strip() or not any(ch.isdigit() for ch in caller_number):
+            raise InvalidDraft(f"{caller_number!r} is not a phone number")
+        if not reason.strip():
+            raise InvalidDraft("blocking a number needs a reason")
+        masked = mask_number(caller_number.strip())
+        self._blacklist_row(self.protector.hash(caller_number.strip()), masked, "block", reason,
+                            actor, now)
+        return masked
+
+    def blacklist_lift(
+        self, number_hash: str, reason: str, actor: str, now: datetime | None = None
+    ) -> None:
+        """Unblock a number (manual block or harassment tickets so far), by its hash."""
+        if not reason.strip():
+            raise InvalidDraft("lifting a block needs a reason")
+        self._blacklist_row(number_hash, None, "lift", reason, actor, now)
+
+    def _blacklist_row(
+        self, digest: str, masked: str | None, kind: str, reason: str, actor: str,
+        now: datetime | None,
+    ) -> None:
+        from .console_models import BlacklistEntry
+
+        at = now or _utcnow()
+
+        def work(session: Session) -> None:
+            shown = masked
+            if shown is None:
+                shown = session.scalar(
+                    select(BlacklistEntry.number_masked)
+                    .where(BlacklistEntry.number_hash == digest).limit(1)
+                ) or session.scalar(
+                    select(Ticket.caller_number_masked)
+                    .where(Ticket.caller_number_hash == digest).limit(1)
+                ) or ""
+            session.add(
+                BlacklistEntry(
+                    number_hash=digest[:64], number_masked=shown[:64], kind=kind,
+                    reason=reason.strip()[: blacklist.REASON_MAX], actor=actor[:64], at=at,
+                )
+            )
+
+        self._read(work)
+        log.info("blacklist: %s by %s", kind, actor[:64])
+
+    def blacklist_view(self, now: datetime | None = None) -> list[blacklist.BlacklistView]:
+        """Every number blocked at `now`: manual blocks and recent harassment tickets."""
+        from .console_models import BlacklistEntry
+
+        at = now or _utcnow()
+        since = at - timedelta(days=max(self.blacklist_days, 0))
+
+        def work(session: Session) -> list[blacklist.BlacklistView]:
+            hashes = set(session.scalars(select(BlacklistEntry.number_hash)))
+            recent = {
+                t.caller_number_hash: t
+                for t in session.scalars(
+                    select(Ticket)
+                    .where(Ticket.category == "harassment")
+                    .where(Ticket.opened_at >= since)
+                    .where(Ticket.caller_number_hash.is_not(None))
+                    .order_by(Ticket.opened_at)
+                )
+            }
+            out = []
+            for digest in sorted(hashes | {h for h in recent if h}):
+                entries, opened = self._blacklist_facts(session, digest, at)
+                if not blacklist.blocked(entries, opened, at, self.blacklist_days):
+                    continue
+                if entries and entries[-1].kind == "block":
+                    e = entries[-1]
+                    out.append(blacklist.BlacklistView(
+                        digest, e.number_masked, "manual", e.at, e.reason, e.actor))
+                else:
+                    t = recent[digest]
+                    out.append(blacklist.BlacklistView(
+                        digest, t.caller_number_masked or "", "harassment", t.opened_at,
+                        t.summary[:200], SYSTEM_ACTOR, short_id(t.id)))
+            return sorted(out, key=lambda v: v.since, reverse=True)
+
+        return self._read(work)
 
     def repeat_calls(self, caller_number: str, since: datetime) -> int:
         """How many tickets this number opened since `since` (repeat-caller look-up)."""

@@ -1,4 +1,4 @@
-"""web console: users, sign-in sessions, audit trail, live events (screen pops)
+"""web console: users, sign-in sessions, audit trail, live events (screen pops), blacklist
 
 Revision ID: 0002_console
 Revises: 0001
@@ -72,9 +72,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("console_events", schema=None) as batch_op:
         batch_op.create_index("ix_console_events_at", ["at"], unique=False)
+    op.create_table(
+        "blacklist_entries",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("number_hash", sa.String(length=64), nullable=False),
+        sa.Column("number_masked", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_blacklist_entries")),
+    )
+    with op.batch_alter_table("blacklist_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_blacklist_entries_number_hash", ["number_hash"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("blacklist_entries")
     op.drop_table("console_events")
     op.drop_table("console_audit")
     op.drop_table("console_sessions")
