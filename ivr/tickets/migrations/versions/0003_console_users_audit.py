@@ -1,8 +1,8 @@
 """web console: users, sign-in sessions, audit trail, live events (screen pops), blacklist
 
-Revision ID: 0002_console
-Revises: 0001
-Create Date: 2026-11-30 (added by the console branch; re-chain after other 0002s if needed)
+Revision ID: 0003_console
+Revises: 0002_contact (chained after the contact-number migration that landed first)
+Create Date: 2026-11-30
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_console"
-down_revision: str | None = "0001"
+revision: str = "0003_console"
+down_revision: str | None = "0002_contact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
