@@ -142,6 +142,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     pid_path.write_text(f"{os.getpid()}\n")
 
     admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
+    from ivr.console.live import LiveWriter, live_path
+
+    live = LiveWriter(
+        live_path(settings.data_dir, port), lambda: [s.snapshot() for s in agent.active_sessions]
+    ).start()
     stop = threading.Event()
     reload_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -158,6 +163,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         cut = agent.drain(settings.sip.drain_timeout_s)
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
+        live.stop()
         if admin is not None:
             admin.shutdown()
         agent.stop()

@@ -41,6 +41,8 @@ def routes() -> list[Route]:
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
         Route("/admin/users", users_page),
+        Route("/live", live_page),
+        Route("/live/rows", live_rows),
         Route("/admin/blacklist", blacklist_page, methods=["GET", "POST"]),
         Route("/admin/settings", settings_page, methods=["GET", "POST"]),
         Route("/admin/audit", audit_page),
@@ -279,3 +281,25 @@ def blacklist_page(request: Request) -> Response:
         {"entries": svc.blacklist_view(console.clock()), "error": error,
          "days": svc.blacklist_days},
     )
+
+
+LIVE_ROLES = ("manager", "admin")
+
+
+@page(LIVE_ROLES)
+def live_page(request: Request) -> Response:
+    """Calls in progress on every agent sharing the data directory; rows refresh every second
+    (htmx polls /live/rows)."""
+    from ivr.console.live import read_live
+
+    console = console_of(request)
+    return console.render(request, "live.html", {"calls": read_live(console.settings.data_dir)})
+
+
+@page(LIVE_ROLES)
+def live_rows(request: Request) -> Response:
+    from ivr.console.live import read_live
+
+    console = console_of(request)
+    return console.render(request, "_live_rows.html",
+                          {"calls": read_live(console.settings.data_dir)})

@@ -221,6 +221,29 @@ class CallSession:
     def t(self) -> float:
         return self._clock.now() - self._t0
 
+    def snapshot(self) -> dict[str, Any]:
+        """The call as the console's live-calls page shows it: masked number, no transcript.
+        Read from another thread: every value is one attribute read, at worst a frame old."""
+        status = self._last_status
+        last = self.timeline[-1] if self.timeline else None
+        playing = list(self._playing.values())
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 1)
+
+        return {
+            "call_id": self.call_id,
+            "caller": mask_number(self.facts.caller),
+            "duration_s": round(self.t, 1),
+            "step": f"{last[1]} {last[2]}"[:160] if last else "",
+            "playing": playing[-1] if playing else "",
+            "verdict": status.verdict if status else "",
+            "level_dbfs": rounded(status.level_dbfs) if status else None,
+            "snr_db": rounded(status.snr_db) if status else None,
+            "asr": "off" if self._recognizer is None
+            else "speech" if self._segmenter.in_speech else "idle",
+        }
+
     def _wait_s(self) -> float:
         if not self._timers:
             return IDLE_POLL_S

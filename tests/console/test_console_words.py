@@ -19,6 +19,7 @@ def test_every_vocabulary_value_has_both_labels():
         + [f"sev.{s}" for s in vocabulary.SEVERITIES]
         + [f"st.{s}" for s in vocabulary.STATUSES]
         + [f"role.{r}" for r in ("agent", "manager", "admin")]
+        + [f"verdict.{v}" for v in vocabulary.VERDICTS]
     )
     for table in (i18n.ZH, i18n.EN):
         missing = [k for k in needed if k not in table]

@@ -73,7 +73,8 @@ def test_admin_applies_a_timer_in_the_browser_and_the_next_call_uses_it(
 ):
     """silent_call.after_greeting_s 5 -> 2 and no menu, changed in the console's settings form:
     the file is rewritten, the running agent gets SIGHUP and reloads, and the next real call's
-    silence timer fires 2 s after the greeting. Runtime: ~25 s."""
+    silence timer fires 2 s after the greeting; during that call the live-calls page shows it.
+    Runtime: ~25 s."""
     from selenium.webdriver.common.by import By
     from test_e2e_signals import TIMER_TOLERANCE_S, _config_with, step_index
 
@@ -113,7 +114,14 @@ def test_admin_applies_a_timer_in_the_browser_and_the_next_call_uses_it(
 
         with PromptLibrary(settings) as library:
             greeting_s = len(library.get(settings.service.default_locale, "greeting", 8000)) / 8000
-        call = BackgroundCall(agent.uri, e2e_env, max_s=greeting_s + 4.0).get(60)
+        background = BackgroundCall(agent.uri, e2e_env, max_s=greeting_s + 4.0,
+                                    extra=["--from-user", "13912345678"])
+        # Meanwhile the live-calls page shows it (the agent's snapshot file, polled by htmx).
+        driver.get(base + "/live")
+        row = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.live-call"), 15)
+        assert "139****5678" in row[0].text
+        screenshot(driver, "10-live-calls")
+        call = background.get(60)
         assert call.code == 0, call.output[-2000:]
         line = agent.wait_call_line(timeout_s=10, start=mark)
         assert line is not None

@@ -185,6 +185,18 @@ def test_transfer_publishes_a_screen_pop_for_the_console(settings, tmp_path):
     assert outcome.ticket_ids == [headers["X-Ticket-Id"]]
 
 
+def test_snapshot_for_the_live_calls_page_masks_the_number_and_omits_speech(settings):
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)],
+                       caller="13812345678")
+    line.run()
+    snap = line.session.snapshot()
+    assert snap["caller"] == "138****5678"
+    assert snap["duration_s"] > 1.0 and snap["step"]
+    assert "13812345678" not in str(snap)
+    assert set(snap) == {"call_id", "caller", "duration_s", "step", "playing", "verdict",
+                         "level_dbfs", "snr_db", "asr"}
+
+
 def test_after_hours_request_for_a_person_gets_a_callback_promise(settings):
     night = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Shanghai
     line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)], answered_at=night)
