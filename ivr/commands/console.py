@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if not users:
         print("no console users yet", file=sys.stderr)
+    from ivr.console.webhooks import start_for
+
+    webhooks = start_for(console)
     try:
         uvicorn.run(
             create_app(console),
@@ -57,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
             access_log=False,
         )
     finally:
+        webhooks.stop()
         console.tickets.shutdown()
     return 0

@@ -239,7 +239,12 @@ def _start_admin(agent: Any, bind: str, port: int) -> Any:
 
     tickets = agent.services.tickets
     console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
-    return BackgroundServer(agent_app(console, health), bind, port).start()
+    server = BackgroundServer(agent_app(console, health), bind, port).start()
+    if console is not None:
+        from ivr.console.webhooks import start_for
+
+        server.on_stop.append(start_for(console).stop)
+    return server
 
 
 def run_reload(args: argparse.Namespace) -> int:

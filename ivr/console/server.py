@@ -40,6 +40,7 @@ class BackgroundServer:
             uvicorn.Config(app, host=bind, port=port, log_level="warning", access_log=False)
         )
         self.thread = threading.Thread(target=self.server.run, name="admin-http", daemon=True)
+        self.on_stop: list[Callable[[], None]] = []
 
     def start(self) -> BackgroundServer:
         self.thread.start()
@@ -61,3 +62,5 @@ class BackgroundServer:
     def shutdown(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        for stop in self.on_stop:
+            stop()

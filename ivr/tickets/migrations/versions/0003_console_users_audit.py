@@ -1,4 +1,4 @@
-"""web console: users, sign-in sessions, audit trail, live events (screen pops), blacklist
+"""web console: users, sessions, audit trail, live events (screen pops), blacklist, webhooks
 
 Revision ID: 0003_console
 Revises: 0002_contact (chained after the contact-number migration that landed first)
@@ -85,9 +85,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("blacklist_entries", schema=None) as batch_op:
         batch_op.create_index("ix_blacklist_entries_number_hash", ["number_hash"], unique=False)
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("cursor_event_id", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("delivered_count", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_endpoints")
     op.drop_table("blacklist_entries")
     op.drop_table("console_events")
     op.drop_table("console_audit")
