@@ -158,6 +158,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             if reload_requested.is_set():
                 reload_requested.clear()
                 _reload(agent, args, say)
+                if getattr(admin, "console", None) is not None:
+                    admin.console.settings = agent.settings  # type: ignore[union-attr]
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
         cut = agent.drain(settings.sip.drain_timeout_s)
@@ -244,6 +246,7 @@ def _start_admin(agent: Any, bind: str, port: int) -> Any:
         from ivr.console.webhooks import start_for
 
         server.on_stop.append(start_for(console).stop)
+    server.console = console  # type: ignore[attr-defined]  # _reload hands it new settings
     return server
 
 

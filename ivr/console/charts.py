@@ -10,7 +10,7 @@ from html import escape
 
 BAR_H = 22
 GAP = 8
-LABEL_W = 150
+LABEL_W = 170
 VALUE_W = 60
 PALETTE = ("#2b6cb0", "#38a169", "#d69e2e", "#c53030", "#805ad5", "#319795")
 

@@ -261,7 +261,7 @@ EN: dict[str, str] = {
     "end.error": "Error",
     "end.blacklisted": "Blacklisted",
     "end.shutdown": "Agent shut down",
-    "end.max_duration": "Longest call time reached",
+    "end.max_duration": "Max call time",
     "replied_late": "first reply was late",
     "month": "Month",
     "show": "Show",

@@ -59,9 +59,17 @@ def sign_in(driver: Any, base: str, name: str, password: str) -> None:
 
 
 def wait_for(driver: Any, predicate: Callable[[Any], Any], timeout_s: float) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(predicate)
+    # A page that reloads (form POST -> redirect) can leave an element found just before the
+    # reload stale: look again rather than fail.
+    return WebDriverWait(
+        driver,
+        timeout_s,
+        poll_frequency=0.1,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(predicate)
 
 
 def screenshot(driver: Any, name: str) -> Path:

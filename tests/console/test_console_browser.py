@@ -114,6 +114,14 @@ def test_each_role_signs_in_and_sees_its_pages(site, tmp_path):
     audit = driver.find_element(By.ID, "audit").text
     assert "ticket.first_reply" in audit and "ann" in audit
     screenshot(driver, "06-admin-audit")
+    for name in ("settings", "blacklist", "webhooks", "prompts/zh-CN/greeting"):
+        driver.get(f"{base}/admin/{name}")
+        assert driver.find_elements(By.CSS_SELECTOR, "form input[name=csrf]"), name
+        screenshot(driver, "06-admin-" + name.replace("/", "-"))
+    driver.get(base + "/lang?to=en-US&next=/report")
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Monthly report")
+    screenshot(driver, "06-report-english")
+    driver.get(base + "/lang?to=zh-CN&next=/report")
 
 
 def test_screen_pop_opens_the_ticket_for_the_queues_agent(site):
