@@ -15,7 +15,9 @@ VALUE_W = 60
 PALETTE = ("#2b6cb0", "#38a169", "#d69e2e", "#c53030", "#805ad5", "#319795")
 
 
-def hbar(items: Sequence[tuple[str, int]], width: int = 560, title: str = "") -> str:
+def hbar(
+    items: Sequence[tuple[str, int]], width: int = 560, title: str = "", unit: str = ""
+) -> str:
     """Horizontal bars, one per (label, value); the longest bar fills the plot width."""
     top = 28 if title else 4
     height = top + len(items) * (BAR_H + GAP) + 4
@@ -38,7 +40,7 @@ def hbar(items: Sequence[tuple[str, int]], width: int = 560, title: str = "") ->
             f'text-anchor="end">{escape(label)}</text>'
             f'<rect x="{LABEL_W}" y="{y}" width="{w}" height="{BAR_H}" fill="{color}">'
             f"<title>{escape(label)}: {value}</title></rect>"
-            f'<text x="{LABEL_W + w + 6}" y="{y + BAR_H - 6}" font-size="13">{value}</text>'
+            f'<text x="{LABEL_W + w + 6}" y="{y + BAR_H - 6}" font-size="13">{value}{unit}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

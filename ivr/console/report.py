@@ -68,6 +68,12 @@ def report_page(request: Request) -> Response:
     reasons = [(t(f"end.{k}"), v) for k, v in report.calls_by_end_reason.items()]
     cats = [(t(f"cat.{k}"), v) for k, v in report.by_category.items()]
     statuses = [(t(f"st.{k}"), v) for k, v in report.by_status.items()]
+    details = console.tickets.month_details(year, month, now=console.clock())
+    weeks = [
+        (f"{week} ({v['met']}/{v['met'] + v['missed']})",
+         round(100 * v["met"] / (v["met"] + v["missed"])) if v["met"] + v["missed"] else 0)
+        for week, v in details["sla_by_week"].items()
+    ]
     return console.render(
         request,
         "report.html",
@@ -78,6 +84,8 @@ def report_page(request: Request) -> Response:
             "chart_reasons": Markup(charts.hbar(reasons, title=t("calls_by_end_reason"))),
             "chart_categories": Markup(charts.hbar(cats, title=t("tickets_by_category"))),
             "chart_statuses": Markup(charts.hbar(statuses, title=t("tickets_by_status"))),
+            "chart_weeks": Markup(charts.hbar(weeks, title=t("sla_by_week"), unit="%")),
+            "aht_s": details["aht_s"],
         },
     )
 

@@ -988,6 +988,45 @@ class TicketService:
 
         return self._read(work)
 
+    def month_details(
+        self, year: int, month: int, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """What the console's report adds to MonthlyReport: average handling time (answer to
+        end, all calls), and SLA met/missed per ISO week of the ticket's opening."""
+        start, end = self.month_bounds(year, month)
+        at = now or _utcnow()
+
+        def work(session: Session) -> dict[str, Any]:
+            spans = [
+                (e - a).total_seconds()
+                for a, e in session.execute(
+                    select(CallRecord.answered_at, CallRecord.ended_at)
+                    .where(CallRecord.answered_at >= start)
+                    .where(CallRecord.answered_at < end)
+                )
+            ]
+            weeks: dict[str, dict[str, int]] = {}
+            for opened, promised, replied in session.execute(
+                select(Ticket.opened_at, Ticket.promised_reply_by, Ticket.replied_at)
+                .where(Ticket.opened_at >= start)
+                .where(Ticket.opened_at < end)
+                .where(Ticket.promised_reply_by.is_not(None))
+            ):
+                if promised is None:
+                    continue
+                iso = opened.astimezone(self.calendar.tz).isocalendar()
+                week = weeks.setdefault(f"{iso[0]}-W{iso[1]:02d}", {"met": 0, "missed": 0})
+                if replied is not None:
+                    week["met" if replied <= promised else "missed"] += 1
+                elif promised < at:
+                    week["missed"] += 1
+            return {
+                "aht_s": sum(spans) / len(spans) if spans else None,
+                "sla_by_week": dict(sorted(weeks.items())),
+            }
+
+        return self._read(work)
+
     def purge_recordings(
         self,
         now: datetime | None = None,

@@ -134,6 +134,10 @@ def test_manager_report_counts_the_months_calls_and_exports_csv(kit):
     assert 'id="calls-total">4<' in page
     assert "转人工" in page and "正常结束" in page and "<svg" in page
     assert "75.0%" in page  # contained: 3 of 4 ended without a person
+    assert 'id="aht">40 s<' in page  # every call lasted 40 s
+    # SLA by week: the complaint opened 20 days before NOW (Tue 2026-11-10, week 46), 24 h
+    # promise, no reply -> missed.
+    assert "2026-W46 (0/1)" in page
     csv_text = client.get("/report.csv?month=2026-11").text
     assert "2026-11,calls,total,4" in csv_text
     # Default month: the last complete one (October 2026 at NOW).
