@@ -66,12 +66,22 @@ def sort_key(ticket: TicketView, now: datetime) -> tuple[int, float, float]:
 
 
 def select_queue(
-    tickets: list[TicketView], view: str, user_name: str, department: str | None, now: datetime
+    tickets: list[TicketView],
+    view: str,
+    user_name: str,
+    department: str | None,
+    now: datetime,
+    transferred: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[TicketView]:
+    """`transferred`: short ids the bot transferred to the user's queue (they belong to the
+    department's view even before anyone dispatched them)."""
     if view == "mine":
         chosen = [t for t in tickets if any(e.actor == user_name for e in t.events)]
     elif view == "department":
-        chosen = [t for t in tickets if department and t.department == department]
+        chosen = [
+            t for t in tickets
+            if department and (t.department == department or t.short_id in transferred)
+        ]
     else:
         chosen = list(tickets)
     return sorted(chosen, key=lambda t: sort_key(t, now))
@@ -91,7 +101,9 @@ def queue(request: Request) -> Response:
         open_tickets += console.tickets.list_tickets(
             TicketFilters(status=status), with_events=True
         )
-    rows = select_queue(open_tickets, view, session.user.name, session.user.department, now)
+    department = session.user.department
+    transferred = console.store.transferred_to(department) if department else set()
+    rows = select_queue(open_tickets, view, session.user.name, department, now, transferred)
     return console.render(
         request,
         "desk.html",

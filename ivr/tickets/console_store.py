@@ -259,3 +259,18 @@ class ConsoleStore:
             return int(value or 0)
 
         return self.service._read(work)
+
+    def transferred_to(self, queue: str, limit: int = 1000) -> set[str]:
+        """Ticket refs (short ids, as in X-Ticket-Id) the bot transferred to this queue."""
+
+        def work(s: Any) -> set[str]:
+            rows = s.scalars(
+                select(ConsoleEvent.ticket_ref)
+                .where(ConsoleEvent.kind == "transfer")
+                .where(ConsoleEvent.queue == queue)
+                .order_by(desc(ConsoleEvent.id))
+                .limit(limit)
+            )
+            return {r for r in rows if r}
+
+        return self.service._read(work)

@@ -28,6 +28,11 @@ def test_queue_shows_overdue_first_then_by_promised_time(kit):
     everything = kit.sign_in("ann").get("/desk?view=open").text
     assert everything.index(elsewhere.short_id) < everything.index(late.short_id)  # 40 h late
     assert "已超时" in page
+    # A ticket the bot transferred to ann's queue is hers before anyone dispatched it.
+    transferred = open_ticket(kit.console, "c-transfer", hours_ago=1)
+    kit.console.tickets.publish_event("transfer", ticket_ref=transferred.short_id,
+                                      queue="default")
+    assert transferred.short_id in kit.sign_in("ann").get("/desk").text
 
 
 def _act(client, ref, **data):
