@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ivr.tickets.cli_support import EXIT_OK, guarded, load
+from ivr.tickets.cli_support import EXIT_OK, MissingDatabase, guarded, load
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,19 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("current", "print the schema revision and the newest one", run_current),
     ):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--url",
-            metavar="URL",
-            help="database URL instead of database.url, e.g. postgresql+psycopg://u:p@host/db",
-        )
+        # The old spelling of the global --db (ivr.cli), kept working.
+        p.add_argument("--url", metavar="URL", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
     from ivr.tickets import db
 
-    url = args.url or load(args).database_url
-    return db, db.make_engine(url), url
+    settings = load(args)
+    url = args.url or settings.database_url
+    missing = db.missing_sqlite_file(url)
+    if read_only and missing is not None:
+        raise MissingDatabase(f"no ticket database at {missing}; nothing was created")
+    # the data directory (home of the default SQLite file) may be made; no other directory
+    return db, db.make_engine(url, create_dir=settings.data_dir), url
 
 
 @guarded
@@ -51,7 +53,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 @guarded
 def run_current(args: argparse.Namespace) -> int:
-    db, engine, url = _engine(args)
+    db, engine, url = _engine(args, read_only=True)
     try:
         current = _wrap(lambda: db.current_revision(engine), url)
     finally:
@@ -65,4 +67,4 @@ def run_current(args: argparse.Namespace) -> int:
 def _wrap(fn, url):  # type: ignore[no-untyped-def]
     from ivr.tickets import db
 
-    return db.unavailable_on_error(fn, url)
+    return db.unavailable_as_error(fn, url)

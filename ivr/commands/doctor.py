@@ -28,13 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr import doctor
 
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         print("FAIL config: the configuration does not load -> ivr config check", flush=True)
         return 1
     print(f"OK   config: {settings.source}", flush=True)
     results = []
-    for result in doctor.run_checks(settings, args.console_port, args.console_bind):
+    checks = [*doctor.run_checks(settings),
+              *doctor.console_checks(settings, args.console_port, args.console_bind)]
+    for result in checks:
         print(result.line(), flush=True)
         results.append(result)
     code = doctor.exit_code(results)

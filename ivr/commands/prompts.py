@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ivr.commands._common import load_or_report
-from ivr.config import LOCALES, Settings
+from ivr.config import LOCALES
 from ivr.media.prompt_library import PromptError, PromptLibrary
 from ivr.media.tts import TtsError
 from ivr.media.wavio import write_wav
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     say = sub.add_parser("say", help="render one phrase (and write it to a WAV file)",
                          description="Render phrase ID as the agent would play it. Call "
                          "variables are given as --var name=value.")
-    say.add_argument("prompt_id", metavar="ID", help="phrase id, e.g. greeting")
+    say.add_argument("prompt_id", metavar="ID", type=_prompt_id, help="phrase id, e.g. greeting")
     say.add_argument("--locale", choices=LOCALES, help="default: service.default_locale")
     say.add_argument("--rate", type=int, default=None, metavar="HZ",
                      help="sample rate (one of tts.sample_rates_hz; default the highest)")
@@ -56,12 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
 
-def _settings(args: argparse.Namespace) -> Settings | None:
-    return load_or_report(args.config)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:
@@ -86,7 +82,7 @@ class _Bar:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:
@@ -101,7 +97,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_say(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     locale = args.locale or settings.service.default_locale
@@ -134,7 +130,7 @@ def run_say(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:
@@ -146,3 +142,13 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("ok")
     return 0
+
+
+def _prompt_id(text: str) -> str:
+    """argparse type: a prompt id (it becomes a file name: never a path)."""
+    from ivr.config.prompts import prompt_id_problem
+
+    problem = prompt_id_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text

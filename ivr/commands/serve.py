@@ -11,8 +11,8 @@ import sys
 import threading
 from typing import Any
 
-from ivr.commands._common import load_or_report
-from ivr.config import ConfigError, Settings, load_settings, parse_assignments
+from ivr.commands._common import load_or_report, overrides_from
+from ivr.config import ConfigError, Settings, load_settings
 from ivr.serve_plan import pid_file, run_from_serve_args
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--bind", help="address to listen on (default: sip.bind_address)")
     parser.add_argument("--sip-port", type=int, help="SIP port (default: sip.port)")
-    parser.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     parser.add_argument(
         "--admin-port",
         type=int,
@@ -48,13 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one setting of the config file, e.g. --set silent_call.after_greeting_s=7",
-    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -81,10 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides = parse_assignments(getattr(args, "set", []) or [])
-    if args.db:
-        overrides.setdefault("database", {})["url"] = args.db
-    return overrides
+    """--set and --db (global options, ivr.cli): also re-applied on every reload."""
+    return overrides_from(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +97,7 @@ def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `ivr --help` and the pure commands never load pjsua2.
-    from ivr.agent import Agent, build_services
+    from ivr.agent import Agent, StartupError, build_services
     from ivr.session import CallOutcome
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -119,7 +109,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         print(message, flush=True)
 
     say(f"ivr serve: configuration {settings.source}")
-    services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    try:
+        services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    except StartupError as exc:
+        print(f"ivr serve: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def finished(outcome: CallOutcome) -> None:
         tickets = ",".join(outcome.ticket_ids) or "-"
@@ -179,12 +173,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
+    """Apply the edited configuration, or refuse it and keep running on the old one: a reload
+    must never stop the agent (a non-UTF-8 file once drained it and exited)."""
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("reload refused: %s", problem)
         say(f"reload refused ({len(exc.problems)} problem(s)); the old configuration stays")
+        return
+    except Exception as exc:  # anything else reading the file: refused the same way
+        log.exception("reload refused: unexpected error reading the configuration")
+        say(f"reload refused ({type(exc).__name__}); the old configuration stays")
         return
     try:
         report = (
@@ -195,7 +195,10 @@ def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
     except Exception:
         log.exception("prompt re-render failed; the old prompts stay")
         report = None
-    agent.reload(settings)
+    try:
+        agent.reload(settings)
+    except Exception:  # a session that cannot take the new settings keeps its old ones
+        log.exception("reload: a call could not take the new configuration")
     say(f"reloaded {settings.source}" + (f" ({report})" if report else ""))
 
 
@@ -231,17 +234,10 @@ def _start_admin(agent: Any, bind: str, port: int) -> Any:
     from ivr.console.app import build_console
     from ivr.console.server import BackgroundServer, agent_app
 
-    def health() -> dict[str, Any]:
-        return {
-            "accepting": agent.engine.accepting,
-            "calls": len(agent.active_sessions),
-            "max_calls": agent.engine.max_calls,
-            "calls_finished": agent.calls_finished,
-        }
-
     tickets = agent.services.tickets
     console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
-    server = BackgroundServer(agent_app(console, health), bind, port).start()
+    # agent.health(): (200, body), or (503, body with "reason") when calls are refused.
+    server = BackgroundServer(agent_app(console, agent.health), bind, port).start()
     if console is not None:
         from ivr.console.webhooks import start_for
 
@@ -251,7 +247,7 @@ def _start_admin(agent: Any, bind: str, port: int) -> Any:
 
 
 def run_reload(args: argparse.Namespace) -> int:
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         print("not reloading: fix the configuration first", file=sys.stderr)
         return 1

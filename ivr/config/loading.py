@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from ivr.config.constants import CONFIG_ENV, DEFAULT_CONFIG_PATH, LOCALES
+from ivr.config.constants import CONFIG_ENV, DATABASE_URL_ENV, DEFAULT_CONFIG_PATH, LOCALES
 from ivr.config.errors import _MISSING, ConfigError, ConfigProblem, _problems_from
-from ivr.config.prompts import KNOWN_VARIABLES, REQUIRED_PROMPT_IDS, PromptDef, PromptFile
+from ivr.config.prompts import KNOWN_VARIABLES, PromptDef, PromptFile, required_prompt_ids
 from ivr.config.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -21,16 +21,67 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024  # the shipped config is 15 kB, a catalogue 10 kB
+MAX_NESTING = 16  # tables and arrays inside each other; no setting nests deeper than 4
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as data, or ConfigError with one line naming the file: missing, unreadable,
+    too big, not UTF-8, not TOML, or nested deeper than any setting (which, thousands deep,
+    once ended in a RecursionError)."""
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([ConfigProblem(str(path), "", _MISSING, message)])
+
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise refuse(f"is {size / 2**20:.1f} MiB; a configuration file is at most "
+                         f"{MAX_FILE_BYTES // 2**20} MiB")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "", _MISSING, "file not found")]) from None
+        raise refuse("file not found") from None
+    except OSError as exc:
+        raise refuse(f"cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise refuse(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}, column "
+                     f"{column} (save the file as UTF-8)") from None
+    return _parse_toml(text.removeprefix("\ufeff"), refuse)
+
+
+def _parse_toml(text: str, refuse: Callable[[str], ConfigError]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            [ConfigProblem(str(path), "", _MISSING, f"not valid TOML: {exc}")]
-        ) from None
+        raise refuse(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise refuse(f"nested too deeply to read (settings nest at most {MAX_NESTING} "
+                     "levels)") from None
+    where = _too_deep(data)
+    if where is not None:
+        raise refuse(f"nested more than {MAX_NESTING} levels at {where} (no setting nests "
+                     "like that)")
+    return data
+
+
+def _too_deep(data: Any) -> str | None:
+    """The key path where `data` nests deeper than MAX_NESTING, else None (iterative: a
+    recursive walk is what must not happen here)."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_NESTING:
+            return where or "<top>"
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1, f"{where}.{k}" if where else str(k))
+                         for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(node))
+    return None
 
 
 # Loading -------------------------------------------------------------------------------------
@@ -53,7 +104,7 @@ def load_prompt_file(path: Path, locale: str) -> tuple[dict[str, PromptDef], lis
     problems = []
     if parsed.locale != locale:
         problems.append(ConfigProblem(str(path), "locale", parsed.locale, f"expected {locale!r}"))
-    for missing in sorted(REQUIRED_PROMPT_IDS - set(parsed.prompts)):
+    for missing in sorted(required_prompt_ids() - set(parsed.prompts)):
         problems.append(
             ConfigProblem(
                 str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"
@@ -78,10 +129,15 @@ def load_settings(
 ) -> Settings:
     """Load, validate and return the settings with both prompt catalogues attached.
 
+    database.url comes from `overrides` (--db), else $IVR_DATABASE_URL, else the file.
+
     Raises ConfigError listing every problem (file, key, value, allowed range).
     """
     config_path = resolve_config_path(path)
     data = _read_toml(config_path)
+    env_url = os.environ.get(DATABASE_URL_ENV)
+    if env_url:
+        data = _merge(data, {"database": {"url": env_url}})
     if overrides:
         data = _merge(data, overrides)
     try:
@@ -129,8 +185,32 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
+        except RecursionError:
+            raise ConfigError([ConfigProblem("--set", key.strip(), _MISSING,
+                                             "value nested too deeply to read")]) from None
+        if _too_deep(value) is not None:
+            raise ConfigError([ConfigProblem("--set", key.strip(), _MISSING,
+                                             f"value nested more than {MAX_NESTING} levels")])
         node = overrides
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return overrides
+
+
+def cli_overrides(assignments: Iterable[str] = (), db_url: str | None = None) -> dict[str, Any]:
+    """The overrides of a command line: `--set section.key=value` pairs, then `--db URL` as
+    database.url (raises ConfigError for a malformed pair)."""
+    overrides = parse_assignments(assignments)
+    if db_url:
+        overrides.setdefault("database", {})["url"] = db_url
+    return overrides
+
+
+# Settings that may hold a secret: never forwarded on a child's command line (visible in ps).
+SECRET_SETTINGS = frozenset({"database.url"})
+
+
+def without_secrets(assignments: Iterable[str]) -> list[str]:
+    """The `--set` pairs that may go on a command line: secrets go through the environment."""
+    return [a for a in assignments if a.partition("=")[0].strip() not in SECRET_SETTINGS]

@@ -18,12 +18,15 @@ from ivr.console.app import Console, create_app
 STARTUP_TIMEOUT_S = 20.0
 
 
-def agent_app(console: Console | None, health: Callable[[], dict[str, Any]]) -> Starlette:
+def agent_app(
+    console: Console | None, health: Callable[[], tuple[int, dict[str, Any]]]
+) -> Starlette:
     """The agent's admin port: the console when there is a ticket database, with the agent's
-    own /health answering for the process (as before the console existed)."""
+    own /health (status code and body) answering for the process."""
 
     async def agent_health(request: Request) -> Response:
-        return JSONResponse(health())
+        status, body = health()
+        return JSONResponse(body, status_code=status)
 
     if console is None:
         return Starlette(routes=[Route("/health", agent_health)])

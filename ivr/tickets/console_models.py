@@ -1,7 +1,7 @@
 """Tables of the web console: users, sign-in sessions, the audit trail and live events.
 
 They live in the ticket database (one place to back up) and are created by migration
-0003_console_users_audit. Passwords exist only as argon2 hashes (made by ivr.console.auth);
+0004_console_users_audit. Passwords exist only as argon2 hashes (made by ivr.console.auth);
 sessions only as the SHA-256 of the cookie's token, so a copy of the database opens no door.
 """
 

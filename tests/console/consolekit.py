@@ -3,6 +3,7 @@ Starlette's TestClient (no server, no browser): fast enough for every security r
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -71,7 +72,18 @@ def make_kit(tmp_path: Path) -> Iterator[ConsoleKit]:
     settings = load_settings(str(config), overrides={"paths": {"data_dir": str(tmp_path / "data")}})
     assert settings.prompts_dir == tmp_path / "prompts" and settings.audio_dir == tmp_path / "audio"
     clock = FakeClock(NOW)
-    console = build_console(settings, f"sqlite:///{tmp_path}/tickets.db", clock=clock)
+    # The caller-number key (blacklist matching, reveal) only while the service reads it: the
+    # environment of other tests stays as it was.
+    env = settings.privacy.number_key_env
+    old_key = os.environ.get(env)
+    os.environ[env] = "console-test-number-key-0123456789"
+    try:
+        console = build_console(settings, f"sqlite:///{tmp_path}/tickets.db", clock=clock)
+    finally:
+        if old_key is None:
+            os.environ.pop(env, None)
+        else:
+            os.environ[env] = old_key
     for name, role in ROLES.items():
         console.store.add_user(
             name, role, hash_password(PASSWORDS[name]), NOW,

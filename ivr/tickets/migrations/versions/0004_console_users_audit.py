@@ -1,7 +1,7 @@
 """web console: users, sessions, audit trail, live events (screen pops), blacklist, webhooks
 
-Revision ID: 0003_console
-Revises: 0002_contact (chained after the contact-number migration that landed first)
+Revision ID: 0004_console
+Revises: 0003 (chained after the migrations that landed on main first)
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_console"
-down_revision: str | None = "0002_contact"
+revision: str = "0004_console"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
