@@ -25,7 +25,6 @@ from sqlalchemy.exc import SQLAlchemyError
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # people at the CLI, migrations, the journal replay
 # Writes and look-ups made for a caller on the line: a lock held longer than this (an admin's
