@@ -159,7 +159,7 @@ class AgentCall:
         self._pj.answer(prm)
         if code == 200:
             self.answered_at = time.monotonic()
-            self.engine._watch_ack(self)
+            self.engine._call_answered(self)
         logger.info("%s: answered %d", self.tag, code)
 
     def _hangup_now(self, reason_code: int = 0, reason: str = "") -> None:
@@ -197,6 +197,7 @@ class AgentCall:
             self.remote_uri = info.remoteUri
         logger.info("%s: state %s", self.tag, self.state)
         if self.state == "CONFIRMED" and self.confirmed_at is None:
+            self.engine._call_settled(self)
             self.confirmed_at = time.monotonic()
             self._rx_changed_at = self.confirmed_at
             if self.answered_at is None:
@@ -207,6 +208,7 @@ class AgentCall:
             self.end_reason = str(info.lastReason)
             self.ended_by_remote = not self._local_hangup
             self.player.stop()
+            self.engine._call_settled(self)
             self.engine._call_ended(self)
             logger.info(
                 "%s: disconnected %d %s by %s (%s)", self.tag, self.end_code, self.end_reason,
@@ -254,6 +256,13 @@ class AgentCall:
             self.listener.on_transfer_result(self, 200 <= code < 300, code)
 
     def _on_transfer_request(self, prm: Any) -> None:
+        if self.direction == "in":
+            # A caller asking the agent to dial somewhere is toll fraud: the agent only
+            # transfers by its own REFER, to its own allow-listed targets (the guard refuses
+            # these REFERs earlier; this is the second line).
+            prm.statusCode = 603
+            logger.warning("%s: caller's REFER refused (603); nothing dialled", self.tag)
+            return
         child = AgentCall(self.engine, direction="out", listener=self.listener)
         child.remote_uri = str(prm.dstUri)
         child.transferred_from = self

@@ -34,6 +34,7 @@ from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
+from ivr.sip.shield import Shield, ShieldLimits
 from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
 
 logger = logging.getLogger(__name__)
@@ -270,7 +271,13 @@ class SipEngine:
             "with PJSUA_MAX_CALLS=%d); further INVITEs get 486",
             self.max_calls, cfg.max_calls_count, PJSUA_COMPILED_MAX_CALLS,
         )
-        self._guard = MethodGuard(lib)
+        limits = ShieldLimits(
+            unconfirmed_per_source_count=cfg.unconfirmed_per_source_count,
+            strikes_count=cfg.ack_strikes_count,
+            strike_window_s=cfg.ack_strike_window_s,
+            ban_s=cfg.ack_ban_s,
+        )
+        self._guard = MethodGuard(lib, Shield(limits, cfg.trusted_sources))
         self._guard.register()
         self._create_transports()
         self._set_codecs()
@@ -494,11 +501,45 @@ class SipEngine:
     def _retire_port(self, port: Any) -> None:
         self._retired_ports.append((time.monotonic() + PORT_RETIRE_S, port))
 
+    @property
+    def shield(self) -> Shield | None:
+        """The stateful request checks (None before the library is up)."""
+        return self._guard.shield if self._guard is not None else None
+
+    def _source_ip(self, call: AgentCall) -> str:
+        return call.info.source.rsplit(":", 1)[0].strip("[]") if call.info else ""
+
+    def _call_answered(self, call: AgentCall) -> None:
+        """200 sent: the call holds a slot for its source until it is ACKed or gone."""
+        if self.shield is not None and call.direction == "in":
+            self.shield.answered(self._source_ip(call), call.tag)
+        self._watch_ack(call)
+
+    def _call_settled(self, call: AgentCall) -> None:
+        """ACKed or ended: it no longer counts against its source.
+
+        An answered call that ends without its ACK keeps its pjsua slot until the INVITE
+        transaction times out, so it keeps counting until then.
+        """
+        if self.shield is None or call.direction != "in":
+            return
+        source, key, shield = self._source_ip(call), call.tag, self.shield
+        if call.answered_at is not None and call.confirmed_at is None and call.state != "CONFIRMED":
+            self._call_later(self.config.transaction_timeout_s + 1.0,
+                             lambda: shield.confirmed(source, key))
+            return
+        shield.confirmed(source, key)
+
     def _watch_ack(self, call: AgentCall) -> None:
         def check() -> None:
             if call.is_active and call.state != "CONFIRMED":
                 logger.warning("%s: no ACK within %.1f s; hanging up", call.tag,
                                self.config.ack_timeout_s)
+                source = self._source_ip(call)
+                if (self.shield is not None and call.direction == "in"
+                        and self.shield.strike(source, call.tag, time.monotonic())):
+                    logger.warning("source %s keeps sending INVITEs it never ACKs: refused "
+                                   "for %.0f s", source, self.config.ack_ban_s)
                 call._hangup_now(408, "No ACK")
 
         self._call_later(self.config.ack_timeout_s, check)

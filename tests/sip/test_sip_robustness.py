@@ -169,7 +169,10 @@ def test_unacked_and_silent_calls_release_their_slots(start_agent) -> None:
     pjsua keeps an un-ACKed call's slot until the transaction times out (Timer H), whatever we
     do; the engine shortens that from 32 s to transaction_timeout_s (4 s here).
     """
-    agent = start_agent(sip=AGENT_SIP)  # ack 1 s, no media 3 s, transactions 4 s
+    # ack 1 s, no media 3 s, transactions 4 s; the per-source cap on unconfirmed calls (2 by
+    # default, tests/sip/test_sip_ack_flood.py) is lifted so one source can fill all four slots.
+    agent = start_agent(sip={**AGENT_SIP, "unconfirmed_per_source_count": 4,
+                             "ack_strikes_count": 10})
     probes = [SipProbe(agent.port) for _ in range(4)]
     for probe in probes:  # fill all four slots with INVITEs we never ACK
         probe.send(probe.request("INVITE", call_id=uuid.uuid4().hex, cseq=1, body=probe.sdp()))
