@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pjsua2 as pj
 
 from ivr.sip.headers import mask_uri, refer_target
+from ivr.sip.logsafe import wire_text
 from ivr.sip.player import FramePlayer
 from ivr.sip.port import FRAMES_IN_MAX_COUNT, CallMediaPort
 from ivr.sip.types import CallListener, IncomingCallInfo
@@ -211,7 +212,8 @@ class AgentCall:
             self.engine._call_settled(self)
             self.engine._call_ended(self)
             logger.info(
-                "%s: disconnected %d %s by %s (%s)", self.tag, self.end_code, self.end_reason,
+                "%s: disconnected %d %s by %s (%s)", self.tag, self.end_code,
+                wire_text(self.end_reason, 80),
                 "remote" if self.ended_by_remote else "us", mask_uri(self.remote_uri),
             )
             self.listener.on_disconnected(self, self.end_code, self.end_reason,

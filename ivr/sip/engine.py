@@ -34,6 +34,7 @@ from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
+from ivr.sip.logsafe import LogLimiter, source_of, wire_text
 from ivr.sip.shield import Shield, ShieldLimits
 from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
 
@@ -46,6 +47,8 @@ STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_HANGUP_WAIT_S = 2.0
 WATCH_INTERVAL_S = 1.0
 PORT_RETIRE_S = 2.0  # a finished call's media port lives this long before it is destroyed
+GLOBAL_LOG_BURST_COUNT = 50  # PJSIP lines from all sources together, at once...
+GLOBAL_LOG_REFILL_S = 1.0  # ...then one a second
 _TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
@@ -71,11 +74,33 @@ class _DefaultHooks:
 
 
 class _LogWriter(pj.LogWriter):
-    """Routes PJSIP's own log lines into Python logging."""
+    """Routes PJSIP's own log lines into Python logging, made safe (see ``logsafe.py``).
+
+    PJSIP quotes a bad packet in its error line: the line is escaped, masked, shortened, and
+    each sender gets a small budget of lines (plus one for everyone), so garbage on the wire
+    cannot grow the log faster than a few lines a minute per source.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._per_source = LogLimiter(time.monotonic)
+        self._overall = LogLimiter(time.monotonic, burst=GLOBAL_LOG_BURST_COUNT,
+                                   refill_s=GLOBAL_LOG_REFILL_S)
 
     def write(self, entry: Any) -> None:
         level = logging.WARNING if entry.level <= 2 else logging.DEBUG
-        pjsip_logger.log(level, "%s", str(entry.msg).rstrip())
+        if not pjsip_logger.isEnabledFor(level):
+            return
+        text = str(entry.msg).rstrip()
+        source = source_of(text[:200])
+        allowed, dropped = self._per_source.allow(source)
+        if allowed:
+            allowed, more = self._overall.allow("*")
+            dropped += more
+        if not allowed:
+            return
+        suffix = f" ({dropped} similar lines suppressed)" if dropped else ""
+        pjsip_logger.log(level, "%s%s", wire_text(text), suffix)
 
 
 class _Account(pj.Account):

@@ -20,6 +20,7 @@ import ipaddress
 import logging
 import time
 
+from ivr.sip.logsafe import LogLimiter, wire_text
 from ivr.sip.shield import Shield
 from ivr.sip.validate import check_request, message_body, split_head
 
@@ -88,6 +89,7 @@ class MethodGuard:
     def __init__(self, lib: ctypes.CDLL, shield: Shield | None = None) -> None:
         self._lib = lib
         self.shield = shield or Shield()
+        self._limiter = LogLimiter(time.monotonic)
         lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
         lib.pjsip_rx_data_get_info.restype = ctypes.c_char_p
         lib.pjsip_rx_data_get_info.argtypes = (ctypes.c_void_p,)
@@ -141,8 +143,9 @@ class MethodGuard:
             if code is None:
                 return 0
             self.rejected_count += 1
+            shown = wire_text(reason, 80)
             if method == b"ACK":  # never answer an ACK; just drop the bad one
-                logger.info("dropped malformed ACK (%s)", reason)
+                self._log("dropped malformed ACK (%s)", rdata, shown)
                 return 1
             text = reason.encode("ascii", "replace")
             pj_reason = _PjStr(text, len(text)) if text else None
@@ -150,11 +153,20 @@ class MethodGuard:
                 self._endpt, rdata, code, ctypes.byref(pj_reason) if pj_reason else None,
                 None, None,
             )
-            logger.info("refused %s with %d %s", method.decode(errors="replace"), code, reason)
+            self._log("refused %s with %d %s", rdata,
+                      wire_text(method.decode(errors="replace"), 20), code, shown)
             return 1
         except Exception:  # a ctypes callback must never raise into C
             logger.exception("SIP guard failed; letting the request through")
             return 0
+
+    def _log(self, message: str, rdata: int, *args: object) -> None:
+        """One refusal line, within the sender's log budget."""
+        source, _ = self.source(rdata)
+        allowed, dropped = self._limiter.allow(source)
+        if allowed:
+            suffix = f" from {source}" + (f" ({dropped} more suppressed)" if dropped else "")
+            logger.info(message + "%s", *args, suffix)
 
     def _check_state(self, rdata: int, method: bytes, raw: bytes) -> tuple[int, str] | None:
         """The shield's verdict on a request that is well formed on its own."""

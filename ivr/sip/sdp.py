@@ -101,7 +101,7 @@ def check_sdp(body: bytes) -> Verdict | None:
     for line in lines:
         if len(line) > MAX_LINE_LENGTH:
             return NOT_ACCEPTABLE, "SDP Line Too Long"
-        if any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in line):
+        if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in line):
             return NOT_ACCEPTABLE, "Control Character In SDP"
         match = _LINE.match(line)
         if match is None:
