@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
+from ivr.sip.dtmf import DtmfGate
 from ivr.sip.headers import mask_uri, refer_target
 from ivr.sip.logsafe import wire_text
+from ivr.sip.medialock import MediaLock, parse_address
 from ivr.sip.player import FramePlayer
 from ivr.sip.port import FRAMES_IN_MAX_COUNT, CallMediaPort
 from ivr.sip.types import CallListener, IncomingCallInfo
@@ -52,8 +54,16 @@ class _PjCall(pj.Call):
         self.owner._guard("media", self.owner._on_media_state)
 
     def onDtmfDigit(self, prm: Any) -> None:
+        if int(prm.method) != pj.PJSUA_DTMF_METHOD_SIP_INFO:
+            return  # RFC 2833 digits come through onDtmfEvent, checked by the DtmfGate
         digit = str(prm.digit)
         self.owner._guard("dtmf", lambda: self.owner._on_dtmf(digit))
+
+    def onDtmfEvent(self, prm: Any) -> None:
+        digit, stamp = str(prm.digit), int(prm.timestamp)
+        duration, flags = int(prm.duration), int(prm.flags)
+        self.owner._guard("dtmf", lambda: self.owner._on_dtmf_event(digit, stamp, duration,
+                                                                    flags))
 
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
@@ -102,6 +112,8 @@ class AgentCall:
         self.call_id = call_id
         self._rx_packets = 0
         self._rx_changed_at = 0.0
+        self._dtmf_gate = DtmfGate()
+        self._media_lock: MediaLock | None = None
 
     # ----- public API (any thread) -------------------------------------------------------------
 
@@ -239,6 +251,8 @@ class AgentCall:
                 self._port = port
             audio.startTransmit(self._port)
             self._port.startTransmit(audio)
+            if self._media_lock is None and self.direction == "in" and cfg_lock(self):
+                self._start_media_lock(media.index)
             if not self._media_ready:
                 self._media_ready = True
                 logger.info("%s: media ready", self.tag)
@@ -247,6 +261,33 @@ class AgentCall:
 
     def _frame_hook(self, pcm: bytes, t_frames: int) -> None:
         self.listener.on_frame(self, pcm, t_frames)
+
+    def _start_media_lock(self, index: int) -> None:
+        """Lock the media sockets to the caller's signalled addresses (``medialock.py``)."""
+        stream = self._pj.getStreamInfo(index)
+        transport = self._pj.getMedTransportInfo(index)
+        local_rtp = parse_address(str(transport.localRtpName))
+        signalled = parse_address(str(stream.remoteRtpAddress))
+        if local_rtp is None or signalled is None:
+            logger.warning("%s: media addresses unreadable; media not locked", self.tag)
+            return
+        source_ip = self.info.source.rsplit(":", 1)[0].strip("[]") if self.info else ""
+        self._media_lock = MediaLock(
+            self.tag, local_rtp, parse_address(str(transport.localRtcpName)), signalled,
+            parse_address(str(stream.remoteRtcpAddress)), source_ip,
+        )
+        self._media_lock.lock()
+
+    def _on_dtmf_event(self, digit: str, timestamp_ms: int, duration_ms: int, flags: int
+                       ) -> None:
+        """An RFC 2833 packet's event (media thread): a digit only once it is a real press
+        (``dtmf.py``); packets from anyone but the caller never get here (``medialock.py``)."""
+        logger.debug("%s: DTMF event %r ts=%d dur=%d flags=%d", self.tag, digit, timestamp_ms,
+                     duration_ms, flags)
+        pressed = self._dtmf_gate.feed(digit, timestamp_ms, duration_ms, flags)
+        if pressed is None:
+            return
+        self._on_dtmf(pressed)
 
     def _on_dtmf(self, digit: str) -> None:
         logger.info("%s: DTMF received", self.tag)
@@ -309,6 +350,11 @@ class AgentCall:
             self.engine._retire_port(self._port)
             self._port = None
         self._pj = None
+
+
+def cfg_lock(call: AgentCall) -> bool:
+    """True when this engine locks answered calls' media to the caller."""
+    return bool(call.engine.config.media_lock)
 
 
 def _add_headers(prm: Any, headers: dict[str, str] | None) -> None:

@@ -79,6 +79,8 @@ class SipConfig:
     ack_strikes_count: int = DEFAULT_ACK_STRIKES_COUNT
     ack_strike_window_s: float = DEFAULT_ACK_STRIKE_WINDOW_S
     ack_ban_s: float = DEFAULT_ACK_BAN_S
+    # Lock each answered call's RTP to the caller's address (ivr/sip/medialock.py).
+    media_lock: bool = True
 
     def __post_init__(self) -> None:
         _check_address(self.bind_address)
