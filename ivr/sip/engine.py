@@ -531,40 +531,38 @@ class SipEngine:
         """The stateful request checks (None before the library is up)."""
         return self._guard.shield if self._guard is not None else None
 
-    def _source_ip(self, call: AgentCall) -> str:
-        return call.info.source.rsplit(":", 1)[0].strip("[]") if call.info else ""
-
     def _call_answered(self, call: AgentCall) -> None:
-        """200 sent: the call holds a slot for its source until it is ACKed or gone."""
-        if self.shield is not None and call.direction == "in":
-            self.shield.answered(self._source_ip(call), call.tag)
+        """200 sent: the call holds a slot for its client until it is ACKed or gone."""
+        if self.shield is not None and call.info is not None:
+            self.shield.answered(call.info.sip_call_id)
         self._watch_ack(call)
 
     def _call_settled(self, call: AgentCall) -> None:
-        """ACKed or ended: it no longer counts against its source.
+        """ACKed or ended: it no longer counts against its client.
 
         An answered call that ends without its ACK keeps its pjsua slot until the INVITE
         transaction times out, so it keeps counting until then.
         """
-        if self.shield is None or call.direction != "in":
+        if self.shield is None or call.info is None:
             return
-        source, key, shield = self._source_ip(call), call.tag, self.shield
+        shield, call_id = self.shield, call.info.sip_call_id
         if call.answered_at is not None and call.confirmed_at is None and call.state != "CONFIRMED":
             self._call_later(self.config.transaction_timeout_s + 1.0,
-                             lambda: shield.confirmed(source, key))
+                             lambda: shield.confirmed(call_id))
             return
-        shield.confirmed(source, key)
+        shield.confirmed(call_id)
 
     def _watch_ack(self, call: AgentCall) -> None:
         def check() -> None:
             if call.is_active and call.state != "CONFIRMED":
                 logger.warning("%s: no ACK within %.1f s; hanging up", call.tag,
                                self.config.ack_timeout_s)
-                source = self._source_ip(call)
-                if (self.shield is not None and call.direction == "in"
-                        and self.shield.strike(source, call.tag, time.monotonic())):
+                banned = ""
+                if self.shield is not None and call.info is not None:
+                    banned = self.shield.strike(call.info.sip_call_id, time.monotonic())
+                if banned:
                     logger.warning("source %s keeps sending INVITEs it never ACKs: refused "
-                                   "for %.0f s", source, self.config.ack_ban_s)
+                                   "for %.0f s", banned, self.config.ack_ban_s)
                 call._hangup_now(408, "No ACK")
 
         self._call_later(self.config.ack_timeout_s, check)

@@ -176,10 +176,11 @@ class MethodGuard:
         headers: dict[str, str] = {}
         for name, value in parts[1]:
             headers.setdefault(name, value)
+        vias = [value for name, value in parts[1] if name == "via"]
         body = message_body(raw, headers.get("content-length"))
         source_ip, _ = self.source(rdata)
         return self.shield.check(method.decode("ascii", "replace"), headers, body, source_ip,
-                                 time.monotonic())
+                                 time.monotonic(), vias)
 
     @staticmethod
     def source(rdata: int) -> tuple[str, int]:

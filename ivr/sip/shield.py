@@ -11,13 +11,17 @@
   ACKed is refused for a while, and no source may hold more than a few unconfirmed calls, so a
   stream of forged INVITEs cannot take the four call slots from real callers.
 
-Sources listed in ``trusted`` (the front proxy, a PBX) are exempt from the per-source limits
-and the media-address check; they enforce their own.
+Sources listed in ``trusted`` (the front proxy, a PBX) are exempt from the media-address check
+and are not limited themselves. Behind a trusted proxy (two or more Vias) the limits apply to
+the client the proxy names in the next Via (its ``received`` address, else its host): a caller
+flooding through Kamailio is refused alone, not everyone behind the front. A B2BUA PBX (one
+Via) is not limited at all: it must do its own.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
@@ -27,6 +31,21 @@ Verdict = tuple[int, str]
 HOLD_HOSTS = frozenset({"0.0.0.0", "::"})
 DIALOG_MEMORY_COUNT = 1024  # call-ids remembered for the media check (oldest forgotten first)
 SOURCE_MEMORY_COUNT = 4096  # sources remembered for the flood limits
+_VIA_HOST = re.compile(r"^\s*SIP/2\.0/[A-Za-z]+\s+(\[[^\]]+\]|[^:;\s]+)")
+_RECEIVED = re.compile(r";\s*received=([^;\s,]+)", re.IGNORECASE)
+
+
+def via_client(vias: list[str]) -> str:
+    """The client a proxy forwarded for: received= or host of the second Via ('' if none)."""
+    values = [v.strip() for value in vias for v in value.split(",") if v.strip()]
+    if len(values) < 2:
+        return ""
+    match = _RECEIVED.search(values[1]) or _VIA_HOST.match(values[1])
+    host = match.group(1).strip("[]") if match else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,7 @@ class Shield:
         self.limits = limits or ShieldLimits()
         self._trusted = _networks(trusted)
         self._dialogs: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._clients: OrderedDict[str, str] = OrderedDict()  # call-id -> limited client
         self._unconfirmed: dict[str, set[str]] = {}
         self._strikes: OrderedDict[str, deque[float]] = OrderedDict()
         self._banned_until: dict[str, float] = {}
@@ -64,8 +84,15 @@ class Shield:
 
     # ----- per request ------------------------------------------------------------------------
 
+    def client_of(self, source_ip: str, vias: list[str]) -> str:
+        """Whom the per-source limits count a request against ('' = nobody: trusted)."""
+        if not self.trusted(source_ip):
+            return source_ip
+        client = via_client(vias)
+        return "" if not client or self.trusted(client) else client
+
     def check(self, method: str, headers: dict[str, str], body: bytes, source_ip: str,
-              now: float) -> Verdict | None:
+              now: float, vias: list[str] | None = None) -> Verdict | None:
         """(code, reason) when the request must be refused, else None."""
         call_id = headers.get("call-id", "")
         in_dialog = ";tag=" in headers.get("to", "").replace(" ", "")
@@ -76,10 +103,11 @@ class Shield:
         if method == "INVITE" and "replaces" in headers:
             return 403, "Replaces Not Allowed"
         if method == "INVITE" and not in_dialog:
-            verdict = self.flood_verdict(source_ip, now)
+            client = self.client_of(source_ip, vias or [])
+            verdict = self.flood_verdict(client, now)
             if verdict is not None:
                 return verdict
-            self._remember(call_id, body, source_ip)
+            self._remember(call_id, body, source_ip, client)
             return None
         if method in ("INVITE", "UPDATE") and in_dialog and body.strip():
             allowed = self._dialogs.get(call_id)
@@ -89,58 +117,63 @@ class Shield:
                     return 488, "Media Address Change Refused"
         return None
 
-    def _remember(self, call_id: str, body: bytes, source_ip: str) -> None:
+    def _remember(self, call_id: str, body: bytes, source_ip: str, client: str) -> None:
         if not call_id:
             return
         self._dialogs[call_id] = frozenset(connection_hosts(body) | {source_ip.lower()})
         self._dialogs.move_to_end(call_id)
-        while len(self._dialogs) > DIALOG_MEMORY_COUNT:
-            self._dialogs.popitem(last=False)
+        self._clients[call_id] = client
+        self._clients.move_to_end(call_id)
+        for memory in (self._dialogs, self._clients):
+            while len(memory) > DIALOG_MEMORY_COUNT:
+                memory.popitem(last=False)
 
     # ----- ACK-less floods --------------------------------------------------------------------
 
-    def flood_verdict(self, source_ip: str, now: float) -> Verdict | None:
-        """Refusal for a new INVITE from ``source_ip`` while it is banned or over its cap."""
-        if not source_ip or self.trusted(source_ip):
+    def flood_verdict(self, client: str, now: float) -> Verdict | None:
+        """Refusal for a new INVITE counted against ``client`` while it is banned or full."""
+        if not client:
             return None
-        if self._banned_until.get(source_ip, 0.0) > now:
+        if self._banned_until.get(client, 0.0) > now:
             return 403, "Too Many Unacknowledged Calls"
-        self._banned_until.pop(source_ip, None)
-        pending = self._unconfirmed.get(source_ip, ())
-        if len(pending) >= self.limits.unconfirmed_per_source_count:
+        self._banned_until.pop(client, None)
+        if len(self._unconfirmed.get(client, ())) >= self.limits.unconfirmed_per_source_count:
             return 486, "Busy Here"
         return None
 
-    def answered(self, source_ip: str, call_key: str) -> None:
-        """We sent 200 to a call from this source; it holds a slot until its ACK."""
-        if source_ip and not self.trusted(source_ip):
-            self._unconfirmed.setdefault(source_ip, set()).add(call_key)
+    def answered(self, call_id: str) -> None:
+        """We sent 200 to this call: it holds a slot for its client until its ACK."""
+        client = self._clients.get(call_id, "")
+        if client:
+            self._unconfirmed.setdefault(client, set()).add(call_id)
 
-    def confirmed(self, source_ip: str, call_key: str) -> None:
-        """The call's ACK arrived (or it ended before the ACK watchdog fired)."""
-        pending = self._unconfirmed.get(source_ip)
+    def confirmed(self, call_id: str) -> None:
+        """The call's ACK arrived, or it is gone: it no longer counts against its client."""
+        client = self._clients.get(call_id, "")
+        pending = self._unconfirmed.get(client)
         if pending is not None:
-            pending.discard(call_key)
+            pending.discard(call_id)
             if not pending:
-                del self._unconfirmed[source_ip]
+                del self._unconfirmed[client]
 
-    def strike(self, source_ip: str, call_key: str, now: float) -> bool:
-        """A call from this source was answered and never ACKed; True when it is now banned.
+    def strike(self, call_id: str, now: float) -> str:
+        """The call was answered and never ACKed; returns its client if now banned, else ''.
 
-        The call still counts as unconfirmed until it is gone (``confirmed`` on its end): pjsua
-        keeps its slot until the INVITE transaction times out.
+        The call still counts as unconfirmed until ``confirmed``: pjsua keeps its slot until
+        the INVITE transaction times out.
         """
-        if not source_ip or self.trusted(source_ip):
-            return False
-        times = self._strikes.setdefault(source_ip, deque())
-        self._strikes.move_to_end(source_ip)
+        client = self._clients.get(call_id, "")
+        if not client:
+            return ""
+        times = self._strikes.setdefault(client, deque())
+        self._strikes.move_to_end(client)
         times.append(now)
         while times and times[0] < now - self.limits.strike_window_s:
             times.popleft()
         while len(self._strikes) > SOURCE_MEMORY_COUNT:
             self._strikes.popitem(last=False)
         if len(times) >= self.limits.strikes_count:
-            self._banned_until[source_ip] = now + self.limits.ban_s
+            self._banned_until[client] = now + self.limits.ban_s
             times.clear()
-            return True
-        return False
+            return client
+        return ""
