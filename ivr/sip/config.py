@@ -36,6 +36,10 @@ DEFAULT_UNCONFIRMED_PER_SOURCE_COUNT = 2
 DEFAULT_ACK_STRIKES_COUNT = 2
 DEFAULT_ACK_STRIKE_WINDOW_S = 60.0
 DEFAULT_ACK_BAN_S = 60.0
+# TCP/TLS connections with no call and no request for this long are closed; one source may
+# keep this many such connections (ivr/sip/tcpguard.py).
+DEFAULT_TCP_IDLE_TIMEOUT_S = 10.0
+DEFAULT_TCP_PER_SOURCE_COUNT = 8
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
 
 ALLOWED_TRANSPORTS = ("udp", "tcp", "tls")
@@ -81,6 +85,8 @@ class SipConfig:
     ack_ban_s: float = DEFAULT_ACK_BAN_S
     # Lock each answered call's RTP to the caller's address (ivr/sip/medialock.py).
     media_lock: bool = True
+    tcp_idle_timeout_s: float = DEFAULT_TCP_IDLE_TIMEOUT_S
+    tcp_per_source_count: int = DEFAULT_TCP_PER_SOURCE_COUNT
 
     def __post_init__(self) -> None:
         _check_address(self.bind_address)
@@ -129,6 +135,8 @@ class SipConfig:
         _check_range("ack_strikes_count", self.ack_strikes_count, 1, 1000)
         _check_range("ack_strike_window_s", self.ack_strike_window_s, 1.0, 86400.0)
         _check_range("ack_ban_s", self.ack_ban_s, 0.0, 86400.0)
+        _check_range("tcp_idle_timeout_s", self.tcp_idle_timeout_s, 1.0, 3600.0)
+        _check_range("tcp_per_source_count", self.tcp_per_source_count, 1, 1000)
         for entry in self.trusted_sources:
             try:
                 ipaddress.ip_network(entry, strict=False)

@@ -36,6 +36,7 @@ from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
 from ivr.sip.logsafe import LogLimiter, source_of, wire_text
 from ivr.sip.shield import Shield, ShieldLimits
+from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard
 from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ class SipEngine:
         self._thread: threading.Thread | None = None
         self._ep: Any = None
         self._guard: MethodGuard | None = None
+        self._tcp_guard: TcpGuard | None = None
         self._log_writer: _LogWriter | None = None
         self.registered = False
 
@@ -240,11 +242,15 @@ class SipEngine:
             return
         self._ready.set_result(None)
         next_watch = time.monotonic() + WATCH_INTERVAL_S
+        next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while not self._stop.is_set():
             try:
                 self._ep.libHandleEvents(POLL_MS)
                 self._drain_commands()
                 self._run_timers()
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+                    self._sweep_tcp()
                 if time.monotonic() >= next_watch:
                     next_watch = time.monotonic() + WATCH_INTERVAL_S
                     self._watch_media()
@@ -302,7 +308,12 @@ class SipEngine:
             strike_window_s=cfg.ack_strike_window_s,
             ban_s=cfg.ack_ban_s,
         )
-        self._guard = MethodGuard(lib, Shield(limits, cfg.trusted_sources))
+        shield = Shield(limits, cfg.trusted_sources)
+        self._guard = MethodGuard(lib, shield)
+        self._tcp_guard = TcpGuard(cfg.tcp_idle_timeout_s, cfg.tcp_per_source_count,
+                                   shield.trusted)
+        tcp_guard = self._tcp_guard
+        self._guard.on_request = lambda peer: tcp_guard.seen_request(peer, time.monotonic())
         self._guard.register()
         self._create_transports()
         self._set_codecs()
@@ -566,6 +577,19 @@ class SipEngine:
                 call._hangup_now(408, "No ACK")
 
         self._call_later(self.config.ack_timeout_s, check)
+
+    def _sweep_tcp(self) -> None:
+        """Close idle/excess SIP TCP connections that carry no call (``tcpguard.py``)."""
+        ports = [self.ports[name] for name in ("tcp", "tls") if name in self.ports]
+        if self._tcp_guard is None or not ports:
+            return
+        busy: set[tuple[str, int]] = set()
+        for call in self._calls.values():
+            if call.info is not None and call.info.transport != "udp":
+                host, _, port = call.info.source.rpartition(":")
+                if port.isdigit():
+                    busy.add((host.strip("[]"), int(port)))
+        self._tcp_guard.sweep(ports, busy, time.monotonic())
 
     def _watch_media(self) -> None:
         limit = self.config.no_media_timeout_s

@@ -19,6 +19,7 @@ import ctypes
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 
 from ivr.sip.logsafe import LogLimiter, wire_text
 from ivr.sip.shield import Shield
@@ -90,6 +91,7 @@ class MethodGuard:
         self._lib = lib
         self.shield = shield or Shield()
         self._limiter = LogLimiter(time.monotonic)
+        self.on_request: Callable[[tuple[str, int]], None] | None = None
         lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
         lib.pjsip_rx_data_get_info.restype = ctypes.c_char_p
         lib.pjsip_rx_data_get_info.argtypes = (ctypes.c_void_p,)
@@ -130,6 +132,8 @@ class MethodGuard:
         try:
             info = self._lib.pjsip_rx_data_get_info(rdata) or b""
             method = request_method(info)
+            if self.on_request is not None:
+                self.on_request(self.source(rdata))
             code = REJECTED_METHODS.get(method)
             reason = ""
             if code is None and self.strict and method:

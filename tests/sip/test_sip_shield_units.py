@@ -91,3 +91,21 @@ def test_via_client() -> None:
     assert via_client(["SIP/2.0/UDP a", "SIP/2.0/UDP [2001:db8::5]:5060"]) == "2001:db8::5"
     assert via_client(["SIP/2.0/UDP a"]) == ""
     assert via_client(["SIP/2.0/UDP a", "SIP/2.0/UDP not-an-ip"]) == ""
+
+
+def test_tcp_guard_picks_idle_and_excess_connections() -> None:
+    from ivr.sip.tcpguard import to_close
+
+    conns = {("192.0.2.1", p): 0.0 for p in range(1000, 1012)}  # 12 from one source
+    conns[("192.0.2.2", 5)] = 9.5
+    conns[("10.0.0.1", 7)] = 0.0  # a trusted front, idle
+    busy = {("192.0.2.1", 1000)}  # carries a call
+    closing = to_close(conns, busy, now=5.0, idle_timeout_s=10.0, per_source_count=8,
+                       trusted=lambda ip: ip == "10.0.0.1")
+    assert ("192.0.2.1", 1000) not in closing
+    assert len([p for p in closing if p[0] == "192.0.2.1"]) == 11 - 8
+    assert ("192.0.2.2", 5) not in closing and ("10.0.0.1", 7) not in closing
+    later = to_close(conns, busy, now=10.0, idle_timeout_s=10.0, per_source_count=8,
+                     trusted=lambda ip: ip == "10.0.0.1")
+    assert ("10.0.0.1", 7) in later and ("192.0.2.2", 5) not in later  # idle for everyone
+    assert len(later) == 12  # the busy one stays
