@@ -112,6 +112,11 @@ class SipProbe:
                     found.append(response)
         return found
 
+    @property
+    def local(self) -> str:
+        """Our address as written in Via/From/Contact."""
+        return getattr(self, "local_host", None) or self.agent[0]
+
     def request(self, method: str, *, call_id: str, cseq: int, to_tag: str = "",
                 extra: str = "", body: str = "", branch: str = "") -> bytes:
         host, port = self.agent
@@ -119,14 +124,14 @@ class SipProbe:
         to = f"<sip:ivr@{host}:{port}>" + (f";tag={to_tag}" if to_tag else "")
         lines = [
             f"{method} sip:ivr@{host}:{port};transport={self.transport} SIP/2.0",
-            f"Via: SIP/2.0/{self.transport.upper()} {self.local_host}:{self.local_port};rport;"
+            f"Via: SIP/2.0/{self.transport.upper()} {self.local}:{self.local_port};rport;"
             f"branch={branch}",
             "Max-Forwards: 70",
-            f"From: <sip:probe@{self.local_host}:{self.local_port}>;tag=probe{call_id[:8]}",
+            f"From: <sip:probe@{self.local}:{self.local_port}>;tag=probe{call_id[:8]}",
             f"To: {to}",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:probe@{self.local_host}:{self.local_port};"
+            f"Contact: <sip:probe@{self.local}:{self.local_port};"
             f"transport={self.transport}>",
         ]
         if extra:
