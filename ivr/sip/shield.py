@@ -31,6 +31,11 @@ Verdict = tuple[int, str]
 HOLD_HOSTS = frozenset({"0.0.0.0", "::"})
 DIALOG_MEMORY_COUNT = 1024  # call-ids remembered for the media check (oldest forgotten first)
 SOURCE_MEMORY_COUNT = 4096  # sources remembered for the flood limits
+# pjmedia's ioqueue holds 64 sockets and keeps a closed one for 500 ms before reuse (PJSIP
+# 2.15.1, PJ_IOQUEUE_KEY_FREE_DELAY); running out aborts the process on an assertion. Each new
+# call opens two (RTP, RTCP), so new calls of all sources together are limited per window.
+CALL_SETUP_WINDOW_S = 0.6
+CALL_SETUP_MAX_COUNT = 16
 _VIA_HOST = re.compile(r"^\s*SIP/2\.0/[A-Za-z]+\s+(\[[^\]]+\]|[^:;\s]+)")
 _RECEIVED = re.compile(r";\s*received=([^;\s,]+)", re.IGNORECASE)
 
@@ -73,6 +78,7 @@ class Shield:
         self._unconfirmed: dict[str, set[str]] = {}
         self._strikes: OrderedDict[str, deque[float]] = OrderedDict()
         self._banned_until: dict[str, float] = {}
+        self._setups: deque[float] = deque()
 
     def trusted(self, source_ip: str) -> bool:
         """True for sources the per-source limits do not apply to."""
@@ -104,7 +110,7 @@ class Shield:
             return 403, "Replaces Not Allowed"
         if method == "INVITE" and not in_dialog:
             client = self.client_of(source_ip, vias or [])
-            verdict = self.flood_verdict(client, now)
+            verdict = self.flood_verdict(client, now) or self.setup_verdict(now)
             if verdict is not None:
                 return verdict
             self._remember(call_id, body, source_ip, client)
@@ -129,6 +135,15 @@ class Shield:
                 memory.popitem(last=False)
 
     # ----- ACK-less floods --------------------------------------------------------------------
+
+    def setup_verdict(self, now: float) -> Verdict | None:
+        """503 while CALL_SETUP_MAX_COUNT INVITEs were let through within the last window."""
+        while self._setups and self._setups[0] <= now - CALL_SETUP_WINDOW_S:
+            self._setups.popleft()
+        if len(self._setups) >= CALL_SETUP_MAX_COUNT:
+            return 503, "Call Setup Rate Exceeded"
+        self._setups.append(now)
+        return None
 
     def flood_verdict(self, client: str, now: float) -> Verdict | None:
         """Refusal for a new INVITE counted against ``client`` while it is banned or full."""

@@ -109,3 +109,13 @@ def test_tcp_guard_picks_idle_and_excess_connections() -> None:
                      trusted=lambda ip: ip == "10.0.0.1")
     assert ("10.0.0.1", 7) in later and ("192.0.2.2", 5) not in later  # idle for everyone
     assert len(later) == 12  # the busy one stays
+
+
+def test_call_setups_are_limited_per_window_for_everyone() -> None:
+    from ivr.sip.shield import CALL_SETUP_MAX_COUNT, CALL_SETUP_WINDOW_S
+
+    shield = Shield(trusted=("10.0.0.1",))
+    verdicts = [_invite(shield, f"s{n}", "10.0.0.1", 0.01 * n) for n in range(40)]
+    assert verdicts[:CALL_SETUP_MAX_COUNT] == [None] * CALL_SETUP_MAX_COUNT
+    assert verdicts[CALL_SETUP_MAX_COUNT] == (503, "Call Setup Rate Exceeded")
+    assert _invite(shield, "later", "10.0.0.1", CALL_SETUP_WINDOW_S + 0.5) is None

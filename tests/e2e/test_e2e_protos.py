@@ -1,0 +1,71 @@
+"""The whole PROTOS c07-sip suite (4,527 cases) against the real agent (`ivr serve`).
+
+Before issue 11, case 3631 (an SDP connection address of 254+ characters) aborted the process
+on a PJSIP assertion. Every case is sent, in batches; after each batch the agent must still be
+running and answer a valid call from another address. The PROTOS source is listed as trusted so
+that the flood limits (tests/sip/test_sip_ack_flood.py) do not refuse it after its first
+un-ACKed INVITEs: every case reaches the call layer. Runtime: see the module's timing print
+(about 2 minutes here on 2 busy cores).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from e2ekit import OPEN_HOURS
+from protos import ProtosSender, case_files
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sip"))
+from test_sip_robustness import call_until_answered
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+BATCH_COUNT = 250  # cases between two liveness checks
+PACE_S = 0.004  # between two cases: fast, but the agent's UDP buffer is not overrun
+PROTOS_HOST = "127.0.0.2"
+AGENT_TIMERS = ["sip.ack_timeout_s=0.5", "sip.transaction_timeout_s=2.0",
+                f'sip.trusted_sources=["{PROTOS_HOST}"]']
+
+
+def run_cases(agent_port: int, alive, files: list[Path], target_port: int | None = None
+              ) -> dict[str, object]:
+    """Send ``files``; after every batch the agent (``alive()``) answers a valid call."""
+    sender = ProtosSender("127.0.0.1", target_port or agent_port, PROTOS_HOST)
+    started = time.monotonic()
+    checks = []
+    try:
+        for start in range(0, len(files), BATCH_COUNT):
+            for path in files[start : start + BATCH_COUNT]:
+                sender.send_case(path)
+                sender.pump()
+                time.sleep(PACE_S)
+            sender.pump(0.3)
+            assert alive(), f"agent died in cases {files[start].name}..{path.name}"
+            t = time.monotonic()
+            code = call_until_answered(agent_port, "udp", within_s=15.0)
+            checks.append(time.monotonic() - t)
+            assert code == 200, f"no valid call answered after case {path.name} ({code})"
+        sender.pump(1.0)
+    finally:
+        sender.close()
+    elapsed = time.monotonic() - started
+    result = {"cases": len(files), "seconds": round(elapsed, 1), "sent": sender.stats.sent,
+              "too_big": sender.stats.too_big, "answered": sender.stats.answered,
+              "responses": dict(sorted(sender.stats.responses.items())),
+              "slowest_check_s": round(max(checks), 2)}
+    print(f"PROTOS c07-sip: {result}")
+    return result
+
+
+def test_all_protos_cases_against_ivr_serve(start_agent) -> None:
+    files = case_files()
+    if len(files) < 4527:
+        pytest.skip(f"PROTOS c07-sip cases not found (got {len(files)})")
+    agent = start_agent(overrides=[*OPEN_HOURS, *AGENT_TIMERS], extra=["--no-asr"])
+    result = run_cases(agent.port, agent.proc.alive, files)
+    assert result["sent"] >= 2 * 4527 - 2 * int(result["too_big"])  # type: ignore[operator]
+    assert agent.proc.alive()
+    assert "Traceback" not in "\n".join(agent.proc.lines)
