@@ -36,7 +36,7 @@ from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
 from ivr.sip.logsafe import LogLimiter, source_of, wire_text
 from ivr.sip.shield import Shield, ShieldLimits
-from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard
+from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard, defer_accept
 from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
 
 logger = logging.getLogger(__name__)
@@ -318,6 +318,7 @@ class SipEngine:
         self._create_transports()
         self._set_codecs()
         ep.libStart()
+        defer_accept([self.ports[n] for n in ("tcp", "tls") if n in self.ports])
         self._create_account()
 
     def _create_transports(self) -> None:
