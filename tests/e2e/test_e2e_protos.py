@@ -69,3 +69,31 @@ def test_all_protos_cases_against_ivr_serve(start_agent) -> None:
     assert result["sent"] >= 2 * 4527 - 2 * int(result["too_big"])  # type: ignore[operator]
     assert agent.proc.alive()
     assert "Traceback" not in "\n".join(agent.proc.lines)
+
+
+def test_unacked_invites_leave_no_timeline_behind(start_agent) -> None:
+    """Issue 11 item 6: each forged, never-ACKed INVITE used to leave a calls/*.json behind;
+    a flood filled the disk with them. Only calls that were really set up get one."""
+    import uuid
+
+    from rawsip import SipProbe
+
+    agent = start_agent(overrides=[*OPEN_HOURS, "sip.ack_timeout_s=0.5",
+                                   "sip.transaction_timeout_s=2.0"], extra=["--no-asr"])
+    calls_dir = agent.data_dir / "calls"
+    before = set(calls_dir.glob("*.json")) if calls_dir.exists() else set()
+    probe = SipProbe(agent.port, "udp", "127.0.0.1", local_host="127.0.0.3")
+    for _ in range(2):
+        probe.send(probe.request("INVITE", call_id=uuid.uuid4().hex, cseq=1, body=probe.sdp()))
+    probe.close()
+    time.sleep(3.0)  # ACK timeout, hang-up, session end
+    assert call_until_answered(agent.port, "udp", within_s=10.0) == 200
+    deadline = time.monotonic() + 10.0
+    while time.monotonic() < deadline:
+        new = set(calls_dir.glob("*.json")) - before if calls_dir.exists() else set()
+        if new:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    new = set(calls_dir.glob("*.json")) - before
+    assert len(new) == 1, sorted(p.name for p in new)  # the real call's, not the forged two
