@@ -97,3 +97,77 @@ def test_unacked_invites_leave_no_timeline_behind(start_agent) -> None:
     time.sleep(0.5)
     new = set(calls_dir.glob("*.json")) - before
     assert len(new) == 1, sorted(p.name for p in new)  # the real call's, not the forged two
+
+
+# Behind Kamailio: a smaller run (the 254-character address cases and every 10th other case,
+# 561 cases) against `ivr serve --workers 2`; the front is the tests/scale harness's. ~50 s.
+CRASH_CASES = range(3600, 3720)
+
+
+def _front_call(front_port: int) -> int:
+    """A valid call through the record-routing front (ACK and BYE follow the Route set)."""
+    import re
+    import uuid
+
+    from rawsip import SipProbe
+
+    probe = SipProbe(front_port, "udp")
+    try:
+        call_id = uuid.uuid4().hex
+        probe.send(probe.request("INVITE", call_id=call_id, cseq=1, body=probe.sdp()))
+        final = probe._final(call_id, "INVITE", 8.0)
+        if final is None or final.code != 200:
+            return final.code if final else 0
+        head = final.raw.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
+        routes = re.findall(r"\r\nRecord-Route: *([^\r\n]+)", head)
+        route = f"Route: {', '.join(routes)}" if routes else ""
+        tag = final.headers.get("to", "").partition(";tag=")[2].split(";")[0]
+        probe.send(probe.request("ACK", call_id=call_id, cseq=1, to_tag=tag, extra=route))
+        probe.send(probe.request("BYE", call_id=call_id, cseq=2, to_tag=tag, extra=route))
+        return 200
+    finally:
+        probe.close()
+
+
+def test_protos_cases_through_kamailio_and_two_workers(tmp_path) -> None:
+    import shutil
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
+    from scale_harness import serve_cluster
+
+    if shutil.which("kamailio") is None:
+        pytest.skip("kamailio is not installed")
+    files = case_files()
+    if len(files) < 4527:
+        pytest.skip(f"PROTOS c07-sip cases not found (got {len(files)})")
+    chosen = [p for p in files if int(p.name) in CRASH_CASES or int(p.name) % 10 == 0]
+    extra = ["--set", f'scale.trusted_sources=["{PROTOS_HOST}"]',
+             "--set", f'sip.trusted_sources=["{PROTOS_HOST}"]',
+             "--set", "sip.ack_timeout_s=0.5", "--set", "sip.transaction_timeout_s=2.0",
+             "--set", "scale.probe_interval_s=2"]
+    with serve_cluster(tmp_path, workers=2, port_offset=31, extra=extra) as cluster:
+        def alive() -> bool:
+            return cluster.proc.poll() is None and "exited with signal" not in cluster.log()
+
+        sender = ProtosSender("127.0.0.1", cluster.sip_port, PROTOS_HOST)
+        started = time.monotonic()
+        try:
+            for start in range(0, len(chosen), BATCH_COUNT):
+                for path in chosen[start : start + BATCH_COUNT]:
+                    sender.send_case(path)
+                    sender.pump()
+                    time.sleep(PACE_S)
+                sender.pump(0.5)
+                assert alive(), (f"a process died in {chosen[start].name}..:\n"
+                                 f"{cluster.log()[-3000:]}")
+                deadline = time.monotonic() + 20.0
+                code = _front_call(cluster.sip_port)
+                while code != 200 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    code = _front_call(cluster.sip_port)
+                assert code == 200, f"no call answered through the front after {path.name}"
+        finally:
+            sender.close()
+        print(f"PROTOS via Kamailio: {len(chosen)} cases in {time.monotonic() - started:.1f} s, "
+              f"responses {dict(sorted(sender.stats.responses.items()))}")
+        assert alive()
