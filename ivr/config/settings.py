@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from ivr.config.base import Section
-from ivr.config.business import BusinessSettings, Commitment, _default_commitments
+from ivr.config.business import BusinessSettings, Commitment, default_commitments
 from ivr.config.constants import (
     DATA_DIR_ENV,
     DEFAULT_AUDIO_DIR,
@@ -17,6 +17,7 @@ from ivr.config.constants import (
     REPO_ROOT,
     Locale,
 )
+from ivr.config.contact import ContactNumberSettings
 from ivr.config.deployment import (
     DatabaseSettings,
     PathSettings,
@@ -54,13 +55,14 @@ class Settings(Section):
     complaint: ComplaintSettings = Field(default_factory=ComplaintSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     menu: MenuSettings = Field(default_factory=MenuSettings)
+    contact_number: ContactNumberSettings = Field(default_factory=ContactNumberSettings)
     intents: dict[Locale, IntentKeywords] = Field(default_factory=dict)
     vad: VadSettings = Field(default_factory=VadSettings)
     line: LineSettings = Field(default_factory=LineSettings)
     asr: AsrSettings = Field(default_factory=AsrSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
-    commitments: dict[CommitmentKey, Commitment] = Field(default_factory=_default_commitments)
+    commitments: dict[CommitmentKey, Commitment] = Field(default_factory=default_commitments)
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     sip: SipSettings = Field(default_factory=SipSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -33,7 +33,7 @@ from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
 from .reports import MonthlyReport, TicketFacts, build_report
-from .sla import DEFAULT_COMMITMENTS, Calendar, Commitment, commitment_for, parse_holidays
+from .sla import Calendar, Commitment, commitment_for, default_commitments, parse_holidays
 from .sla import promised_reply_by as compute_promise
 from .types import (
     CATEGORIES,
@@ -107,9 +107,8 @@ class TicketService:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.calendar = calendar or Calendar()
-        self.commitments: dict[str, Commitment] = dict(
-            DEFAULT_COMMITMENTS if commitments is None else commitments
-        )
+        table = default_commitments() if commitments is None else commitments
+        self.commitments: dict[str, Commitment] = {str(k): v for k, v in table.items()}
         self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
         self.blacklist_days = blacklist_days
         self.recording_retention_days = recording_retention_days
@@ -140,14 +139,7 @@ class TicketService:
             working_weekdays=tuple(business.working_weekdays),
             holidays=parse_holidays(business.holidays),
         )
-        commitments = {
-            name: Commitment(
-                reply_within_hours=c.reply_within_hours,
-                reply_within_working_days=c.reply_within_working_days,
-                count_business_hours_only=c.count_business_hours_only,
-            )
-            for name, c in settings.commitments.items()
-        }
+        commitments: dict[str, Commitment] = dict(settings.commitments)
         env_name = settings.privacy.number_key_env
         kwargs: dict[str, Any] = {
             "number_key_env": env_name,
@@ -407,6 +399,42 @@ class TicketService:
             ticket.updated_at = datetime.fromisoformat(row["at"])
         return True
 
+    def set_contact_number(self, ticket_id: str, number: str, now: datetime | None = None) -> None:
+        """The callback number the caller confirmed, stored like the caller number: encrypted
+        and masked, never in the clear (journaled the same way when the database is down)."""
+        digits = number.strip()
+        if not digits.lstrip("+").isdigit() or not 3 <= len(digits.lstrip("+")) <= 20:
+            raise InvalidDraft(f"contact number must be 3..20 digits, got {len(digits)} "
+                               "characters")  # never the value: it is a phone number
+        protected = self.protector.protect(digits)
+        assert protected is not None
+        row = {"ticket_id": ticket_id, "enc": protected.encrypted, "masked": protected.masked,
+               "at": (now or _utcnow()).isoformat()}
+        if self._db_available() and self._ensure_schema():
+            try:
+                if self._apply_contact_number(row):
+                    return
+                raise TicketNotFound(f"no ticket with id {ticket_id}")
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+        self.journal.append("contact_number", row)
+
+    def _apply_contact_number(self, row: dict[str, Any]) -> bool:
+        with self._session() as session:
+            ticket = session.get(Ticket, row["ticket_id"])
+            if ticket is None:
+                return False
+            ticket.contact_number_enc = row["enc"]
+            ticket.contact_number_masked = row["masked"]
+            ticket.updated_at = datetime.fromisoformat(row["at"])
+        return True
+
+    def contact_number(self, ticket_id: str) -> str | None:
+        """The callback number in full (for the desk that calls back), None without the key."""
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            return None if ticket is None else self.protector.reveal(ticket.contact_number_enc)
+
     def is_blacklisted(self, caller_number: str | None, now: datetime | None = None) -> bool:
         """True when this number has a harassment ticket opened within blacklist_days.
         False (and a warning) when the database is unreachable: a call is never blocked on it."""
@@ -462,6 +490,10 @@ class TicketService:
                     self._insert_ticket(data)
                 elif kind == "call":
                     self._insert_call(data)
+                elif kind == "contact_number":
+                    if not self._apply_contact_number(data):
+                        log.warning("journaled contact number for unknown ticket %s dropped",
+                                    short_id(str(data.get("ticket_id", ""))))
                 elif not self._apply_satisfaction(data):
                     log.warning(
                         "journaled satisfaction for unknown ticket %s dropped",
@@ -613,8 +645,10 @@ class TicketService:
 
     def _view(self, t: Ticket, reveal: bool, with_events: bool) -> TicketView:
         number = t.caller_number_masked
+        contact = t.contact_number_masked
         if reveal:
             number = self.protector.reveal(t.caller_number_enc) or t.caller_number_masked
+            contact = self.protector.reveal(t.contact_number_enc) or t.contact_number_masked
         events: tuple[TicketEventView, ...] = ()
         if with_events:
             events = tuple(
@@ -653,6 +687,7 @@ class TicketService:
             closed_at=t.closed_at,
             satisfaction=t.satisfaction,
             events=events,
+            contact_number=contact,
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:
@@ -723,6 +758,7 @@ class TicketService:
             tickets = [
                 TicketFacts(
                     category=t.category,
+                    severity=t.severity,
                     status=t.status,
                     promised_reply_by=t.promised_reply_by,
                     replied_at=t.replied_at,

@@ -207,3 +207,66 @@ def test_spoken_complaint_with_the_callers_name_reaches_the_ticket(settings, tmp
     assert complaint.caller_surname == "王"
     assert "冰箱" in complaint.transcript
     assert not any("王" in what for _, _, what in line.session.timeline)
+
+
+class CapturingStore:
+    """A ticket store that keeps what the session hands it (the register is tested apart)."""
+
+    def __init__(self) -> None:
+        self.drafts: list = []
+        self.records: list = []
+
+    def open_ticket(self, draft):
+        from ivr.tickets.types import TicketReceipt, short_id, ticket_uuid
+
+        self.drafts.append(draft)
+        ticket_id = ticket_uuid(draft.call_id, draft.category)
+        return TicketReceipt(ticket_id, short_id(ticket_id), None)
+
+    def record_call(self, record) -> None:
+        self.records.append(record)
+
+    def set_satisfaction(self, ticket_id: str, score: int) -> None:
+        pass
+
+
+def test_ticket_and_call_record_times_come_from_the_sessions_clock(settings):
+    """opened_at is the answer time plus the call's age on the injected (virtual) clock, not
+    the machine's wall clock; the call record's end likewise."""
+    store = CapturingStore()
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)], tickets=store)
+    outcome = line.run()
+    (draft,) = store.drafts
+    (opened_t,) = [t for t, kind, what in line.events("action") if what.startswith("OpenTicket")]
+    answered = line.session.facts.answered_at
+    assert draft.opened_at == answered + dt.timedelta(seconds=opened_t)
+    (record,) = store.records
+    assert record.ended_at == answered + dt.timedelta(seconds=outcome.duration_s)
+
+
+def test_after_hours_callback_number_is_confirmed_and_stored_encrypted(tmp_path, caplog,
+                                                                      monkeypatch):
+    """Seed 001 特殊 11: the calling number, read back in full, confirmed by key, on the ticket."""
+    import logging
+
+    from ivr.tickets.service import TicketService
+
+    caplog.set_level(logging.DEBUG)
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)}})
+    monkeypatch.setenv(settings.privacy.number_key_env, "test-number-key-0123456789abcdef")
+    service = TicketService.from_settings(settings, url=f"sqlite:///{tmp_path}/t.db")
+    night = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Shanghai
+    lib = VirtualLine(settings).library
+    confirm_at = 1.5 + lib.seconds("zh-CN", "contact_number_use_caller") + 1.0
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit), (confirm_at, "1")],
+                       answered_at=night, tickets=service, caller="13812345678")
+    try:
+        outcome = line.run()
+        ticket = service.list_tickets()[0]
+        assert service.contact_number(ticket.id) == "13812345678"
+    finally:
+        service.shutdown()
+    prompts = outcome.prompts_played
+    assert prompts.index("contact_number_use_caller") < prompts.index("after_hours")
+    assert "13812345678" not in caplog.text
+    assert "幺三八" not in caplog.text  # nor its read-back
