@@ -251,7 +251,7 @@ class AgentCall:
                 self._port = port
             audio.startTransmit(self._port)
             self._port.startTransmit(audio)
-            if self._media_lock is None and self.direction == "in" and cfg_lock(self):
+            if self.direction == "in" and cfg_lock(self):
                 self._start_media_lock(media.index)
             if not self._media_ready:
                 self._media_ready = True
@@ -271,6 +271,11 @@ class AgentCall:
         if local_rtp is None or signalled is None:
             logger.warning("%s: media addresses unreadable; media not locked", self.tag)
             return
+        current = self._media_lock
+        if current is not None and signalled[0] in current.allowed:
+            return  # already locked to this address (a re-offer to the same place, or hold)
+        # First media, or a re-INVITE moving the media (the shield lets only trusted sources,
+        # such as a PBX releasing its media path, do that): lock to the new address.
         source_ip = self.info.source.rsplit(":", 1)[0].strip("[]") if self.info else ""
         self._media_lock = MediaLock(
             self.tag, local_rtp, parse_address(str(transport.localRtcpName)), signalled,

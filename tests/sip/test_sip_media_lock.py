@@ -102,3 +102,33 @@ def test_random_event_packets_from_the_caller_are_not_digits(start_agent) -> Non
     assert dialog.bye() is not None
     dialog.probe.close()
     caller.close()
+
+
+def test_a_trusted_pbx_moving_the_media_moves_the_lock(start_agent) -> None:
+    """A PBX (trusted source) re-INVITEs the media to the phone: the lock follows it."""
+    agent = start_agent(sip={**AGENT_SIP, "trusted_sources": ["127.0.0.1"]})
+    pbx = RtpPeer()
+    phone = RtpPeer("127.0.0.6")
+    dialog = new_dialog(agent.port)
+    answered = dialog.invite(sdp(rtp_port=pbx.port))
+    assert answered is not None and answered.code == 200
+    agent_rtp = ("127.0.0.1", dialog.rtp_port())
+    pbx.start(agent_rtp)
+    agent.wait_for("media")
+    moved = dialog.invite(sdp(rtp_port=phone.port, session_c="127.0.0.6"))
+    assert moved is not None and moved.code == 200
+    pbx.sending.clear()
+    phone.start(agent_rtp)
+    time.sleep(0.5)
+    phone.sending.clear()
+    time.sleep(0.05)
+    seq, ts = phone.next_seq_ts(7, 1280)
+    for packet in digit_packets(7, seq, ts, phone.ssrc):
+        phone.send(packet)
+        time.sleep(0.02)
+    assert agent.wait_for("dtmf", timeout_s=3)["digit"] == "7"
+    assert phone.received > 5  # the agent's audio now goes to the phone
+    assert dialog.bye() is not None
+    dialog.probe.close()
+    pbx.close()
+    phone.close()
