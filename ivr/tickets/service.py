@@ -199,7 +199,6 @@ class TicketService:
             self.replay_journal()
         except SQLAlchemyError as exc:
             log.warning("journal replay at start failed: %s", _brief(exc))
-        self._adopt_quietly()
         return self
 
     def _adopt_quietly(self) -> None:
@@ -695,10 +694,13 @@ class TicketService:
         stopped by shutdown()."""
         if self._replayer is not None and self._replayer.is_alive():
             return self._replayer
+        # Only the agent's register adopts orphan recordings: a reader (CLI, console, another
+        # database's tools sharing the data dir) must never turn them into its own tickets.
+        self._adopt_quietly()
 
         def loop() -> None:
             last_purge = 0.0
-            last_adopt = time.monotonic()  # start() just did it
+            last_adopt = time.monotonic()  # just done above
             while not self._stop.wait(interval_s):
                 try:
                     if self.journal.pending_count():
