@@ -24,6 +24,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,14 @@ def describe_scale(settings: Any) -> str:
             f"{params.pike_unit_s} s; trusted: {trusted}")
 
 
-def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:
-    """The `ivr serve` command line of one worker, carrying over the operator's options."""
+def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
+                      trusted: Sequence[str] = ()) -> list[str]:
+    """The `ivr serve` command line of one worker, carrying over the operator's options.
+
+    ``trusted`` (the front's address) goes to the worker's ``sip.trusted_sources``: the
+    worker's per-source limits then count each caller by the Via the front adds, not the
+    front itself (docs/security.md).
+    """
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
@@ -98,6 +105,9 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> li
     # --db and --set database.url are secrets: they reach the workers through the environment.
     for assignment in without_secrets(getattr(args, "set", None) or []):
         argv += ["--set", assignment]
+    if trusted:
+        listed = ", ".join(f'"{entry}"' for entry in trusted)
+        argv += ["--set", f"sip.trusted_sources=[{listed}]"]
     admin_port = int(getattr(args, "admin_port", 0) or 0)
     if admin_port:
         argv += ["--admin-port", str(admin_port + worker_id),
@@ -157,8 +167,13 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     sip_port = int(args.sip_port or settings.sip.port)
     base = base_worker_port(settings, sip_port)
 
+    trusted: list[str] = []
+    if front != "none":
+        front_at = args.bind or settings.sip.bind_address
+        trusted = list(dict.fromkeys([*settings.sip.trusted_sources, front_at]))
+
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k))
+        return serve_worker_argv(args, k, worker_port(base, k), trusted)
 
     # Children (and a single worker exec'd in our place) inherit our environment.
     os.environ.update(worker_environment(settings))

@@ -39,10 +39,24 @@ def ticket_draft(
 
 
 def transfer_target(action: act.Transfer, transfer: TransferSettings) -> str:
-    """A SIP URI as given, else the named queue's URI, else the default queue's."""
-    if action.target.startswith("sip"):
+    """The named queue's URI, or a URI that is one of the queues; else the default queue's.
+
+    The [transfer] queues are the allow-list: nothing else is ever dialled (toll fraud,
+    docs/security.md).
+    """
+    if action.target in transfer.queues.values():
         return action.target
     return transfer.queues.get(action.target, transfer.queues[transfer.default_queue])
+
+
+def queue_name(action: act.Transfer, transfer: TransferSettings) -> str:
+    """The name of the queue a transfer goes to (the console's screen pop is keyed by it)."""
+    if action.target in transfer.queues:
+        return action.target
+    for name, uri in transfer.queues.items():
+        if uri == action.target:
+            return name
+    return "" if action.target.startswith("sip") else transfer.default_queue
 
 
 def transfer_headers(ticket_id: str) -> dict[str, str]:

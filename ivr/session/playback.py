@@ -54,6 +54,12 @@ class Playback:
         self.played: list[str] = []  # catalogue phrases the caller heard start, in order
         self.gain = 1.0  # act.PlaybackGain: louder for a caller who cannot hear (001 无法听清 6)
 
+    @property
+    def now_playing(self) -> str:
+        """The phrase most recently started and not yet finished ('' when quiet)."""
+        playing = list(self._playing.values())
+        return playing[-1] if playing else ""
+
     def play(self, action: act.Play) -> None:
         tag = next(self._tags)
         self._playing[tag] = action.prompt_id
