@@ -94,9 +94,6 @@ class Ticket(Base):
     promised_reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Seed 003 "在第一个工作小时内给予初步回应": the first reply to the caller, kept apart from
-    # the resolution (migration 0004_first_response).
-    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     satisfaction: Mapped[int | None] = mapped_column(Integer)

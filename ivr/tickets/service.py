@@ -835,7 +835,6 @@ class TicketService:
             elif action == "resolve":
                 ticket.resolved_at = at
                 ticket.replied_at = ticket.replied_at or at
-                ticket.first_response_at = ticket.first_response_at or at
             elif action == "close":
                 ticket.closed_at = at
             elif action == "reopen":
@@ -870,50 +869,6 @@ class TicketService:
                 f"dispatch needs a department name of 1..100 characters, got {department!r}"
             )
         return self._change(ref, "dispatch", actor, note, now, department=department.strip())
-
-    def mark_complex(
-        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
-    ) -> TicketView:
-        """Seed 003 "复杂问题…三个工作日内给出明确处理方案": severity complex, and the promised
-        reply time recomputed from the opening with the commitments.complex row."""
-        at = now or _utcnow()
-
-        def work(session: Session) -> TicketView:
-            ticket = self._resolve_ref(session, ref)
-            if ticket.severity != "complex":
-                ticket.severity = "complex"
-                ticket.promised_reply_by = self.promise_for(ticket.category, "complex",
-                                                            ticket.opened_at)
-                ticket.updated_at = at
-                ticket.events.append(TicketEvent(at=at, actor=actor[:64], action="complex",
-                                                 from_status=ticket.status,
-                                                 to_status=ticket.status, note=note))
-                session.flush()
-                log.info("ticket %s: marked complex by %s", short_id(ticket.id), actor[:64])
-            return self._view(ticket, reveal=False, with_events=True)
-
-        return self._read(work)
-
-    def first_response(
-        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
-    ) -> TicketView:
-        """The first reply reached the caller (seed 003 "在第一个工作小时内给予初步回应"): stamps
-        first_response_at once, with an audit event; the status does not change."""
-        at = now or _utcnow()
-
-        def work(session: Session) -> TicketView:
-            ticket = self._resolve_ref(session, ref)
-            if ticket.first_response_at is None:
-                ticket.first_response_at = at
-                ticket.updated_at = at
-                ticket.events.append(TicketEvent(at=at, actor=actor[:64], action="first_response",
-                                                 from_status=ticket.status,
-                                                 to_status=ticket.status, note=note))
-                session.flush()
-                log.info("ticket %s: first response by %s", short_id(ticket.id), actor[:64])
-            return self._view(ticket, reveal=False, with_events=True)
-
-        return self._read(work)
 
     def resolve(
         self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
@@ -1070,7 +1025,6 @@ class TicketService:
             satisfaction=t.satisfaction,
             events=events,
             contact_number=contact,
-            first_response_at=t.first_response_at,
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:

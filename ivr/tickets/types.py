@@ -189,7 +189,6 @@ class TicketView:
     satisfaction: int | None
     events: tuple[TicketEventView, ...] = field(default_factory=tuple)
     contact_number: str | None = None  # the callback number the caller confirmed; masked too
-    first_response_at: datetime | None = None  # seed 003: the first reply, not the resolution
 
     def overdue(self, now: datetime) -> bool:
         return (

@@ -231,31 +231,3 @@ def test_sqlite_file_is_in_wal_mode(tmp_path: Path, make_service) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
 
-
-def test_first_response_is_kept_apart_from_the_resolution(db_url: str, make_service) -> None:
-    """Issue 13 / seed 003 "在第一个工作小时内给予初步回应": first_response_at is its own time."""
-    svc = make_service(db_url)
-    first = svc.open_ticket(draft("call-fr-1"))
-    replied = svc.first_response(first.ticket_id, actor="desk-7", now=T0 + timedelta(minutes=40))
-    assert replied.first_response_at == T0 + timedelta(minutes=40)
-    assert replied.status == "new" and replied.resolved_at is None
-    assert replied.events[-1].action == "first_response"
-    again = svc.first_response(first.ticket_id, now=T0 + timedelta(hours=2))
-    assert again.first_response_at == T0 + timedelta(minutes=40)  # only the first counts
-    done = svc.resolve(first.ticket_id, now=T0 + timedelta(days=1))
-    assert done.first_response_at == T0 + timedelta(minutes=40)
-    assert done.resolved_at == T0 + timedelta(days=1)
-    other = svc.open_ticket(draft("call-fr-2"))
-    resolved = svc.resolve(other.ticket_id, now=T0 + timedelta(hours=3))
-    assert resolved.first_response_at == T0 + timedelta(hours=3)  # resolving answers too
-
-
-def test_a_ticket_marked_complex_gets_three_working_days(db_url: str, make_service) -> None:
-    """Seed 003: complex issues are answered within three working days of the opening."""
-    svc = make_service(db_url)
-    opened = svc.open_ticket(draft("call-cx-1", category="suggestion"))
-    view = svc.mark_complex(opened.ticket_id, actor="desk-7")
-    assert view.severity == "complex" and view.events[-1].action == "complex"
-    expected = svc.promise_for("suggestion", "complex", T0)
-    assert view.promised_reply_by == expected
-    assert expected is not None and expected.astimezone(svc.calendar.tz).day == 20  # Tue -> Fri
