@@ -12,6 +12,8 @@ the `ivr serve` command line into worker command lines and ports:
   (10 = scale.worker_port_offset_count) with the same --config, --db, --set, --no-asr and -v:
   workers listen on loopback only, so SIP reaches them only through the front. For workers on
   other machines see deploy/README.md;
+* with --workers > 1 and a speech model, one recogniser service for the host
+  (ivr.media.asr_backends.server) holds the model; workers get --set asr.service_socket=...;
 * the front for --workers > 1 is scale.front unless --front says otherwise; the front's limits,
   the restart back-off and the status interval come from the [scale] section too.
 """
@@ -19,6 +21,7 @@ the `ivr serve` command line into worker command lines and ports:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import subprocess
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.config import ScaleSettings
-from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
+from ivr.scale.supervisor import ChildSpec, ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,32 @@ def describe_scale(settings: Any) -> str:
             f"{params.pike_unit_s} s; trusted: {trusted}")
 
 
-def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:
+def asr_service_socket(settings: Any, sip_port: int) -> Path:
+    """Where the recogniser service of `ivr serve --sip-port PORT --workers N` listens."""
+    return Path(settings.data_dir) / "run" / f"asr-{sip_port}.sock"
+
+
+def asr_service_spec(settings: Any, args: argparse.Namespace, sip_port: int,
+                     ) -> ChildSpec | None:
+    """The host's recogniser service for N workers: one process holding the one speech model
+    (issue 16: one model per host, not per worker). None when speech is off (--no-asr), when
+    no model is installed for the locale, or when asr.service_socket points at a service the
+    operator runs themselves."""
+    if getattr(args, "no_asr", False) or settings.asr.service_socket:
+        return None
+    from ivr.media.models import model_for_locale
+
+    model_dir = model_for_locale(settings.asr.model, settings.data_dir,
+                                 settings.service.default_locale)
+    if model_dir is None:
+        return None
+    argv = (sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
+            "--socket", str(asr_service_socket(settings, sip_port)))
+    return ChildSpec(name="asr service", argv=argv, kind="service")
+
+
+def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
+                      asr_socket: Path | None = None) -> list[str]:
     """The `ivr serve` command line of one worker, carrying over the operator's options."""
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
@@ -98,6 +126,8 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> li
         argv.append("--no-asr")
     for assignment in getattr(args, "set", None) or []:
         argv += ["--set", assignment]
+    if asr_socket is not None:
+        argv += ["--set", f"asr.service_socket={json.dumps(str(asr_socket))}"]
     admin_port = int(getattr(args, "admin_port", 0) or 0)
     if admin_port:
         argv += ["--admin-port", str(admin_port + worker_id),
@@ -151,8 +181,11 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     sip_port = int(args.sip_port or settings.sip.port)
     base = base_worker_port(settings, sip_port)
 
+    service = asr_service_spec(settings, args, sip_port) if workers > 1 else None
+    asr_socket = asr_service_socket(settings, sip_port) if service is not None else None
+
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k))
+        return serve_worker_argv(args, k, worker_port(base, k), asr_socket)
 
     pid_path = None
     if not (workers == 1 and front == "none"):
@@ -163,6 +196,7 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         return run_supervisor(
             settings, workers, front, sip_port, base, worker_argv,
             worker_address=WORKER_ADDRESS, front_address=args.bind or None,
+            services=(service,) if service is not None else (),
         )
     except ScaleError as exc:
         print(f"ivr serve: {exc}", file=sys.stderr)

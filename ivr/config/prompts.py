@@ -28,6 +28,7 @@ REQUIRED_PROMPT_IDS = frozenset(
         "greeting_surname",
         "queue_wait_apology",
         "menu",
+        "asr_unavailable",
         "silent_reprompt",
         "silent_final_notice",
         "silent_goodbye",

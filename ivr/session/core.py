@@ -97,7 +97,8 @@ class CallSession:
         self._monitor = LineMonitor(thresholds, facts.rate_hz, FRAME_MS)
         self._segmenter = SpeechSegmenter.for_monitor(self._monitor)
         self._recognizer = (
-            recognizer_factory(facts.rate_hz, self._on_asr_result) if recognizer_factory else None
+            recognizer_factory(facts.rate_hz, self._on_asr_result, self._on_asr_error)
+            if recognizer_factory else None
         )
         self._t0 = self._clock.now()
         self._timers: dict[str, float] = {}
@@ -243,6 +244,8 @@ class CallSession:
             self._on_pcm_ready(item[1], item[2])
         elif kind == "asr":
             self._deliver_speech(item[1])
+        elif kind == "asr_failed":
+            self._recognizer_failed(item[1])
         elif kind == "ticket":
             self._on_ticket(item[1], item[2], item[3])
         elif kind == "remote_hangup":
@@ -327,6 +330,25 @@ class CallSession:
         if getattr(result, "partial", False):
             return
         self._inbox.put(("asr", result))
+
+    def _on_asr_error(self, exc: BaseException) -> None:
+        """Recogniser failure (worker or service thread): the policy decides what follows."""
+        self._inbox.put(("asr_failed", type(exc).__name__))
+
+    def _recognizer_failed(self, reason: str) -> None:
+        recognizer, self._recognizer = self._recognizer, None
+        if recognizer is None:
+            return  # reported once
+        log.warning("call %s: speech recognition lost (%s); DTMF menu from now on",
+                    self.call_id, reason)
+        try:
+            recognizer.close()
+        except Exception:
+            log.exception("call %s: recogniser close failed", self.call_id)
+        # A segment waiting for its transcript is dropped: the notice and the menu answer it.
+        self._pending_speech = None
+        self._timers.pop("_asr", None)
+        self._event(ev.RecognizerFailed(t=self.t, reason=reason))
 
     def _deliver_speech(self, result: Any) -> None:
         seg = self._pending_speech
@@ -588,6 +610,8 @@ class CallSession:
             transfer_target=self._transfer_target,
             prompts_played=list(self._prompts_played),
             timeline=list(self.timeline),
+            ticket_refs=list(self._ticket_requests.values()),
+            recording_paths=list(self._recorder.paths),
         )
         log.info(
             "call %s from %s ended after %.1f s: %s%s",
