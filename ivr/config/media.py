@@ -43,6 +43,9 @@ class AsrSettings(Section):
     # Unix socket of the host's recogniser service (one model for every worker); "" = load the
     # model in this process. `ivr serve --workers N` sets it for its workers.
     service_socket: str = ""
+    # "dialogue": dialogue steps listen for the keywords only (grammar mode, cheap); the opening
+    # question and recordings keep full vocabulary. "off": full vocabulary everywhere.
+    live_grammar: Literal["dialogue", "off"] = "dialogue"
     # Full-vocabulary transcript of complaint recordings after the call (lowest priority).
     transcribe_recordings: bool = True
 

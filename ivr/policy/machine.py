@@ -240,6 +240,7 @@ class CallPolicy:
         ctx.mark("speech recognition lost: DTMF menu")
         step = ctx.step
         if ctx.ending is None and isinstance(step, IntentStep):
+            ctx.clear_queue()  # the phrase playing ends; the notice and the menu follow it
             ctx.goto(IntentStep(prompts=(ASR_UNAVAILABLE_PROMPT, "menu"), misses=step.misses,
                                 talk_misses=step.talk_misses))
 
