@@ -280,8 +280,17 @@ class CallSession:
 
     def _on_frame(self, pcm: bytes) -> None:
         frame = np.frombuffer(pcm, dtype=np.int16)
-        if len(frame) != self._monitor.frame_len:
-            return  # a frame of another size (codec switch mid-call) is skipped, not fatal
+        n = self._monitor.frame_len
+        if len(frame) == n:
+            self._on_analysis_frame(frame)
+        elif len(frame) % n == 0:
+            # A longer media-port frame (sip.port_frame_ms, e.g. 100 ms): the analysis still
+            # counts 20 ms frames, so the line's timers and verdicts do not change.
+            for sub in frame.reshape(-1, n):
+                self._on_analysis_frame(sub)
+        # else: a frame of another size (codec switch mid-call) is skipped, not fatal
+
+    def _on_analysis_frame(self, frame: np.ndarray) -> None:
         self._frames += 1
         status = self._monitor.push(frame)
         self._verdict_frames[status.verdict] += 1
