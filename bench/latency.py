@@ -1,9 +1,10 @@
 """Latency on the wire: RTP packet times on loopback, caller side, for one `ivr serve` agent.
 
-sipp places --calls calls (at most 4: one agent process) that each
-  1. stay silent through the greeting and the menu (the silent-call ladder may start),
+sipp places --calls calls at once (at most 4: one agent process), half of them talking:
+  1. silent through the greeting, the menu and the silent ladder's first re-prompt,
   2. talk (sipp's g711a.pcap, 8 s of speech), then are silent again,
-  3. press 1 (RFC 2833, dtmf_2833_1.pcap) later on.
+  3. press 1 (RFC 2833, dtmf_2833_1.pcap) later on;
+and half silent all along (the silent-call ladder runs to its end).
 A raw packet socket on `lo` (root) timestamps every UDP packet. Per call it measures:
   * end of caller speech (last loud caller RTP packet of the speech) -> first loud RTP packet
     of the reply, split into stages from the agent's log (`call X t=... event/action` lines,
@@ -205,9 +206,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="batches of --calls calls")
     parser.add_argument("--asr-service", action="store_true",
                         help="recognition through a recogniser service with the Korean model")
-    parser.add_argument("--silent-s", type=float, default=30.0,
-                        help="silence before the caller talks (the silent ladder runs there)")
-    parser.add_argument("--quick", action="store_true", help="1 call, 1 round")
+    parser.add_argument("--silent-s", type=float, default=21.0,
+                        help="silence before the caller talks (greeting, menu, one re-prompt)")
+    parser.add_argument("--quick", action="store_true", help="2 calls (1 talking), 1 round")
     parser.add_argument("--data-dir", type=Path, help="IVR_DATA_DIR (prompts render once)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args()
@@ -215,7 +216,7 @@ def main() -> int:
         print("bench/latency.py needs root for the packet socket", file=sys.stderr)
         return 2
     if args.quick:
-        args.calls, args.rounds = 1, 1
+        args.calls, args.rounds = 2, 1
     with tempfile.TemporaryDirectory(prefix="ivr-latency-") as tmp:
         data_dir = args.data_dir or Path(tmp)
         return run(args, data_dir, Path(tmp))
@@ -250,19 +251,32 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> int:
                 raise SystemExit("ivr serve exited:\n" + log_path.read_text()[-2000:])
             time.sleep(0.2)
         sniffer.start()
-        scenario = tmp / "latency.xml"
+        talking = tmp / "talking.xml"
         talk_wait_ms = int((SPEECH_PCAP_S + 12.0) * 1000)
-        scenario.write_text(SCENARIO.format(silent_ms=int(args.silent_s * 1000), pcap=PCAP,
-                                            talk_wait_ms=talk_wait_ms, after_dtmf_ms=8000))
+        talking.write_text(SCENARIO.format(silent_ms=int(args.silent_s * 1000), pcap=PCAP,
+                                           talk_wait_ms=talk_wait_ms, after_dtmf_ms=8000))
+        silent = tmp / "silent.xml"  # no audio at all: the ladder ends the call
+        silent.write_text(SCENARIO.format(silent_ms=60000, pcap=PCAP, talk_wait_ms=0,
+                                          after_dtmf_ms=0).replace(
+            f'<nop><action><exec play_pcap_audio="{PCAP}/g711a.pcap"/></action></nop>', "")
+            .replace(f'<nop><action><exec play_pcap_audio="{PCAP}/dtmf_2833_1.pcap"/>'
+                     "</action></nop>", ""))
         media_ports = []
+        n_talk = args.calls - args.calls // 2
         for _ in range(args.rounds):
-            mp = free_port()
-            media_ports.append(mp)
-            subprocess.run(
-                ["sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-i", "127.0.0.1",
-                 "-p", str(free_port()), "-mp", str(mp), "-m", str(args.calls),
-                 "-l", str(args.calls), "-r", str(args.calls), "-nostdin",
-                 "-timeout", "300s"], cwd=tmp, capture_output=True, check=False)
+            sipps = []
+            for scenario, n in ((talking, n_talk), (silent, args.calls - n_talk)):
+                if n <= 0:
+                    continue
+                mp = free_port()
+                media_ports.append(mp)
+                sipps.append(subprocess.Popen(
+                    ["sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-i", "127.0.0.1",
+                     "-p", str(free_port()), "-mp", str(mp), "-m", str(n), "-l", str(n),
+                     "-r", str(n), "-nostdin", "-timeout", "300s"], cwd=tmp,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            for proc in sipps:
+                proc.wait(400)
     finally:
         cap.stop.set()
         agent.send_signal(signal.SIGTERM)
@@ -304,15 +318,15 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
         incoming = caller_to_agent.get(agent_port, [])
         agent_runs = phrases(outgoing)
         caller_runs = phrases([p for p in incoming if p.payload[1] & 0x7F != 101])
-        if not caller_runs or not agent_runs:
+        if not agent_runs:
+            continue
+        if not caller_runs:  # a silent call: the whole ladder
+            gaps += [b[0] - a[1] for a, b in itertools.pairwise(agent_runs)]
             continue
         speech_end = caller_runs[-1][1]
         reply = first_after(agent_runs, speech_end)
         if reply is not None:
             reply_ms.append(reply - speech_end)
-        first_talk = caller_runs[0][0]
-        silent = [r for r in agent_runs if r[1] < first_talk]
-        gaps += [b[0] - a[1] for a, b in itertools.pairwise(silent)]
         digit = next((p.t for p in incoming if p.payload[1] & 0x7F == 101), None)
         if digit is not None:
             after = first_after(agent_runs, digit)

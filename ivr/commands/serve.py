@@ -12,8 +12,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ivr.commands._common import load_or_report
-from ivr.config import ConfigError, Settings, load_settings, parse_assignments
+from ivr.commands._common import load_or_report, overrides_from
+from ivr.config import ConfigError, Settings, load_settings
 from ivr.serve_plan import pid_file, run_from_serve_args
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--bind", help="address to listen on (default: sip.bind_address)")
     parser.add_argument("--sip-port", type=int, help="SIP port (default: sip.port)")
-    parser.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     parser.add_argument(
         "--admin-port",
         type=int,
@@ -48,13 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one setting of the config file, e.g. --set silent_call.after_greeting_s=7",
-    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -81,10 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides = parse_assignments(getattr(args, "set", []) or [])
-    if args.db:
-        overrides.setdefault("database", {})["url"] = args.db
-    return overrides
+    """--set and --db (global options, ivr.cli): also re-applied on every reload."""
+    return overrides_from(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -247,7 +237,7 @@ def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
 
 
 def run_reload(args: argparse.Namespace) -> int:
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         print("not reloading: fix the configuration first", file=sys.stderr)
         return 1

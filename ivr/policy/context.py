@@ -15,6 +15,7 @@ from typing import Any
 from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.policy.flows import FlowName
 from ivr.policy.listening import keyword_grammar
 from ivr.vocabulary import EndReason, TicketCategory
 
@@ -103,7 +104,7 @@ class CallContext:
 
     settings: Settings
     locale: str
-    flows: Mapping[str, Callable[..., None]] = field(default_factory=dict)
+    flows: Mapping[FlowName, Callable[..., None]] = field(default_factory=dict)
     t: float = 0.0
     out: list[a.Action] = field(default_factory=list)
     playing: Utterance | None = None
@@ -271,7 +272,7 @@ class CallContext:
         if grammar != self.listening:
             self.emit(a.Listen(grammar=grammar))
 
-    def start_flow(self, name: str, **kwargs: Any) -> None:
+    def start_flow(self, name: FlowName, **kwargs: Any) -> None:
         """Start a named flow (complaint, transfer, closing...) registered by the policy."""
         self.flows[name](self, **kwargs)
 
