@@ -115,7 +115,7 @@ class RecognizerFailed(Event):
     host without a model: the call goes on with the DTMF menu.
     """
 
-    reason: str = ""
+    cause: str = ""  # the exception type, for the call log (not a hang-up reason)
 
 
 @dataclass(frozen=True)

@@ -354,7 +354,7 @@ class CallSession:
         # A segment waiting for its transcript is dropped: the notice and the menu answer it.
         self._pending_speech = None
         self._timers.pop("_asr", None)
-        self._event(ev.RecognizerFailed(t=self.t, reason=reason))
+        self._event(ev.RecognizerFailed(t=self.t, cause=reason))
 
     def _deliver_speech(self, result: Any) -> None:
         seg = self._pending_speech

@@ -37,7 +37,7 @@ def test_a_recogniser_failure_offers_the_keypad_and_the_call_goes_on(settings):
     # now and the menu, and a digit still works.
     fail_at = 1.0
     after = opening(settings) + length(settings, "asr_unavailable") + 0.5
-    script = [e.RecognizerFailed(t=fail_at, reason="ConnectionError"),
+    script = [e.RecognizerFailed(t=fail_at, cause="ConnectionError"),
               *dtmf(after, settings.menu.complaint_digit)]
     call = run(settings, script)
     plays = [p for at, p in call.plays() if at >= fail_at]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.config import load_settings
+from ivr.session.inbox import FrameIn
 from ivr.sip.config import SipConfig, SipConfigError
 from tests.session.harness import VirtualLine
 
@@ -17,13 +18,14 @@ def test_a_100_ms_frame_is_five_analysis_frames_and_the_same_verdicts():
     for line in (per_20, per_100):
         line.session.begin()
     for i in range(0, len(audio), 160):
-        per_20.session.handle(("frame", audio[i:i + 160].tobytes()))
+        per_20.session.handle(FrameIn(audio[i:i + 160].tobytes()))
     for i in range(0, len(audio), 800):
-        per_100.session.handle(("frame", audio[i:i + 800].tobytes()))
-    assert per_20.session._frames == per_100.session._frames == 150
-    assert per_20.session._verdict_frames == per_100.session._verdict_frames
-    per_100.session.handle(("frame", audio[:123].tobytes()))  # not a whole number of frames
-    assert per_100.session._frames == 150
+        per_100.session.handle(FrameIn(audio[i:i + 800].tobytes()))
+    a, b = per_20.session._translator, per_100.session._translator
+    assert a.frames == b.frames == 150
+    assert a.verdict_frames == b.verdict_frames
+    per_100.session.handle(FrameIn(audio[:123].tobytes()))  # not a whole number of frames
+    assert b.frames == 150
 
 
 def test_port_frame_must_be_a_multiple_of_the_rtp_frame():
