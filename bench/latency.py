@@ -57,6 +57,8 @@ PCAP = Path("/usr/share/sip-tester")
 SPEECH_PCAP_S = 8.0
 LOUD_DBFS = -45.0  # a packet louder than this carries speech / a prompt
 QUIET_GAP_S = 0.6  # quieter than LOUD for this long ends a phrase
+LADDER_GAP_MIN_S = 2.0  # shorter quiet runs are pauses inside a phrase, not ladder gaps
+REPLY_S = 8.0  # the agent's answer to the caller's speech ("please repeat" + the menu), about
 ETH_P_ALL = 0x0003
 RTP_PT_PCMU, RTP_PT_PCMA = 0, 8
 LOG_LINE = re.compile(r"call (\w+) t=([\d.]+) (event|action) (\w+)\(")
@@ -252,7 +254,8 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> int:
             time.sleep(0.2)
         sniffer.start()
         talking = tmp / "talking.xml"
-        talk_wait_ms = int((SPEECH_PCAP_S + 12.0) * 1000)
+        # the digit comes after the agent's answer to the speech, before its answer timer
+        talk_wait_ms = int((SPEECH_PCAP_S + REPLY_S + 2.0) * 1000)
         talking.write_text(SCENARIO.format(silent_ms=int(args.silent_s * 1000), pcap=PCAP,
                                            talk_wait_ms=talk_wait_ms, after_dtmf_ms=8000))
         silent = tmp / "silent.xml"  # no audio at all: the ladder ends the call
@@ -321,14 +324,17 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
         if not agent_runs:
             continue
         if not caller_runs:  # a silent call: the whole ladder
-            gaps += [b[0] - a[1] for a, b in itertools.pairwise(agent_runs)]
+            gaps += [b[0] - a[1] for a, b in itertools.pairwise(agent_runs)
+                     if b[0] - a[1] >= LADDER_GAP_MIN_S]
             continue
         speech_end = caller_runs[-1][1]
         reply = first_after(agent_runs, speech_end)
         if reply is not None:
             reply_ms.append(reply - speech_end)
         digit = next((p.t for p in incoming if p.payload[1] & 0x7F == 101), None)
-        if digit is not None:
+        # a digit while the agent talks measures barge-in, not a reply: left out
+        talking = digit is not None and any(s <= digit <= e + QUIET_GAP_S for s, e in agent_runs)
+        if digit is not None and not talking:
             after = first_after(agent_runs, digit)
             if after is not None:
                 dtmf_ms.append(after - digit)
@@ -342,9 +348,11 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
             share = 100 * np.mean(values) / total if total else 0.0
             print(f"  {name:<13} mean {np.mean(values) * 1000:6.0f} ms  {share:5.1f} % of the "
                   f"reply time")
-    print(f"DTMF -> first prompt packet: {stats(dtmf_ms)} (target p95 100 ms)")
-    print(f"silent-call ladder gaps (phrase end -> next phrase): {stats(gaps)} "
-          f"(standard 5.000 s +/- 40 ms p99)")
+    print(f"DTMF -> first prompt packet: {stats(dtmf_ms)} (target p95 100 ms; digits pressed "
+          "while the agent talked are left out)")
+    print(f"silent-call ladder gaps (last loud packet of a phrase -> first of the next): "
+          f"{stats(gaps)} (standard 5.000 s +/- 40 ms p99; a phrase's own trailing quiet "
+          "counts here)")
     return 0
 
 
