@@ -317,6 +317,7 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
     stages: dict[str, list[float]] = {"hang-over": [], "recogniser": [], "policy": [],
                                       "prompt start": []}
     timelines = agent_timelines(log_text)
+    digits_seen = digits_skipped = 0
     for agent_port, outgoing in agent_to_caller.items():
         incoming = caller_to_agent.get(agent_port, [])
         agent_runs = phrases(outgoing)
@@ -334,6 +335,8 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
         digit = next((p.t for p in incoming if p.payload[1] & 0x7F == 101), None)
         # a digit while the agent talks measures barge-in, not a reply: left out
         talking = digit is not None and any(s <= digit <= e + QUIET_GAP_S for s, e in agent_runs)
+        digits_seen += digit is not None
+        digits_skipped += talking
         if digit is not None and not talking:
             after = first_after(agent_runs, digit)
             if after is not None:
@@ -348,8 +351,8 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
             share = 100 * np.mean(values) / total if total else 0.0
             print(f"  {name:<13} mean {np.mean(values) * 1000:6.0f} ms  {share:5.1f} % of the "
                   f"reply time")
-    print(f"DTMF -> first prompt packet: {stats(dtmf_ms)} (target p95 100 ms; digits pressed "
-          "while the agent talked are left out)")
+    print(f"DTMF -> first prompt packet: {stats(dtmf_ms)} (target p95 100 ms); digits on the "
+          f"wire {digits_seen}, pressed while the agent talked (left out) {digits_skipped}")
     print(f"silent-call ladder gaps (last loud packet of a phrase -> first of the next): "
           f"{stats(gaps)} (standard 5.000 s +/- 40 ms p99; a phrase's own trailing quiet "
           "counts here)")
