@@ -353,6 +353,9 @@ def report(args: argparse.Namespace, packets: list[Packet], log_text: str,
                   f"reply time")
     print(f"DTMF -> first prompt packet: {stats(dtmf_ms)} (target p95 100 ms); digits on the "
           f"wire {digits_seen}, pressed while the agent talked (left out) {digits_skipped}")
+    ends = re.findall(r"ended after ([\d.]+) s: (\w+)", log_text)
+    print("calls ended (agent's log): " + (", ".join(f"{r} after {float(d):.0f} s"
+                                                      for d, r in ends) or "none logged"))
     print(f"silent-call ladder gaps (last loud packet of a phrase -> first of the next): "
           f"{stats(gaps)} (standard 5.000 s +/- 40 ms p99; a phrase's own trailing quiet "
           "counts here)")

@@ -55,7 +55,7 @@ def snapshot(pids: list[int]) -> tuple[float, int]:
 
 
 def settled(pids: list[int], baseline_fds: int | None) -> tuple[float, int]:
-    """RSS and fds once the last calls of a block are torn down: back at the baseline's fds,
+    """RSS and fds once the last calls of a block are torn down: back at ``baseline_fds``,
     or (first block, no baseline yet) unchanged for 3 s; at most SETTLE_MAX_S. A leak stays
     above the baseline however long it waits; a call still tearing down does not."""
     time.sleep(SETTLE_S)
@@ -63,7 +63,7 @@ def settled(pids: list[int], baseline_fds: int | None) -> tuple[float, int]:
     history = [snapshot(pids)]
     while time.monotonic() < deadline:
         now = history[-1]
-        if baseline_fds is not None and now[1] <= baseline_fds:  # (slack is for the verdict)
+        if baseline_fds is not None and now[1] <= baseline_fds:
             return now
         if baseline_fds is None and len(history) >= 4 and len({h[1] for h in history[-4:]}) == 1:
             return now
@@ -150,7 +150,7 @@ def main() -> int:
                 placed += n
                 ok_total += ok
                 failed_total += failed
-                rss, fds = settled(pids, baseline[1] if baseline else None)
+                rss, fds = settled(pids, baseline[1] + args.fds_slack if baseline else None)
                 baseline = baseline or (rss, fds)
                 print(f"{placed:>6} {ok_total:>6} {failed_total:>6} {rss:>8.1f} "
                       f"{rss - baseline[0]:>6.1f} {fds:>5} {fds - baseline[1]:>5} "

@@ -1,8 +1,9 @@
 """The shortened soak (issue 16): 300 sipp calls through `ivr serve --workers 2` and Kamailio.
 
 Nothing lost (every call answered and its call record in the database), no worker restarted,
-open file descriptors back to the warm baseline and RSS within bench/soak.py's slack after
-each block of 100 calls. Runtime: about 80 s on an idle 2-core machine (budget 3 min).
+open file descriptors and RSS back near the warm baseline (bench/soak.py's slack: the database
+connection pool) after each block of 100 calls. Runtime: about 70 s with the machine shared
+(budget 3 min).
 """
 
 from __future__ import annotations
