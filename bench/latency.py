@@ -230,7 +230,11 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> int:
     settings = load_settings()
     hangover_s = settings.vad.hangover_ms / 1000
     port = free_port()
-    extra = ["--set", "sip.no_media_timeout_s=0", "--set", "dialogue.max_call_s=900"]
+    # The recording's speech ends in several segments, each a "miss" without a model: allow
+    # enough of them that the caller is not transferred (a REFER sipp cannot follow) before
+    # the digit.
+    extra = ["--set", "sip.no_media_timeout_s=0", "--set", "dialogue.max_call_s=900",
+             "--set", "dialogue.intent_attempts_count=5"]
     for assignment in args.set:
         extra += ["--set", assignment]
     service = None
