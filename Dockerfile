@@ -1,7 +1,8 @@
 # Hotline IVR agent. Same install path as the Makefile: scripts/install-system-deps + pip.
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 IVR_DATA_DIR=/var/lib/ivr
+# IVR_ENV=production: `ivr doctor` FAILs without IVR_NUMBER_KEY (pass it with -e, never bake it in).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 IVR_DATA_DIR=/var/lib/ivr IVR_ENV=production
 WORKDIR /opt/ivr
 
 COPY scripts/install-system-deps scripts/

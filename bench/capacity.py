@@ -99,8 +99,8 @@ def agent_main(mode: str) -> int:
             return None
 
     port_frame_ms = 100 if mode == "port100" else 20
-    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0, port_frame_ms=port_frame_ms),
-                       Hooks())
+    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0, port_frame_ms=port_frame_ms,
+                                 unconfirmed_per_source_count=4), Hooks())
     engine.start()
     print(json.dumps({"port": engine.ports["udp"]}), flush=True)
     sys.stdin.read()
@@ -191,7 +191,9 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
         extra += ["--set", f'asr.service_socket="{sock}"']
     agent = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli", "serve", "--bind", "127.0.0.1", "--sip-port", str(port),
-         "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}", *extra],
+         "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}",
+         # sipp plays every caller from one address: lift the per-source cap (docs/security.md)
+         "--set", "sip.unconfirmed_per_source_count=4", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )
     lines: list[str] = []

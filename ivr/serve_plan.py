@@ -27,6 +27,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,13 @@ def asr_service_spec(settings: Any, args: argparse.Namespace, sip_port: int,
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
-                      asr_socket: Path | None = None) -> list[str]:
-    """The `ivr serve` command line of one worker, carrying over the operator's options."""
+                      trusted: Sequence[str] = (), asr_socket: Path | None = None) -> list[str]:
+    """The `ivr serve` command line of one worker, carrying over the operator's options.
+
+    ``trusted`` (the front's address) goes to the worker's ``sip.trusted_sources``: the
+    worker's per-source limits then count each caller by the Via the front adds, not the
+    front itself (docs/security.md). ``asr_socket``: the host's recogniser service.
+    """
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
@@ -126,6 +132,9 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
     # --db and --set database.url are secrets: they reach the workers through the environment.
     for assignment in without_secrets(getattr(args, "set", None) or []):
         argv += ["--set", assignment]
+    if trusted:
+        listed = ", ".join(f'"{entry}"' for entry in trusted)
+        argv += ["--set", f"sip.trusted_sources=[{listed}]"]
     if asr_socket is not None:
         argv += ["--set", f"asr.service_socket={json.dumps(str(asr_socket))}"]
     admin_port = int(getattr(args, "admin_port", 0) or 0)
@@ -187,11 +196,15 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     sip_port = int(args.sip_port or settings.sip.port)
     base = base_worker_port(settings, sip_port)
 
+    trusted: list[str] = []
+    if front != "none":
+        front_at = args.bind or settings.sip.bind_address
+        trusted = list(dict.fromkeys([*settings.sip.trusted_sources, front_at]))
     service = asr_service_spec(settings, args, sip_port) if workers > 1 else None
     asr_socket = asr_service_socket(settings, sip_port) if service is not None else None
 
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k), asr_socket)
+        return serve_worker_argv(args, k, worker_port(base, k), trusted, asr_socket)
 
     # Children (and a single worker exec'd in our place) inherit our environment.
     os.environ.update(worker_environment(settings))

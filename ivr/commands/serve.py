@@ -97,7 +97,7 @@ def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `ivr --help` and the pure commands never load pjsua2.
-    from ivr.agent import Agent, build_services
+    from ivr.agent import Agent, StartupError, build_services
     from ivr.session import CallOutcome
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -109,7 +109,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         print(message, flush=True)
 
     say(f"ivr serve: configuration {settings.source}")
-    services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    try:
+        services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    except StartupError as exc:
+        print(f"ivr serve: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def finished(outcome: CallOutcome) -> None:
         tickets = ",".join(outcome.ticket_ids) or "-"
@@ -161,12 +165,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
+    """Apply the edited configuration, or refuse it and keep running on the old one: a reload
+    must never stop the agent (a non-UTF-8 file once drained it and exited)."""
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("reload refused: %s", problem)
         say(f"reload refused ({len(exc.problems)} problem(s)); the old configuration stays")
+        return
+    except Exception as exc:  # anything else reading the file: refused the same way
+        log.exception("reload refused: unexpected error reading the configuration")
+        say(f"reload refused ({type(exc).__name__}); the old configuration stays")
         return
     try:
         report = (
@@ -177,7 +187,10 @@ def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
     except Exception:
         log.exception("prompt re-render failed; the old prompts stay")
         report = None
-    agent.reload(settings)
+    try:
+        agent.reload(settings)
+    except Exception:  # a session that cannot take the new settings keeps its old ones
+        log.exception("reload: a call could not take the new configuration")
     say(f"reloaded {settings.source}" + (f" ({report})" if report else ""))
 
 
@@ -214,15 +227,9 @@ def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
             if self.path != "/health":
                 self.send_error(404)
                 return
-            body = json.dumps(
-                {
-                    "accepting": agent.engine.accepting,
-                    "calls": len(agent.active_sessions),
-                    "max_calls": agent.engine.max_calls,
-                    "calls_finished": agent.calls_finished,
-                }
-            ).encode()
-            self.send_response(200)
+            status, health = agent.health()  # 503 + "reason" when calls are refused
+            body = json.dumps(health).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

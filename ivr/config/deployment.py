@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -61,6 +62,23 @@ class SipSettings(Section):
     # and queue hand-offs than 20 ms (FACTS.md: 7.8 % -> 6.0 % of a core for 4 calls), at the
     # price of up to that much more delay before a prompt starts. RTP stays at 20 ms.
     port_frame_ms: Literal[20, 40, 60, 80, 100] = 20
+    # Hostile callers (docs/security.md): sources exempt from the per-source limits (a PBX, a
+    # carrier SBC; a front proxy's clients are limited by their Via), and how many answered,
+    # not yet ACKed calls any other source may hold.
+    trusted_sources: list[str] = Field(default_factory=list)
+    unconfirmed_per_source_count: Annotated[int, Field(ge=1, le=WHEEL_MAX_CALLS)] = 2
+
+    @field_validator("trusted_sources")
+    @classmethod
+    def _trusted_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted source {entry!r} is not an IPv4/IPv6 address or CIDR network"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _tls_needs_files(self) -> SipSettings:
@@ -83,6 +101,10 @@ class PathSettings(Section):
     data_dir: str = ""
     prompts_dir: str = ""
     audio_dir: str = ""
+    # The disk guard (ivr.tickets.diskspace): below this much free space in the data directory
+    # (or the SQLite database's), new calls get 503 so a ticket always has room.
+    min_free_mb: Annotated[int, Field(ge=2, le=1_000_000)] = 64
+    disk_check_interval_s: Annotated[float, Field(ge=0.5, le=300.0)] = 5.0
 
 
 class ScaleSettings(Section):

@@ -72,6 +72,15 @@ class RemoteHangup:
 
 
 @dataclass(frozen=True)
+class LocalHangup:
+    """The SIP call ended on our side without the policy asking (a drain with no time left, a
+    call the SIP layer lost): recorded as shutdown or error, never as the caller's hang-up."""
+
+    code: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Reload:
     settings: Settings
 
@@ -85,5 +94,6 @@ InboxMessage = (
     | RecognizerFailure
     | TicketAnswer
     | RemoteHangup
+    | LocalHangup
     | Reload
 )

@@ -97,7 +97,7 @@ def test_workers_share_one_recogniser_service_when_a_model_is_installed(tmp_path
     assert spec.argv[1:3] == ("-m", "ivr.media.asr_backends.server")
     assert spec.argv[spec.argv.index("--model") + 1] == str(model)
     assert spec.argv[spec.argv.index("--socket") + 1] == str(sock)
-    argv = serve_worker_argv(args, 1, 5071, sock)
+    argv = serve_worker_argv(args, 1, 5071, asr_socket=sock)
     assignment = argv[argv.index("--set") + 1]
     assert parse_assignments([assignment]) == {"asr": {"service_socket": str(sock)}}
     assert asr_service_spec(settings, argparse.Namespace(no_asr=True), 5060) is None

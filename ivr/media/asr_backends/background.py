@@ -31,7 +31,7 @@ TranscriptCallback = Callable[[asr.SegmentResult | None], None]
 
 def transcribe_file(model: Any, path: Path | str) -> asr.SegmentResult:
     """Decode a WAV file whole, full vocabulary (what `ivr models transcribe` prints)."""
-    from ivr.media.resample import resample
+    from ivr.media.fast_resample import resample_fast as resample
     from ivr.media.wavio import read_wav
 
     audio = read_wav(Path(path))
