@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ivr.commands._common import load_or_report, overrides_from
@@ -43,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--admin-port",
         type=int,
         default=0,
-        help="serve GET /health on 127.0.0.1:PORT (0 = off)",
+        help="serve the web console and GET /health on 127.0.0.1:PORT (0 = off); "
+        "console accounts: ivr users add",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
@@ -136,6 +136,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     pid_path.write_text(f"{os.getpid()}\n")
 
     admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
+    from ivr.console.live import LiveWriter, live_path
+
+    live = LiveWriter(
+        live_path(settings.data_dir, port), lambda: [s.snapshot() for s in agent.active_sessions]
+    ).start()
     stop = threading.Event()
     reload_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -147,11 +152,14 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             if reload_requested.is_set():
                 reload_requested.clear()
                 _reload(agent, args, say)
+                if getattr(admin, "console", None) is not None:
+                    admin.console.settings = agent.settings  # type: ignore[union-attr]
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
         cut = agent.drain(settings.sip.drain_timeout_s)
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
+        live.stop()
         if admin is not None:
             admin.shutdown()
         agent.stop()
@@ -221,25 +229,20 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
         log.warning("call timeline not written: %s", exc)
 
 
-def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/health":
-                self.send_error(404)
-                return
-            status, health = agent.health()  # 503 + "reason" when calls are refused
-            body = json.dumps(health).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+def _start_admin(agent: Any, bind: str, port: int) -> Any:
+    """The admin port: the web console (ivr.console) with the agent's own GET /health."""
+    from ivr.console.app import build_console
+    from ivr.console.server import BackgroundServer, agent_app
 
-        def log_message(self, fmt: str, *args: Any) -> None:
-            log.debug("admin: " + fmt, *args)
+    tickets = agent.services.tickets
+    console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
+    # agent.health(): (200, body), or (503, body with "reason") when calls are refused.
+    server = BackgroundServer(agent_app(console, agent.health), bind, port).start()
+    if console is not None:
+        from ivr.console.webhooks import start_for
 
-    server = ThreadingHTTPServer((bind, port), Handler)
-    threading.Thread(target=server.serve_forever, name="admin-http", daemon=True).start()
+        server.on_stop.append(start_for(console).stop)
+    server.console = console  # type: ignore[attr-defined]  # _reload hands it new settings
     return server
 
 

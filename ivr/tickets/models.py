@@ -142,3 +142,8 @@ class CallRecord(Base):
     low_volume_s: Mapped[float] = mapped_column(Float, default=0.0)
     noisy_s: Mapped[float] = mapped_column(Float, default=0.0)
     ticket_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+# The console's tables share this metadata (one schema, one migration chain); imported here so
+# Base.metadata is complete wherever the models are loaded (Alembic, the schema test).
+from . import console_models  # noqa: E402, F401
