@@ -34,3 +34,5 @@ class CallOutcome:
     transfer_target: str | None
     prompts_played: list[str]
     timeline: list[tuple[float, str, str]]
+    ticket_refs: list[str] = field(default_factory=list)  # full ticket ids (for updates)
+    recording_paths: list[str] = field(default_factory=list)  # WAVs written during the call
