@@ -32,6 +32,13 @@ DEFAULT_PER_SOURCE_COUNT = 8
 SWEEP_INTERVAL_S = 0.5
 
 
+def _tcp_on(sock: socket.socket, ports: set[int]) -> bool:
+    """A TCP socket over IPv4/IPv6 bound to one of ``ports``; Unix sockets (the recogniser
+    service's, socketpairs) have a path for a name and are never ours to police."""
+    return (sock.family in (socket.AF_INET, socket.AF_INET6)
+            and sock.type == socket.SOCK_STREAM and sock.getsockname()[1] in ports)
+
+
 def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
     """{(peer ip, peer port): fd} of this process's TCP sockets accepted on ``local_ports``."""
     ports = set(local_ports)
@@ -45,7 +52,7 @@ def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
         except (OSError, ValueError):
             continue
         try:
-            if sock.type != socket.SOCK_STREAM or sock.getsockname()[1] not in ports:
+            if not _tcp_on(sock, ports):
                 continue
             peer = sock.getpeername()  # the listener has none: OSError
             found[(str(ipaddress.ip_address(peer[0])), int(peer[1]))] = fd
@@ -75,7 +82,7 @@ def defer_accept(local_ports: Iterable[int], seconds: int = DEFER_ACCEPT_S) -> i
         except (OSError, ValueError):
             continue
         try:
-            if (sock.type == socket.SOCK_STREAM and sock.getsockname()[1] in ports
+            if (_tcp_on(sock, ports)
                     and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, seconds)
                 done += 1
