@@ -32,13 +32,19 @@ TICKET_WORKERS_COUNT = 2
 
 
 def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | None = None,
+                    media_address: str | None = None, public_address: str | None = None,
                     ) -> SipConfig:
-    """config/ivr.toml [sip], with --bind / --sip-port winning."""
+    """config/ivr.toml [sip], with --bind / --sip-port / --media-address / --public-address
+    winning."""
     overrides: dict[str, Any] = {}
     if bind:
         overrides["bind_address"] = bind
     if port is not None:
         overrides["port"] = port
+    if media_address:
+        overrides["media_address"] = media_address
+    if public_address:
+        overrides["public_address"] = public_address
     return SipConfig.from_section(settings.sip, **overrides)
 
 
@@ -100,11 +106,15 @@ class Agent:
         *,
         bind: str | None = None,
         port: int | None = None,
+        media_address: str | None = None,
+        public_address: str | None = None,
         on_call_finished: Callable[[CallOutcome], None] | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
-        self.sip_config = sip_config_from(settings, bind=bind, port=port)
+        self.sip_config = sip_config_from(settings, bind=bind, port=port,
+                                          media_address=media_address,
+                                          public_address=public_address)
         self.engine = SipEngine(self.sip_config, hooks=self)
         self._on_call_finished = on_call_finished
         self._sessions: dict[str, CallSession] = {}

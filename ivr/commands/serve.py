@@ -39,6 +39,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--bind", help="address to listen on (default: sip.bind_address)")
     parser.add_argument("--sip-port", type=int, help="SIP port (default: sip.port)")
+    parser.add_argument(
+        "--media-address",
+        help="address RTP binds to (default: sip.media_address, else the SIP bind address; "
+        "with --workers: the front's address)",
+    )
+    parser.add_argument(
+        "--public-address",
+        help="address written into SDP c= when callers reach us through NAT "
+        "(default: sip.public_address, else the media address)",
+    )
     parser.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     parser.add_argument(
         "--admin-port",
@@ -142,7 +152,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         _write_timeline(settings, outcome)
 
-    agent = Agent(settings, services, bind=args.bind, port=args.sip_port, on_call_finished=finished)
+    agent = Agent(settings, services, bind=args.bind, port=args.sip_port,
+                  media_address=getattr(args, "media_address", None),
+                  public_address=getattr(args, "public_address", None),
+                  on_call_finished=finished)
     agent.start()
     port = agent.engine.ports.get("udp") or agent.engine.ports.get("tcp") or 0
     say(

@@ -339,8 +339,7 @@ class SipEngine:
         ac.natConfig.contactRewriteUse = 0
         ac.natConfig.viaRewriteUse = 0
         ac.natConfig.sdpNatRewriteUse = 0
-        ac.mediaConfig.transportConfig.boundAddress = cfg.bind_address
-        ac.mediaConfig.transportConfig.port = 0
+        _set_media_transport(ac.mediaConfig.transportConfig, cfg)
         ac.presConfig.publishEnabled = False
         ac.mwiConfig.enabled = False
         if cfg.registrar:
@@ -648,3 +647,17 @@ def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]
         future.set_result(fn(*args))
     except BaseException as exc:
         future.set_exception(exc)
+
+
+def _set_media_transport(tc: Any, cfg: SipConfig) -> None:
+    """RTP sockets: bound to the media address, advertised as the public one, in the range."""
+    tc.boundAddress = cfg.effective_media_address
+    if cfg.public_address:
+        tc.publicAddress = cfg.public_address
+    tc.port = cfg.rtp_port_min
+    tc.portRange = cfg.rtp_port_max - cfg.rtp_port_min if cfg.rtp_port_min else 0
+    logger.info(
+        "media: RTP on %s ports %s, advertised as %s", cfg.effective_media_address,
+        f"{cfg.rtp_port_min}-{cfg.rtp_port_max}" if cfg.rtp_port_min else "any",
+        cfg.advertised_media_address,
+    )
