@@ -179,7 +179,7 @@ def check_kamailio(settings: Any) -> CheckResult:
     if exe is None:
         return CheckResult("kamailio", "WARN", "not installed (needed only for "
                            "ivr serve --workers N > 1)", "apt-get install kamailio")
-    from ivr.supervisor import front_params_for
+    from ivr.serve_plan import front_params_for
 
     params = front_params_for(settings)  # the [sip] and [scale] settings ivr serve will use
     port = params.sip_port
@@ -199,7 +199,7 @@ def check_kamailio(settings: Any) -> CheckResult:
 
 def check_front(settings: Any) -> CheckResult:
     """The front and supervisor settings `ivr serve --workers N > 1` will use, on one line."""
-    from ivr.supervisor import describe_scale
+    from ivr.serve_plan import describe_scale
 
     return CheckResult("front", "OK", describe_scale(settings))
 

@@ -10,11 +10,11 @@ import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from ivr.commands._common import load_or_report
 from ivr.config import ConfigError, Settings, load_settings, parse_assignments
+from ivr.serve_plan import pid_file, run_from_serve_args
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reload_parser.set_defaults(func=run_reload)
 
 
-def pid_file(settings: Settings, port: int) -> Path:
-    return settings.data_dir / "run" / f"ivr-serve-{port}.pid"
-
-
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides = parse_assignments(getattr(args, "set", []) or [])
     if args.db:
@@ -116,14 +112,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        from ivr.supervisor import run_from_serve_args
-    except ImportError:
-        print(
-            "ivr serve --workers needs ivr.supervisor (not installed in this build)",
-            file=sys.stderr,
-        )
-        return 2
     return int(run_from_serve_args(settings, args))
 
 

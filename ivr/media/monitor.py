@@ -27,8 +27,6 @@ from ivr.media.levels import (
 )
 from ivr.media.vad import GUARD_WARMUP_MS, FrameDecision, GuardedVad
 
-VERDICTS = ("silent", "low_volume", "noisy", "ok")
-
 DEFAULT_VAD_AGGRESSIVENESS = 2
 DEFAULT_VAD_HANGOVER_MS = 300
 DEFAULT_NOISE_MARGIN_DB = 6.0

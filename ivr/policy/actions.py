@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ivr.vocabulary import EndReason, Severity, TicketCategory
+
 
 @dataclass(frozen=True)
 class Action:
@@ -66,11 +68,11 @@ class StopRecording(Action):
 @dataclass(frozen=True)
 class OpenTicket(Action):
     request_id: str
-    category: str
+    category: TicketCategory
     promised_hours: int
     summary: str = ""
     transcript: str = ""
-    severity: str = "normal"
+    severity: Severity = "normal"
     recording: bool = False
     notes: str = ""
     # How the caller introduced themselves (seed 000 第十六条 2: "我是王先生"), when they did.
@@ -92,4 +94,4 @@ class Transfer(Action):
 
 @dataclass(frozen=True)
 class Hangup(Action):
-    reason: str
+    reason: EndReason

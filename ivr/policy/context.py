@@ -15,6 +15,7 @@ from typing import Any
 from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.vocabulary import EndReason, TicketCategory
 
 # The session reports a finished runtime `Say` with this prompt id.
 SAY_PROMPT_ID = "say"
@@ -89,7 +90,7 @@ class Utterance:
 
 @dataclass
 class Ending:
-    reason: str
+    reason: EndReason
     pause_s: float
     before_hangup: Callable[[CallContext], None] | None = None
     final_done: bool = False
@@ -115,7 +116,7 @@ class CallContext:
     recording: bool = False
     ending: Ending | None = None
     ended: bool = False
-    end_reason: str | None = None
+    end_reason: EndReason | None = None
     ticket_seq: int = 0
     tickets: dict[str, str] = field(default_factory=dict)  # request_id -> ticket_id
     last_request_id: str | None = None
@@ -264,7 +265,7 @@ class CallContext:
             self.emit(a.StopRecording())
 
     # Tickets ----------------------------------------------------------------------------------
-    def open_ticket(self, category: str, **fields: Any) -> str:
+    def open_ticket(self, category: TicketCategory, **fields: Any) -> str:
         """Ask for a ticket; the answer comes back as TicketResult with the request id."""
         self.ticket_seq += 1
         request_id = f"{category}-{self.ticket_seq}"
@@ -278,13 +279,13 @@ class CallContext:
         self.last_request_id = request_id
         return request_id
 
-    def promised_hours(self, category: str) -> int:
-        return self.settings.commitments[category].promised_hours  # type: ignore[index]
+    def promised_hours(self, category: TicketCategory) -> int:
+        return self.settings.commitments[category].promised_hours
 
     # Ending -----------------------------------------------------------------------------------
     def end(
         self,
-        reason: str,
+        reason: EndReason,
         prompt_id: str,
         pause_s: float = 0.0,
         *,
@@ -315,7 +316,7 @@ class CallContext:
         else:
             self.hangup(self.ending.reason)
 
-    def hangup(self, reason: str) -> None:
+    def hangup(self, reason: EndReason) -> None:
         """Hang up now: no timer, recording or phrase outlives the call."""
         if self.ended:
             return

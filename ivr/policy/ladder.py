@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ivr.policy import events as e
 from ivr.policy.context import LADDER, WAIT, CallContext, Step
+from ivr.vocabulary import EndReason
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Rung:
 class Ladder(Step):
     """Base of every escalation rule; subclasses give `rungs` and the way back."""
 
-    reason = "normal"
+    reason: EndReason = "normal"
     timer = LADDER  # LADDER: pure time; WAIT: paused while the caller speaks
     line_rules = False
     preemptible = False  # may a line-condition ladder (low volume, noisy) take over?

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ivr.config import Settings
+from ivr.vocabulary import EndReason
 
 # reason -> the phrase that must have finished before the hang-up (None: the caller is gone).
-FINAL_PHRASE: dict[str, str | None] = {
+FINAL_PHRASE: dict[EndReason, str | None] = {
     "silent": "silent_final_notice",  # seed 000 第十六条 3
     "low_volume": "low_volume_call_again",  # seed 000 第十七条 6
     "noisy": "noisy_line",  # seed 000 第十七条 7
@@ -21,7 +22,7 @@ FINAL_PHRASE: dict[str, str | None] = {
 REASONS = frozenset(FINAL_PHRASE)
 
 
-def final_phrase(settings: Settings, reason: str) -> str | None:
+def final_phrase(settings: Settings, reason: EndReason) -> str | None:
     """The phrase that ends a call for `reason` under these settings (seed 001 无声电话 adds
     "感谢您的来电,再见!" to the silent ladder when silent_call.goodbye_after_notice is on)."""
     if reason == "silent" and settings.silent_call.goodbye_after_notice:

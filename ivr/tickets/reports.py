@@ -71,9 +71,9 @@ def build_report(
     call_end_reasons: list[str],
     now: datetime,
 ) -> MonthlyReport:
-    by_category = {c: 0 for c in CATEGORIES}
-    by_status = {s: 0 for s in STATUSES}
-    grid = {c: {s: 0 for s in STATUSES} for c in CATEGORIES}
+    by_category: dict[str, int] = {c: 0 for c in CATEGORIES}
+    by_status: dict[str, int] = {s: 0 for s in STATUSES}
+    grid: dict[str, dict[str, int]] = {c: {s: 0 for s in STATUSES} for c in CATEGORIES}
     met = missed = pending = fcr_resolved = fcr_base = 0
     scores: list[int] = []
     for t in tickets:
@@ -96,7 +96,7 @@ def build_report(
                 fcr_resolved += 1
         if t.satisfaction is not None:
             scores.append(t.satisfaction)
-    reasons = {r: 0 for r in END_REASONS}
+    reasons: dict[str, int] = {r: 0 for r in END_REASONS}
     for reason in call_end_reasons:
         reasons[reason] = reasons.get(reason, 0) + 1
     return MonthlyReport(

@@ -10,27 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-CATEGORIES: tuple[str, ...] = (
-    "complaint",
-    "inquiry",
-    "suggestion",
-    "callback",
-    "harassment",
-    "silent_followup",
-)
-SEVERITIES: tuple[str, ...] = ("normal", "urgent", "complex")
-STATUSES: tuple[str, ...] = ("new", "dispatched", "resolved", "closed")
-END_REASONS: tuple[str, ...] = (
-    "silent",
-    "low_volume",
-    "noisy",
-    "unintelligible",
-    "harassment",
-    "normal",
-    "transferred",
-    "caller_hangup",
-    "error",
-)
+# The register's closed sets are the shared vocabulary's (re-exported: ivr.tickets.types.X).
+from ivr.vocabulary import CATEGORIES as CATEGORIES
+from ivr.vocabulary import END_REASONS as END_REASONS
+from ivr.vocabulary import SEVERITIES as SEVERITIES
+from ivr.vocabulary import STATUSES as STATUSES
 
 # uuid5 namespace: a ticket's id is derived from (call_id, category), so the same draft always
 # gets the same id, whether it went straight to the database or through the journal.

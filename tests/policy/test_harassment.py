@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fakes import speech
 from policy_support import length, opening, run
@@ -9,6 +11,9 @@ from policy_support import length, opening, run
 from ivr.config import load_settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.tickets.types import TicketDraft
+
+OPENED_AT = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.timezone.utc)
 
 
 def abuse(t: float):
@@ -78,7 +83,12 @@ def test_blacklisted_caller_starts_at_the_warning(settings):
     assert call.plays()[0] == (0.0, "harassment_warning")
     assert call.reason == "harassment"
     (ticket,) = call.tickets.values()
-    assert ticket.severity == "high"
+    # A repeat harasser's ticket goes to the front of the desk, with a severity the register
+    # accepts (it was "high", which the register refused: the ticket was lost).
+    assert ticket.severity == "urgent"
+    TicketDraft(
+        call_id="c1", category=ticket.category, severity=ticket.severity, opened_at=OPENED_AT
+    ).validate()
 
 
 def test_blacklisted_caller_rejected_when_configured():

@@ -15,7 +15,7 @@ from ivr.scale import kamailio
 from ivr.scale.backoff import Backoff
 from ivr.scale.memory import cpu_seconds, parse_status_kib, process_tree, rss_kib
 from ivr.scale.supervisor import ScaleError, line_level, plan_workers, worker_port
-from ivr.supervisor import base_worker_port, choose_front, serve_worker_argv
+from ivr.serve_plan import base_worker_port, choose_front, serve_worker_argv
 
 
 def test_backoff_doubles_up_to_the_ceiling_and_resets_after_a_long_run():
@@ -301,7 +301,7 @@ def test_front_from_settings_carries_configured_values_and_passes_kamailio_check
 
 
 def test_describe_scale_is_one_line_of_what_serve_will_use():
-    from ivr.supervisor import describe_scale, front_params_for
+    from ivr.serve_plan import describe_scale, front_params_for
 
     settings = load_settings(None, overrides={"sip": {"port": 5080}, "scale": {
         "worker_port_offset_count": 30, "ban_s": 60, "trusted_sources": ["198.51.100.7"]}})

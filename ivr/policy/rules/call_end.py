@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from ivr.policy.context import CallContext
 from ivr.policy.rules.closing import GOODBYE
+from ivr.vocabulary import EndReason
 
-SHUTDOWN = "shutdown"
-MAX_DURATION = "max_duration"
-CALLER_HANGUP = "caller_hangup"
+SHUTDOWN: EndReason = "shutdown"
+MAX_DURATION: EndReason = "max_duration"
+CALLER_HANGUP: EndReason = "caller_hangup"
 
 
 def shutdown(ctx: CallContext) -> None:

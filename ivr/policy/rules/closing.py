@@ -17,8 +17,9 @@ from ivr.policy.rules.intent import (
     digit_intent,
     yes_no,
 )
+from ivr.vocabulary import EndReason
 
-REASON = "normal"
+REASON: EndReason = "normal"
 GOODBYE = "closing_goodbye"
 
 

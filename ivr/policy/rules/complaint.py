@@ -13,8 +13,9 @@ from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.rules.hold import WaitForTicket
 from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
+from ivr.vocabulary import TicketCategory
 
-CATEGORY = "complaint"
+CATEGORY: TicketCategory = "complaint"
 SUMMARY_CHARS = 60
 
 

@@ -12,8 +12,10 @@ from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, digit_intent
+from ivr.vocabulary import EndReason, TicketCategory
 
-REASON = "harassment"
+REASON: EndReason = "harassment"
+CATEGORY: TicketCategory = "harassment"
 
 
 class Harassment(Ladder):
@@ -54,9 +56,9 @@ class Harassment(Ladder):
         marks = [(t, what) for t, what in ctx.marks if what.startswith("harassment")]
         times = "; ".join(f"{t:.1f}s {what}" for t, what in marks)
         ctx.open_ticket(
-            REASON,
+            CATEGORY,
             summary="harassment call ended by the agent",
-            severity="high" if self.blacklisted else "normal",
+            severity="urgent" if self.blacklisted else "normal",
             notes=f"hang-up at {ctx.t + 0.0:.1f}s; {times}; blacklisted={self.blacklisted}",
         )
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from ivr.policy.context import CallContext
 from ivr.policy.rules.recording import AskThenRecord
 from ivr.policy.rules.understood import explain
+from ivr.vocabulary import TicketCategory
 
-CATEGORY = "inquiry"
+CATEGORY: TicketCategory = "inquiry"
 
 
 def start(ctx: CallContext) -> None:

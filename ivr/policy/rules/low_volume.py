@@ -11,8 +11,9 @@ from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
+from ivr.vocabulary import EndReason
 
-REASON = "low_volume"
+REASON: EndReason = "low_volume"
 VERDICT = "low_volume"
 # Reports further apart than this count as this long (a gap in reports is not evidence).
 MAX_REPORT_GAP_S = 1.0

@@ -11,10 +11,11 @@ from __future__ import annotations
 from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
 from ivr.policy.rules.understood import explain
+from ivr.vocabulary import TicketCategory
 
 FIRST = "named_colleague"
 INSIST = "named_colleague_insist"
-CATEGORY = "callback"
+CATEGORY: TicketCategory = "callback"
 PROMISE = "callback_promise"
 
 

@@ -10,8 +10,9 @@ from ivr.policy import events as e
 from ivr.policy.context import CallContext
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.low_volume import _back
+from ivr.vocabulary import EndReason
 
-REASON = "noisy"
+REASON: EndReason = "noisy"
 VERDICT = "noisy"
 
 

@@ -13,9 +13,10 @@ from ivr.policy import events as e
 from ivr.policy.context import TICKET, TRANSFER, CallContext, Step
 from ivr.policy.rules.business_hours import is_open
 from ivr.policy.rules.understood import explain
+from ivr.vocabulary import EndReason, TicketCategory
 
-CATEGORY = "callback"
-REASON = "transferred"
+CATEGORY: TicketCategory = "callback"
+REASON: EndReason = "transferred"
 # How long to wait for the callback ticket's id before transferring without it.
 TICKET_WAIT_S = 5.0
 

@@ -15,8 +15,9 @@ from ivr.policy import events as e
 from ivr.policy.context import CallContext
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.caller_name import reprompt
+from ivr.vocabulary import EndReason
 
-REASON = "silent"
+REASON: EndReason = "silent"
 GOODBYE = "silent_goodbye"
 
 

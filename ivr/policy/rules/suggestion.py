@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ivr.policy.context import CallContext
 from ivr.policy.rules.recording import AskThenRecord
+from ivr.vocabulary import TicketCategory
 
-CATEGORY = "suggestion"
+CATEGORY: TicketCategory = "suggestion"
 
 
 def start(ctx: CallContext) -> None:

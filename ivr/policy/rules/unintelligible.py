@@ -11,8 +11,9 @@ from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
+from ivr.vocabulary import EndReason
 
-REASON = "unintelligible"
+REASON: EndReason = "unintelligible"
 
 
 def is_unintelligible(settings: Settings, ev: e.SpeechEnded, line_clear: bool = True) -> bool:

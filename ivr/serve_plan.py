@@ -1,4 +1,7 @@
-"""`ivr serve --workers N [--front kamailio]`: from serve's arguments to the supervisor.
+"""`ivr serve --workers N [--front kamailio]`: the plan from serve's arguments to the supervisor.
+
+Named by its role: it supervises nothing; it builds worker command lines and ports and hands
+them to the supervisor (ivr.scale.supervisor).
 
 The supervisor itself lives in ivr.scale (supervisor.py, kamailio.py); this module only turns
 the `ivr serve` command line into worker command lines and ports:
@@ -28,13 +31,11 @@ from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
 
-# worker 1 listens on the public SIP port + offset + 1 (5060 -> 5071 by default)
-WORKER_PORT_OFFSET = ScaleSettings().worker_port_offset_count + 1
 WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
 
-__all__ = ["WORKER_PORT_OFFSET", "base_worker_port", "choose_front", "describe_scale",
-           "front_params_for", "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
+__all__ = ["base_worker_port", "choose_front", "describe_scale", "front_params_for", "pid_file",
+           "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
 
 
 def _scale(settings: Any) -> ScaleSettings:
@@ -130,13 +131,14 @@ def warm_prompt_cache(args: argparse.Namespace) -> bool:
     return True
 
 
-def _write_pid_file(settings: Any, port: int) -> Path | None:
+def pid_file(settings: Any, port: int) -> Path:
+    """Where `ivr serve` on PORT (agent or supervisor) writes its pid for `ivr reload`."""
+    return Path(settings.data_dir) / "run" / f"ivr-serve-{port}.pid"
+
+
+def _write_pid_file(settings: Any, port: int) -> Path:
     """So `ivr reload --sip-port PORT` reaches the supervisor, which forwards SIGHUP."""
-    try:
-        from ivr.commands.serve import pid_file
-    except ImportError:
-        return None
-    path = Path(pid_file(settings, port))
+    path = pid_file(settings, port)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{os.getpid()}\n")
     return path

@@ -18,10 +18,9 @@ import logging
 import queue
 import threading
 import time
-from array import array
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from ivr.config import Settings
 from ivr.masking import mask_number
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
-from ivr.media.wavio import write_wav
 from ivr.policy import actions as act
 from ivr.policy import events as ev
 from ivr.policy.machine import CallPolicy
@@ -43,88 +41,21 @@ from ivr.ports import (
     RecognizerFactory,
     TicketStore,
 )
-from ivr.tickets.types import CallRecordDraft, TicketDraft, TicketReceipt
+from ivr.session.call_record import call_record_draft
+from ivr.session.effects import short_ticket_id, ticket_draft, transfer_headers, transfer_target
+from ivr.session.facts import CallFacts, CallOutcome
+from ivr.session.recording import CallRecorder
+from ivr.session.redaction import describe
+from ivr.session.render_pool import render_pool
+from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
+from ivr.tickets.types import TicketDraft, TicketReceipt
+from ivr.vocabulary import VERDICTS
 
 log = logging.getLogger(__name__)
 
-FRAME_MS = 20
 LINE_REPORT_EVERY_FRAMES = 10  # a LineReport every 200 ms (and at once on a verdict change)
 ASR_RESULT_TIMEOUT_S = 3.0  # after this the segment reaches the policy without a transcript
 IDLE_POLL_S = 0.5  # the loop wakes at least this often to check timers and the stop flag
-VERDICTS = ("silent", "low_volume", "noisy", "ok")
-LATE_FRAME_WAIT_S = FRAME_MS / 1000  # a frame queued longer than one frame period is late
-
-
-class FrameTiming:
-    """Per-call frame cost (analysis time) and lateness (time queued before the session got
-    to it), logged at the end of the call so capacity can be read from a live agent's log."""
-
-    def __init__(self) -> None:
-        self.work_s = array("f")
-        self.late_count = 0
-
-    def add(self, queued_s: float, work_s: float) -> None:
-        self.work_s.append(work_s)
-        if queued_s > LATE_FRAME_WAIT_S:
-            self.late_count += 1
-
-    def summary(self) -> str:
-        if not self.work_s:
-            return "no frames timed"
-        p50, p99 = np.percentile(np.frombuffer(self.work_s, dtype=np.float32), [50, 99]) * 1e6
-        return (
-            f"{len(self.work_s)} frames, processing p50 {p50:.0f} us p99 {p99:.0f} us, "
-            f"late {self.late_count}"
-        )
-
-
-RENDER_WORKERS_COUNT = 2
-_render_pool_instance: ThreadPoolExecutor | None = None
-_render_pool_lock = threading.Lock()
-
-
-def _render_pool() -> ThreadPoolExecutor:
-    """Shared by the calls of a process: phrases with call variables are synthesised here."""
-    global _render_pool_instance
-    with _render_pool_lock:
-        if _render_pool_instance is None:
-            _render_pool_instance = ThreadPoolExecutor(
-                RENDER_WORKERS_COUNT, thread_name_prefix="prompt-render"
-            )
-        return _render_pool_instance
-
-
-class MonotonicClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-
-@dataclass(frozen=True)
-class CallFacts:
-    """What is known about a call when it is answered."""
-
-    call_id: str
-    caller: str = ""
-    called: str = ""
-    ring_s: float = 0.0
-    answered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    blacklisted: bool = False
-    locale: str = "zh-CN"
-    rate_hz: int = 8000
-
-
-@dataclass
-class CallOutcome:
-    """How a call ended, for the agent's one-line log and the demo's summary."""
-
-    call_id: str
-    caller_masked: str
-    end_reason: str
-    duration_s: float
-    ticket_ids: list[str]
-    transfer_target: str | None
-    prompts_played: list[str]
-    timeline: list[tuple[float, str, str]]
 
 
 class CallSession:
@@ -155,7 +86,6 @@ class CallSession:
         self._prompts = prompts
         self._tickets = tickets
         self._ticket_executor = ticket_executor
-        self._recordings_dir = recordings_dir or settings.data_dir / "recordings"
         self._clock = clock or MonotonicClock()
         self._on_finished = on_finished
         self._blacklist_check = blacklist_check
@@ -173,16 +103,15 @@ class CallSession:
         self._playing: dict[Any, str] = {}
         self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
         self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
-        self._render_executor = render_executor or _render_pool()
+        self._render_executor = render_executor or render_pool()
         self._last_status: LineStatus | None = None
         self._frames = 0
         self.frame_timing = FrameTiming()
-        self._verdict_frames = dict.fromkeys(VERDICTS, 0)
+        self._verdict_frames: dict[str, int] = dict.fromkeys(VERDICTS, 0)
         self._pending_speech: SpeechEnd | None = None
-        self._recording: list[np.ndarray] | None = None
-        self._recording_purpose = ""
-        self._recording_max_frames = 0
-        self._recording_paths: list[str] = []
+        self._recorder = CallRecorder(
+            facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
+        )
         self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
         self._prompts_played: list[str] = []
         self._transfer_target: str | None = None
@@ -333,7 +262,7 @@ class CallSession:
 
     def _event(self, event: ev.Event) -> None:
         if not isinstance(event, ev.LineReport):
-            self._note("event", _describe(event))
+            self._note("event", describe(event))
         for action in self._policy.handle(event):
             if self._done.is_set():
                 break
@@ -350,10 +279,8 @@ class CallSession:
         self._frames += 1
         status = self._monitor.push(frame)
         self._verdict_frames[status.verdict] += 1
-        if self._recording is not None:
-            self._recording.append(frame)
-            if len(self._recording) >= self._recording_max_frames:
-                self._stop_recording()
+        if self._recorder.push(frame):
+            self._stop_recording()
         for seg in self._segmenter.push(frame, self._monitor.last):
             if isinstance(seg, SpeechStart):
                 self._event(ev.SpeechStarted(t=self.t))
@@ -426,7 +353,7 @@ class CallSession:
 
     def _act(self, action: act.Action) -> None:
         if not isinstance(action, (act.StartTimer, act.CancelTimer)):
-            self._note("action", _describe(action))
+            self._note("action", describe(action))
         if isinstance(action, act.Play):
             self._play_prompt(action)
         elif isinstance(action, act.Say):
@@ -450,9 +377,7 @@ class CallSession:
             if self._recognizer is not None:
                 self._recognizer.set_grammar(list(action.grammar) if action.grammar else None)
         elif isinstance(action, act.StartRecording):
-            self._recording = []
-            self._recording_purpose = action.purpose
-            self._recording_max_frames = max(1, round(action.max_s * 1000 / FRAME_MS))
+            self._recorder.start(action.purpose, action.max_s)
         elif isinstance(action, act.StopRecording):
             self._stop_recording()
         elif isinstance(action, act.OpenTicket):
@@ -513,43 +438,18 @@ class CallSession:
         self._player.play(pcm.astype(np.int16, copy=False).tobytes(), tag)
 
     def _stop_recording(self) -> None:
-        frames, self._recording = self._recording, None
-        if frames is None:
-            return
-        samples = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
-        self._recordings_dir.mkdir(parents=True, exist_ok=True)
-        index = len(self._recording_paths) + 1
-        path = self._recordings_dir / f"{self.call_id}-{self._recording_purpose}-{index}.wav"
-        try:
-            write_wav(path, samples, self.facts.rate_hz)
-        except OSError as exc:
-            log.error("call %s: recording not saved (%s)", self.call_id, exc)
-            path_text = ""
-        else:
-            path_text = str(path)
-            self._recording_paths.append(path_text)
-        duration = len(samples) / self.facts.rate_hz
-        self._event(ev.RecordingFinished(t=self.t, path=path_text, duration_s=duration))
+        written = self._recorder.stop()
+        if written is not None:
+            path_text, duration = written
+            self._event(ev.RecordingFinished(t=self.t, path=path_text, duration_s=duration))
 
     def _ticket_draft(self, action: act.OpenTicket) -> TicketDraft:
-        status = self._last_status
-        return TicketDraft(
-            call_id=f"{self.call_id}:{action.request_id}",
-            category=action.category,
+        return ticket_draft(
+            action,
+            self.facts,
             opened_at=dt.datetime.now(dt.timezone.utc),
-            severity=action.severity,
-            caller_number=self.facts.caller or None,
-            caller_title=action.caller_title,
-            caller_surname=action.caller_surname,
-            summary=action.summary,
-            transcript=action.transcript,
-            recording_path=self._recording_paths[-1]
-            if action.recording and self._recording_paths
-            else None,
-            level_dbfs=status.level_dbfs if status else None,
-            noise_dbfs=status.noise_dbfs if status else None,
-            snr_db=status.snr_db if status else None,
-            notes=action.notes,
+            line=self._last_status,
+            recording_paths=self._recorder.paths,
         )
 
     def _open_ticket(self, action: act.OpenTicket) -> None:
@@ -609,17 +509,9 @@ class CallSession:
         threading.Thread(target=job, daemon=True).start()
 
     def _transfer(self, action: act.Transfer) -> None:
-        queues = self.settings.transfer.queues
-        target = (
-            action.target
-            if action.target.startswith("sip")
-            else queues.get(action.target, queues[self.settings.transfer.default_queue])
-        )
-        headers: dict[str, str] = {}
+        target = transfer_target(action, self.settings.transfer)
         ticket_id = str(action.context.get("ticket_id", "") or "")
-        if ticket_id:
-            headers["X-Ticket-Id"] = ticket_id
-            headers["User-to-User"] = ticket_id.encode().hex() + ";encoding=hex"
+        headers = transfer_headers(ticket_id)
         self._transfer_target = target
         log.info("call %s: transferring to %s (ticket %s)", self.call_id, target, ticket_id or "-")
         try:
@@ -635,8 +527,8 @@ class CallSession:
             return
         self._end_reason = reason
         self._done.set()
-        if self._recording is not None:
-            self._stop_recording_quietly()
+        if self._recorder.active:
+            self._recorder.stop_quietly()
         if hang_up:
             try:
                 self._control.hangup()
@@ -652,7 +544,7 @@ class CallSession:
             caller_masked=mask_number(self.facts.caller),
             end_reason=reason,
             duration_s=self.t,
-            ticket_ids=[_short(t) for t in self._ticket_requests.values()],
+            ticket_ids=[short_ticket_id(t) for t in self._ticket_requests.values()],
             transfer_target=self._transfer_target,
             prompts_played=list(self._prompts_played),
             timeline=list(self.timeline),
@@ -673,34 +565,11 @@ class CallSession:
             except Exception:
                 log.exception("call %s: on_finished callback failed", self.call_id)
 
-    def _stop_recording_quietly(self) -> None:
-        frames, self._recording = self._recording, None
-        if frames:
-            self._recordings_dir.mkdir(parents=True, exist_ok=True)
-            path = self._recordings_dir / f"{self.call_id}-{self._recording_purpose}-partial.wav"
-            try:
-                write_wav(path, np.concatenate(frames), self.facts.rate_hz)
-                self._recording_paths.append(str(path))
-            except OSError as exc:
-                log.error("call %s: partial recording not saved (%s)", self.call_id, exc)
-
     def _record_call(self, outcome: CallOutcome) -> None:
         if self._tickets is None:
             return
-        frame_s = FRAME_MS / 1000.0
-        ended_at = self.facts.answered_at + dt.timedelta(seconds=outcome.duration_s)
-        record = CallRecordDraft(
-            call_id=self.call_id,
-            answered_at=self.facts.answered_at,
-            ended_at=ended_at,
-            end_reason=outcome.end_reason,
-            caller_number=self.facts.caller or None,
-            prompts_played=tuple(outcome.prompts_played),
-            transfer_target=outcome.transfer_target,
-            silent_s=self._verdict_frames["silent"] * frame_s,
-            low_volume_s=self._verdict_frames["low_volume"] * frame_s,
-            noisy_s=self._verdict_frames["noisy"] * frame_s,
-            ticket_ids=tuple(self._ticket_requests.values()),
+        record = call_record_draft(
+            self.facts, outcome, self._verdict_frames, tuple(self._ticket_requests.values())
         )
         tickets = self._tickets
 
@@ -721,46 +590,5 @@ class CallSession:
         log.info("call %s t=%.2f %s %s", self.call_id, t, kind, text)
 
 
-def _short(ticket_id: str) -> str:
-    return ticket_id.replace("-", "")[:8]
-
-
 def _with_time(event: ev.Event, t: float) -> ev.Event:
     return replace(event, t=t)
-
-
-_PRIVATE_FIELDS = {
-    "transcript",
-    "caller",
-    "text",
-    "summary",
-    "settings",
-    "local_time",
-    "context",
-    "caller_surname",
-    "caller_title",
-}
-_PRIVATE_VARS = {"surname", "title"}  # a caller's name in a phrase's variables
-
-
-def _describe(item: object) -> str:
-    """A log-safe one-liner: private fields (transcripts, numbers, texts) are shown as lengths."""
-    from dataclasses import fields as dc_fields
-
-    parts = []
-    for f in dc_fields(item):  # type: ignore[arg-type]
-        if f.name == "t":
-            continue
-        value = getattr(item, f.name)
-        if f.name in _PRIVATE_FIELDS:
-            if isinstance(value, str) and value:
-                parts.append(f"{f.name}=<{len(value)} chars>")
-            continue
-        if value in (None, "", {}, (), False) and f.name not in ("ok",):
-            continue
-        if isinstance(value, float):
-            value = round(value, 2)
-        if f.name == "vars" and isinstance(value, dict):
-            value = {k: ("<name>" if k in _PRIVATE_VARS else v) for k, v in value.items()}
-        parts.append(f"{f.name}={value}")
-    return f"{type(item).__name__}({', '.join(parts)})"

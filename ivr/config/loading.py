@@ -1,0 +1,136 @@
+"""Reading TOML files, merging `--set` overrides, and loading settings with their catalogues."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ivr.config.constants import CONFIG_ENV, DEFAULT_CONFIG_PATH, LOCALES
+from ivr.config.errors import _MISSING, ConfigError, ConfigProblem, _problems_from
+from ivr.config.prompts import KNOWN_VARIABLES, REQUIRED_PROMPT_IDS, PromptDef, PromptFile
+from ivr.config.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), "", _MISSING, "file not found")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            [ConfigProblem(str(path), "", _MISSING, f"not valid TOML: {exc}")]
+        ) from None
+
+
+# Loading -------------------------------------------------------------------------------------
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None) -> Path:
+    if path:
+        return Path(path)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_prompt_file(path: Path, locale: str) -> tuple[dict[str, PromptDef], list[ConfigProblem]]:
+    """Read one catalogue; return the phrases and every problem with them."""
+    data = _read_toml(path)
+    try:
+        parsed = PromptFile.model_validate(data)
+    except ValidationError as exc:
+        return {}, _problems_from(exc, str(path), data, PromptFile)
+    problems = []
+    if parsed.locale != locale:
+        problems.append(ConfigProblem(str(path), "locale", parsed.locale, f"expected {locale!r}"))
+    for missing in sorted(REQUIRED_PROMPT_IDS - set(parsed.prompts)):
+        problems.append(
+            ConfigProblem(
+                str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"
+            )
+        )
+    for prompt_id, prompt in sorted(parsed.prompts.items()):
+        unknown = prompt.variables - KNOWN_VARIABLES
+        if unknown:
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    f"prompts.{prompt_id}.text",
+                    prompt.text,
+                    f"unknown variables {sorted(unknown)} (allowed: {sorted(KNOWN_VARIABLES)})",
+                )
+            )
+    return dict(parsed.prompts), problems
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Load, validate and return the settings with both prompt catalogues attached.
+
+    Raises ConfigError listing every problem (file, key, value, allowed range).
+    """
+    config_path = resolve_config_path(path)
+    data = _read_toml(config_path)
+    if overrides:
+        data = _merge(data, overrides)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from(exc, str(config_path), data, Settings)) from None
+    problems: list[ConfigProblem] = []
+    catalogues: dict[str, dict[str, PromptDef]] = {}
+    settings = settings.model_copy(update={"source": str(config_path)})
+    prompts_dir = settings.prompts_dir
+    for locale in LOCALES:
+        catalogue, found = load_prompt_file(prompts_dir / f"{locale}.toml", locale)
+        catalogues[locale] = catalogue
+        problems.extend(found)
+    if problems:
+        raise ConfigError(problems)
+    return settings.model_copy(update={"prompts": catalogues})
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_prompt_catalogue(locale: str, settings: Settings) -> dict[str, PromptDef]:
+    return settings.prompts[locale]
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """`section.key=value` pairs (values in TOML syntax, bare words as strings) as overrides."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        parts = [p.strip() for p in key.split(".") if p.strip()]
+        if not sep or len(parts) < 2:
+            raise ConfigError(
+                [ConfigProblem("--set", item, _MISSING, "expected section.key=value")]
+            )
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = overrides
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return overrides

@@ -1,0 +1,34 @@
+"""What a session knows about its call when it is answered, and what it reports when it ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What is known about a call when it is answered."""
+
+    call_id: str
+    caller: str = ""
+    called: str = ""
+    ring_s: float = 0.0
+    answered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    blacklisted: bool = False
+    locale: str = "zh-CN"
+    rate_hz: int = 8000
+
+
+@dataclass
+class CallOutcome:
+    """How a call ended, for the agent's one-line log and the demo's summary."""
+
+    call_id: str
+    caller_masked: str
+    end_reason: str
+    duration_s: float
+    ticket_ids: list[str]
+    transfer_target: str | None
+    prompts_played: list[str]
+    timeline: list[tuple[float, str, str]]
