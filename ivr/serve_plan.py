@@ -35,7 +35,8 @@ WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
 
 __all__ = ["base_worker_port", "choose_front", "describe_scale", "front_params_for", "pid_file",
-           "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
+           "run_from_serve_args", "run_supervisor", "serve_worker_argv", "worker_media_argv",
+           "worker_rtp_range"]
 
 
 def _scale(settings: Any) -> ScaleSettings:
@@ -84,8 +85,45 @@ def describe_scale(settings: Any) -> str:
             f"{params.pike_unit_s} s; trusted: {trusted}")
 
 
-def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> list[str]:
-    """The `ivr serve` command line of one worker, carrying over the operator's options."""
+def worker_media_argv(settings: Any, args: argparse.Namespace, worker_id: int, workers: int
+                      ) -> list[str]:
+    """Where worker k takes RTP: the front relays SIP only, so audio must reach the worker
+    directly. Its SIP stays on loopback, its RTP binds to --media-address / sip.media_address,
+    else the front's own address (--bind / sip.bind_address): the address the caller already
+    reached. A configured RTP port range is split evenly, so workers never race for a port.
+    """
+    sip = settings.sip
+    media = (getattr(args, "media_address", None) or getattr(sip, "media_address", None)
+             or getattr(args, "bind", None) or sip.bind_address)
+    argv = ["--media-address", str(media)]
+    public = getattr(args, "public_address", None)
+    if public:
+        argv += ["--public-address", public]
+    low, high = int(getattr(sip, "rtp_port_min", 0)), int(getattr(sip, "rtp_port_max", 0))
+    if low:
+        low_k, high_k = worker_rtp_range(low, high, worker_id, workers, sip.max_calls_count)
+        argv += ["--set", f"sip.rtp_port_min={low_k}", "--set", f"sip.rtp_port_max={high_k}"]
+    return argv
+
+
+def worker_rtp_range(low: int, high: int, worker_id: int, workers: int, calls: int
+                     ) -> tuple[int, int]:
+    """Worker k's share of sip.rtp_port_min..max (even-aligned); ScaleError when too small."""
+    share = (high - low + 1) // max(1, workers) // 2 * 2
+    need = 2 * calls
+    if share < need:
+        raise ScaleError(
+            f"sip.rtp_port_min..sip.rtp_port_max = {low}..{high} holds {high - low + 1} ports; "
+            f"{workers} workers x {calls} calls x 2 ports need at least {need * workers}"
+        )
+    start = low + (worker_id - 1) * share
+    return start, start + share - 1
+
+
+def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
+                      media: list[str] | None = None) -> list[str]:
+    """The `ivr serve` command line of one worker, carrying over the operator's options;
+    ``media`` (from :func:`worker_media_argv`) comes after the operator's --set so it wins."""
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
@@ -98,6 +136,7 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int) -> li
         argv.append("--no-asr")
     for assignment in getattr(args, "set", None) or []:
         argv += ["--set", assignment]
+    argv += media or []
     admin_port = int(getattr(args, "admin_port", 0) or 0)
     if admin_port:
         argv += ["--admin-port", str(admin_port + worker_id),
@@ -151,8 +190,14 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     sip_port = int(args.sip_port or settings.sip.port)
     base = base_worker_port(settings, sip_port)
 
+    try:
+        media = {k: worker_media_argv(settings, args, k, workers) for k in range(1, workers + 1)}
+    except ScaleError as exc:
+        print(f"ivr serve: {exc}", file=sys.stderr)
+        return 2
+
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k))
+        return serve_worker_argv(args, k, worker_port(base, k), media.get(k))
 
     pid_path = None
     if not (workers == 1 and front == "none"):

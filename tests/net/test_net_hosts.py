@@ -72,7 +72,7 @@ def _start(lan: Lan, host: str, argv: list[str], env: dict[str, str], log: Path,
 
 
 def _serve_argv(lan: Lan, tmp: Path, extra: list[str]) -> list[str]:
-    argv = ivr_argv("serve", "--bind", lan.addresses["agent"], "--sip-port", str(SIP_PORT),
+    argv = ivr_argv("-v", "serve", "--bind", lan.addresses["agent"], "--sip-port", str(SIP_PORT),
                     "--admin-port", str(ADMIN_PORT), "--db", f"sqlite:///{tmp / 'tickets.db'}",
                     "--no-asr", *extra)
     desk = f"sip:desk@{lan.addresses['desk']}:{DESK_PORT}"
@@ -113,7 +113,9 @@ def _rms(path: Path, start_s: float, end_s: float) -> float:
 
 
 def _timeline(data_dir: Path, call_line: str, timeout_s: float = 10.0) -> dict[str, Any]:
-    prefix = call_line.split("call ", 1)[1].split()[0]
+    match = re.search(r"call (\w+) from", call_line)
+    assert match, call_line
+    prefix = match.group(1)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for path in sorted((data_dir / "calls").glob(f"{prefix}*.json")):
@@ -157,11 +159,24 @@ def _check_agent_line(data_dir: Path, agent_line: str) -> None:
     assert abs(max(levels) - SPEECH_DBFS) <= LEVEL_TOLERANCE_DB, levels
 
 
-TRANSFERRED_LINE = re.compile(r"^(?:\[worker \d+\] )?call \w+ from .* transferred")
+TRANSFERRED_LINE = re.compile(r"(?:^|\[worker \d+\] )call \w+ from .* transferred")
+
+
+def _rtp_ports_in_use(lan: Lan) -> set[int]:
+    """UDP ports bound on the agent host's LAN address, SIP's excepted (RTP and RTCP)."""
+    out = lan.run("agent", ["ss", "-Huln"]).stdout
+    ports = set()
+    for line in out.splitlines():
+        local = line.split()[3]
+        address, _, port = local.rpartition(":")
+        if address == lan.addresses["agent"] and int(port) != SIP_PORT:
+            ports.add(int(port))
+    return ports
 
 
 def _run_calls(lan: Lan, tmp: Path, data_dir: Path, serve_extra: list[str],
-               ready_line: str, calls: int = 1) -> None:
+               ready_line: str, calls: int = 1, rtp_range: tuple[int, int] | None = None,
+               ) -> None:
     env = _env(data_dir)
     greeting_s = _greeting_s(data_dir)
     started: list[Proc] = []
@@ -181,6 +196,12 @@ def _run_calls(lan: Lan, tmp: Path, data_dir: Path, serve_extra: list[str],
             callers.append((_start(lan, "caller", argv, env, tmp / f"caller{k}.log", started),
                             record))
             time.sleep(0.3)
+        if rtp_range is not None:
+            time.sleep(2.0)  # answered: every call has its RTP/RTCP pair
+            ports = _rtp_ports_in_use(lan)
+            print(f"RTP/RTCP ports in use on the agent host: {sorted(ports)}")
+            assert len(ports) >= 2 * calls, ports
+            assert all(rtp_range[0] <= p <= rtp_range[1] for p in ports), (ports, rtp_range)
         for caller, record in callers:
             _check_caller(caller, record, greeting_s)
         deadline = time.monotonic() + 20
@@ -210,5 +231,8 @@ def test_workers_behind_kamailio_give_remote_callers_two_way_audio(
     """`ivr serve --workers 2`: Kamailio relays SIP only, so each worker's RTP must bind to and
     advertise an address the caller can reach (not the workers' loopback SIP address)."""
     lan = make_lan(["agent", "caller", "desk"])
-    _run_calls(lan, tmp_path, net_data_dir, ["--workers", "2"], "worker 2: ready",
-                  calls=2)
+    low, high = 41000, 41031  # 16 ports per worker: 4 calls x RTP + RTCP, twice over
+    extra = ["--workers", "2", "--set", f"sip.rtp_port_min={low}",
+             "--set", f"sip.rtp_port_max={high}"]
+    _run_calls(lan, tmp_path, net_data_dir, extra, "[worker 2] ready", calls=2,
+               rtp_range=(low, high))
