@@ -19,6 +19,7 @@ from typing import Any
 
 from ivr.config import Settings
 from ivr.masking import mask_number
+from ivr.ops import metrics
 from ivr.session import CallFacts, CallOutcome, CallSession
 from ivr.sip.call import AgentCall
 from ivr.sip.config import SipConfig
@@ -188,6 +189,7 @@ class Agent:
         if self._is_blacklisted(caller):
             log.info("declining blacklisted caller %s", mask_number(caller))
             call.answer(603, "Decline")
+            metrics.count_rejected(603)
         else:
             call.answer(200)
 
@@ -200,6 +202,11 @@ class Agent:
         except Exception:  # a database problem must never keep a caller out
             log.exception("blacklist look-up failed; taking the call")
             return False
+
+    def on_rejected(self, code: int, reason: str) -> None:
+        """SIP engine thread: an INVITE refused before any session (486, 503, ...)."""
+        metrics.count_rejected(code)
+        log.info("refused a call with %d %s", code, reason)
 
     def on_registration(self, ok: bool, code: int, reason: str) -> None:
         if not ok:
@@ -242,6 +249,7 @@ class Agent:
         call.player.on_done = lambda tag, t_frames, completed: session.prompt_done(tag, completed)
         with self._lock:
             self._sessions[facts.call_id] = session
+        metrics.CALLS_IN_PROGRESS.inc()
         session.start()
         return session
 
@@ -251,8 +259,11 @@ class Agent:
         if self._on_call_finished is not None:
             self._on_call_finished(outcome)
         with self._lock:
-            self._sessions.pop(outcome.call_id, None)
+            session = self._sessions.pop(outcome.call_id, None)
             self.calls_finished += 1
+        metrics.CALLS_IN_PROGRESS.dec()
+        timing = getattr(session, "frame_timing", None)
+        metrics.count_call_end(outcome, getattr(timing, "late_count", 0))
 
 
 def _queue_wait_s(info: IncomingCallInfo | None) -> float:

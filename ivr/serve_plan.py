@@ -23,10 +23,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ivr.config import ScaleSettings
+from ivr.ops.health import heartbeat_path
 from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
@@ -121,7 +123,8 @@ def worker_rtp_range(low: int, high: int, worker_id: int, workers: int, calls: i
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
-                      media: list[str] | None = None) -> list[str]:
+                      media: list[str] | None = None, heartbeat: Path | None = None
+                      ) -> list[str]:
     """The `ivr serve` command line of one worker, carrying over the operator's options;
     ``media`` (from :func:`worker_media_argv`) comes after the operator's --set so it wins."""
     argv = [sys.executable, "-m", "ivr.cli"]
@@ -137,10 +140,8 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
     for assignment in getattr(args, "set", None) or []:
         argv += ["--set", assignment]
     argv += media or []
-    admin_port = int(getattr(args, "admin_port", 0) or 0)
-    if admin_port:
-        argv += ["--admin-port", str(admin_port + worker_id),
-                 "--admin-bind", getattr(args, "admin_bind", "127.0.0.1")]
+    if heartbeat is not None:  # the supervisor's one admin endpoint reads it; no port per worker
+        argv += ["--heartbeat", str(heartbeat)]
     return argv
 
 
@@ -183,6 +184,42 @@ def _write_pid_file(settings: Any, port: int) -> Path:
     return path
 
 
+def workers_run_dir(settings: Any, sip_port: int) -> Path:
+    """Heartbeats and metric files of the --workers set on ``sip_port``."""
+    path = Path(settings.data_dir) / "run" / f"workers-{sip_port}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _start_set_admin(sup: Any, settings: Any, args: argparse.Namespace, run_dir: Path,
+                     workers: int) -> Callable[[], None] | None:
+    """The one /health and /metrics of the whole set, served by the supervisor."""
+    admin_port = int(getattr(args, "admin_port", 0) or 0)
+    if not admin_port:
+        return None
+    from ivr.ops.admin import start_admin
+    from ivr.ops.health import health_response, run_checks, supervisor_checks
+    from ivr.ops.metrics import render, worker_exited
+    from ivr.tickets.service import TicketService
+
+    sup.on_child_exit = lambda spec, pid: worker_exited(pid) if spec.kind == "worker" else None
+    tickets = TicketService.from_settings(settings, start=False, url=getattr(args, "db", None))
+    names = [(k, f"worker {k}") for k in range(1, workers + 1)]
+    checks = supervisor_checks(sup, run_dir, names)
+
+    def health() -> tuple[int, dict[str, Any]]:
+        return health_response(run_checks(checks), workers=workers)
+
+    server = start_admin(getattr(args, "admin_bind", "127.0.0.1"), admin_port, health,
+                         lambda: render(tickets))
+
+    def stop() -> None:
+        server.shutdown()
+        tickets.shutdown()
+
+    return stop
+
+
 def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     """Entry point used by `ivr serve` when --workers > 1 or --front kamailio."""
     workers = int(args.workers)
@@ -196,8 +233,11 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         print(f"ivr serve: {exc}", file=sys.stderr)
         return 2
 
+    run_dir = workers_run_dir(settings, sip_port)
+
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k), media.get(k))
+        return serve_worker_argv(args, k, worker_port(base, k), media.get(k),
+                                 heartbeat_path(run_dir, k))
 
     pid_path = None
     if not (workers == 1 and front == "none"):
@@ -205,9 +245,14 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         if workers > 1:
             warm_prompt_cache(args)
     try:
+        from ivr.ops.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(run_dir / "metrics")
+        os.environ[MULTIPROC_ENV] = str(run_dir / "metrics")  # inherited by every worker
         return run_supervisor(
             settings, workers, front, sip_port, base, worker_argv,
             worker_address=WORKER_ADDRESS, front_address=args.bind or None,
+            on_started=lambda sup: _start_set_admin(sup, settings, args, run_dir, workers),
         )
     except ScaleError as exc:
         print(f"ivr serve: {exc}", file=sys.stderr)

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from ivr.commands._common import load_or_report
@@ -78,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="SIP front for the workers (default: scale.front when --workers > 1)",
     )
     parser.add_argument("--worker-id", type=int, default=0, help=argparse.SUPPRESS)
+    # a supervised worker writes its health here instead of serving an admin port
+    parser.add_argument("--heartbeat", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
     reload_parser = subparsers.add_parser(
@@ -154,7 +156,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     pid_path.parent.mkdir(parents=True, exist_ok=True)
     pid_path.write_text(f"{os.getpid()}\n")
 
-    admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
+    admin = None
+    if args.admin_port:
+        from ivr.ops.admin import start_admin
+        from ivr.ops.health import agent_health
+        from ivr.ops.metrics import render
+
+        admin = start_admin(args.admin_bind, args.admin_port, lambda: agent_health(agent),
+                            lambda: render(services.tickets))
+    heartbeat = _Heartbeat(agent, getattr(args, "heartbeat", None))
     stop = threading.Event()
     reload_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -163,12 +173,16 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     say("ready")
     try:
         while not stop.wait(0.2):
+            heartbeat.beat()
             if reload_requested.is_set():
                 reload_requested.clear()
                 _reload(agent, args, say)
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
+        drained = threading.Event()
+        threading.Thread(target=_beat_until, args=(heartbeat, drained), daemon=True).start()
         cut = agent.drain(settings.sip.drain_timeout_s)
+        drained.set()
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
         if admin is not None:
@@ -231,32 +245,40 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
         log.warning("call timeline not written: %s", exc)
 
 
-def _start_admin(agent: Any, bind: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/health":
-                self.send_error(404)
-                return
-            body = json.dumps(
-                {
-                    "accepting": agent.engine.accepting,
-                    "calls": len(agent.active_sessions),
-                    "max_calls": agent.engine.max_calls,
-                    "calls_finished": agent.calls_finished,
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+class _Heartbeat:
+    """Once a second: the recogniser backlog gauge, and (a supervised worker) the health file
+    the supervisor's one /health reads."""
 
-        def log_message(self, fmt: str, *args: Any) -> None:
-            log.debug("admin: " + fmt, *args)
+    def __init__(self, agent: Any, path: str | None) -> None:
+        self.agent = agent
+        self.path = Path(path) if path else None
+        self.next_at = 0.0
 
-    server = ThreadingHTTPServer((bind, port), Handler)
-    threading.Thread(target=server.serve_forever, name="admin-http", daemon=True).start()
-    return server
+    def beat(self) -> None:
+        import time
+
+        from ivr.ops import metrics
+        from ivr.ops.health import HEARTBEAT_INTERVAL_S, agent_health, write_heartbeat
+
+        now = time.monotonic()
+        if now < self.next_at:
+            return
+        self.next_at = now + HEARTBEAT_INTERVAL_S
+        pool = self.agent.services.recognizer_pool
+        if pool is not None and hasattr(pool, "backlog_s"):
+            metrics.RECOGNISER_BACKLOG.set(pool.backlog_s())
+        if self.path is not None:
+            status, body = agent_health(self.agent)
+            try:
+                write_heartbeat(self.path, status, body)
+            except OSError as exc:
+                log.warning("heartbeat %s not written: %s", self.path, exc)
+
+
+def _beat_until(heartbeat: _Heartbeat, done: threading.Event) -> None:
+    """Keep the heartbeat going during a drain (the main thread waits in drain())."""
+    while not done.wait(0.2):
+        heartbeat.beat()
 
 
 def run_reload(args: argparse.Namespace) -> int:

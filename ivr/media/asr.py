@@ -374,6 +374,12 @@ class RecognizerPool:
             self._streams.append(rec)
         return rec
 
+    def backlog_s(self) -> float:
+        """Audio queued for decoding over every live stream, in seconds (for /metrics)."""
+        with self._streams_lock:
+            streams = list(self._streams)
+        return sum(s._backlog_bytes / (2 * s.rate_hz) for s in streams)
+
     def stats(self) -> PoolStats:
         """Totals over every stream opened so far; ``per_stream`` lists the live ones."""
         with self._streams_lock:

@@ -271,6 +271,9 @@ class SipEngine:
             self.max_calls, cfg.max_calls_count, PJSUA_COMPILED_MAX_CALLS,
         )
         self._guard = MethodGuard(lib)
+        lib.pjsua_call_get_count.restype = ctypes.c_uint
+        self._guard.calls_full = lambda: int(lib.pjsua_call_get_count()) >= self.max_calls
+        self._guard.on_busy = lambda: self._rejected(486, "Busy Here")
         self._guard.register()
         self._create_transports()
         self._set_codecs()
@@ -401,6 +404,7 @@ class SipEngine:
         if not self._accepting:
             call._answer_now(503, "Service Unavailable",
                              {"Retry-After": str(self.config.retry_after_s)})
+            self._rejected(503, "Service Unavailable")
             return
         try:
             decision = self.hooks.on_incoming(info)
@@ -409,6 +413,7 @@ class SipEngine:
             decision = Reject(500, "Server Internal Error")
         if isinstance(decision, Reject):
             call._answer_now(decision.code, decision.reason)
+            self._rejected(decision.code, decision.reason)
             return
         call.media_enabled = decision.media
         try:
@@ -418,6 +423,15 @@ class SipEngine:
             call._answer_now(500, "Server Internal Error")
             return
         call._answer_now(200 if decision.auto_answer else 180)
+
+    def _rejected(self, code: int, reason: str) -> None:
+        """An INVITE refused before a session (486 full, 503 draining, a hook's Reject)."""
+        hook = getattr(self.hooks, "on_rejected", None)
+        if hook is not None:
+            try:
+                hook(code, reason)
+            except Exception:
+                logger.exception("on_rejected hook failed")
 
     def _make_call_now(self, uri: str, headers: dict[str, str] | None,
                        listener: CallListener | None) -> AgentCall:

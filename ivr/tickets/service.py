@@ -699,6 +699,24 @@ class TicketService:
         """Open tickets (new / dispatched) whose promised reply time has passed."""
         return self.list_tickets(TicketFilters(overdue_at=now or _utcnow()))
 
+    def overdue_count(self, now: datetime | None = None) -> int:
+        """How many open tickets are past their promised reply time (for /metrics)."""
+        query = (select(func.count()).select_from(Ticket)
+                 .where(Ticket.status.in_(("new", "dispatched")))
+                 .where(Ticket.promised_reply_by < (now or _utcnow())))
+        return int(self._read(lambda session: session.scalar(query) or 0))
+
+    def check_database(self) -> str | None:
+        """None when the database answers now; else why not (for /health). After a failure
+        the service journals new tickets until its retry time, and this says so."""
+        if not self._db_available():
+            return "unavailable recently: new tickets go to the journal"
+        try:
+            self._read(lambda session: session.scalar(select(1)))
+        except DatabaseUnavailable as exc:
+            return str(exc)
+        return None
+
     def count_tickets(self) -> int:
         return self._read(lambda s: int(s.scalar(select(func.count(Ticket.id))) or 0))
 

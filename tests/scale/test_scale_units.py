@@ -49,13 +49,16 @@ def test_serve_worker_argv_keeps_operator_options_and_binds_loopback(tmp_path):
     args = argparse.Namespace(config=str(tmp_path / "x.toml"), verbose=2, db="sqlite:///t.db",
                               no_asr=True, set=["vad.hangover_ms=400"], admin_port=8080,
                               admin_bind="127.0.0.1")
-    argv = serve_worker_argv(args, 2, 5072)
+    argv = serve_worker_argv(args, 2, 5072, heartbeat=tmp_path / "worker-2.health.json")
     joined = " ".join(argv)
     assert argv[1:3] == ["-m", "ivr.cli"]
     assert "--bind 127.0.0.1 --sip-port 5072 --worker-id 2 --workers 1 --front none" in joined
     assert f"--config {tmp_path / 'x.toml'}" in joined and argv.count("-v") == 2
     assert "--db sqlite:///t.db" in joined and "--no-asr" in argv
-    assert "--set vad.hangover_ms=400" in joined and "--admin-port 8082" in joined
+    assert "--set vad.hangover_ms=400" in joined
+    # one admin endpoint for the set (the supervisor's): workers write a heartbeat instead
+    assert "--admin-port" not in argv
+    assert f"--heartbeat {tmp_path / 'worker-2.health.json'}" in joined
 
 
 def test_child_lines_keep_their_level():
