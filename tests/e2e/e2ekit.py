@@ -143,8 +143,15 @@ class Agent:
         return f"sip:ivr@127.0.0.1:{self.port}"
 
     def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/health", timeout=5) as r:
-            return dict(json.loads(r.read()))
+        """/health's JSON body, also when it answers 503 (draining, a failing check)."""
+        import urllib.error
+
+        url = f"http://127.0.0.1:{self.admin_port}/health"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return dict(json.loads(r.read()))
+        except urllib.error.HTTPError as exc:
+            return dict(json.loads(exc.read()))
 
     def call_lines(self) -> list[str]:
         return [ln for ln in self.proc.lines if ln.startswith("call ")]
