@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,8 +145,6 @@ class Agent:
 
     def health(self) -> dict[str, Any]:
         """/health's JSON body, also when it answers 503 (draining, a failing check)."""
-        import urllib.error
-
         url = f"http://127.0.0.1:{self.admin_port}/health"
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
