@@ -109,6 +109,7 @@ class Agent:
         port: int | None = None,
         media_address: str | None = None,
         public_address: str | None = None,
+        worker_id: int = 0,
         on_call_finished: Callable[[CallOutcome], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -118,6 +119,7 @@ class Agent:
                                           public_address=public_address)
         self.engine = SipEngine(self.sip_config, hooks=self)
         self._on_call_finished = on_call_finished
+        self.worker_id = worker_id
         self._sessions: dict[str, CallSession] = {}
         self._lock = threading.Lock()
         self._ticket_pool = ThreadPoolExecutor(TICKET_WORKERS_COUNT, thread_name_prefix="tickets")
@@ -225,6 +227,8 @@ class Agent:
             answered_at=dt.datetime.now(dt.timezone.utc),
             locale=self.settings.service.default_locale,
             rate_hz=self.sip_config.clock_rate_hz,
+            sip_call_id=info.sip_call_id if info else "",
+            worker_id=self.worker_id,
         )
         pool = self.services.recognizer_pool
         factory = None

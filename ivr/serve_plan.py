@@ -131,6 +131,8 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
     argv += ["-v"] * int(getattr(args, "verbose", 0) or 0)
+    if getattr(args, "log_format", "text") == "json":
+        argv += ["--log-format", "json"]
     argv += ["serve", "--bind", WORKER_ADDRESS, "--sip-port", str(port),
              "--worker-id", str(worker_id), "--workers", "1", "--front", "none"]
     if getattr(args, "db", None):

@@ -145,6 +145,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     agent = Agent(settings, services, bind=args.bind, port=args.sip_port,
                   media_address=getattr(args, "media_address", None),
                   public_address=getattr(args, "public_address", None),
+                  worker_id=int(getattr(args, "worker_id", 0) or 0),
                   on_call_finished=finished)
     agent.start()
     port = agent.engine.ports.get("udp") or agent.engine.ports.get("tcp") or 0
@@ -227,6 +228,10 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
             json.dumps(
                 {
                     "call_id": outcome.call_id,
+                    "answered_at": outcome.answered_at.isoformat() if outcome.answered_at
+                    else None,
+                    "sip_call_id": outcome.sip_call_id,
+                    "worker_id": outcome.worker_id,
                     "end_reason": outcome.end_reason,
                     "duration_s": round(outcome.duration_s, 3),
                     "tickets": outcome.ticket_ids,

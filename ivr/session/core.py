@@ -548,6 +548,9 @@ class CallSession:
             transfer_target=self._transfer_target,
             prompts_played=list(self._prompts_played),
             timeline=list(self.timeline),
+            answered_at=self.facts.answered_at,
+            sip_call_id=self.facts.sip_call_id,
+            worker_id=self.facts.worker_id,
         )
         log.info(
             "call %s from %s ended after %.1f s: %s%s",

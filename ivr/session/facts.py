@@ -18,6 +18,8 @@ class CallFacts:
     blacklisted: bool = False
     locale: str = "zh-CN"
     rate_hz: int = 8000
+    sip_call_id: str = ""  # the INVITE's Call-ID: joins our records with the PBX's and SIP traces
+    worker_id: int = 0  # which `ivr serve --workers` process took the call (0: a single agent)
 
 
 @dataclass
@@ -32,3 +34,6 @@ class CallOutcome:
     transfer_target: str | None
     prompts_played: list[str]
     timeline: list[tuple[float, str, str]]
+    answered_at: dt.datetime | None = None
+    sip_call_id: str = ""
+    worker_id: int = 0

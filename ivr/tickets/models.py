@@ -137,3 +137,5 @@ class CallRecord(Base):
     low_volume_s: Mapped[float] = mapped_column(Float, default=0.0)
     noisy_s: Mapped[float] = mapped_column(Float, default=0.0)
     ticket_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sip_call_id: Mapped[str | None] = mapped_column(String(200))
+    worker_id: Mapped[int | None] = mapped_column(Integer)

@@ -150,10 +150,14 @@ def _check_caller(caller: Proc, record: Path, greeting_s: float) -> None:
     assert len(legs_with_media) >= 2, events
 
 
-def _check_agent_line(data_dir: Path, agent_line: str) -> None:
-    """The agent's line monitor measured the caller's speech at the level it was sent."""
+def _check_agent_line(data_dir: Path, agent_line: str, workers: bool) -> None:
+    """The agent's line monitor measured the caller's speech at the level it was sent; the
+    timeline carries what joins it with other CDRs (start time, SIP Call-ID, worker)."""
     assert "-> sip:desk@" in agent_line, agent_line
-    levels = _speech_levels(_timeline(data_dir, agent_line))
+    timeline = _timeline(data_dir, agent_line)
+    assert timeline["answered_at"].endswith("+00:00") and timeline["sip_call_id"], timeline
+    assert (timeline["worker_id"] in (1, 2)) if workers else timeline["worker_id"] == 0
+    levels = _speech_levels(timeline)
     print(f"agent measured the caller's speech at {levels} dBFS (sent at {SPEECH_DBFS})")
     assert levels, agent_line
     assert abs(max(levels) - SPEECH_DBFS) <= LEVEL_TOLERANCE_DB, levels
@@ -172,6 +176,20 @@ def _rtp_ports_in_use(lan: Lan) -> set[int]:
         if address == lan.addresses["agent"] and int(port) != SIP_PORT:
             ports.add(int(port))
     return ports
+
+
+def _check_call_register(tmp: Path, env: dict[str, str], calls: int) -> None:
+    """`ivr calls list` shows each call with its SIP Call-ID and worker."""
+    import subprocess
+
+    proc = subprocess.run(ivr_argv("calls", "list", "--json", "--db",
+                                   f"sqlite:///{tmp / 'tickets.db'}"),
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    rows = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert proc.returncode == 0 and len(rows) == calls, proc.stdout + proc.stderr
+    assert all(r["sip_call_id"] and r["end_reason"] == "transferred" for r in rows), rows
+    workers = {r["worker_id"] for r in rows}
+    assert workers == ({1, 2} if calls > 1 else {0}), rows
 
 
 def _run_calls(lan: Lan, tmp: Path, data_dir: Path, serve_extra: list[str],
@@ -212,7 +230,8 @@ def _run_calls(lan: Lan, tmp: Path, data_dir: Path, serve_extra: list[str],
             time.sleep(0.2)
         assert len(lines) == calls, agent.tail(80)
         for line in lines:
-            _check_agent_line(data_dir, line)
+            _check_agent_line(data_dir, line, calls > 1)
+        _check_call_register(tmp, env, calls)
         incoming = [ln for ln in desk.lines if '"incoming"' in ln]
         assert len(incoming) == calls, desk.tail()
     finally:
