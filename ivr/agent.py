@@ -323,7 +323,26 @@ def build_services(
 
             pool = RecognizerPool(load_model(model_dir), settings.asr.workers_count)
             say(f"speech recognition: {model_dir}")
+            _check_keywords(settings, pool, say)
     return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets)
+
+
+def _check_keywords(settings: Settings, pool: Any, say: Callable[[str], None]) -> None:
+    """At model load: the keywords the model cannot hear (issue 17), said and logged.
+
+    Keywords come from config, not from callers, so they may be named in the log.
+    """
+    from ivr.policy.listening import phrases_by_intent
+
+    locale = settings.service.default_locale
+    report = pool.lexicon.check_keywords(phrases_by_intent(settings, locale))
+    if report.ok:
+        return
+    lines = report.lines()
+    log.warning("the speech model cannot hear some %s keywords; steps listening for them use "
+                "full-vocabulary recognition: %s", locale, "; ".join(lines))
+    say(f"speech recognition: {sum(len(v) for v in report.unhearable.values())} {locale} "
+        "keywords not in the model's lexicon (see `ivr models check`)")
 
 
 def choose_model(settings: Settings) -> Path | None:

@@ -1,8 +1,9 @@
 """`ivr doctor`: is this machine ready to answer calls? One line per check, with the fix.
 
 Each check is a small function returning CheckResult(s); none of them changes anything (no
-database file is created, no model is loaded, the Kamailio check renders into a temporary
-directory). Optional parts (tickets, media models) are imported lazily and reported as
+database file is created, the Kamailio check renders into a temporary directory). The keyword
+check loads the speech model once (seconds) to read its lexicon. Optional parts (tickets,
+media models) are imported lazily and reported as
 "not available" when this build lacks them.
 """
 
@@ -24,6 +25,7 @@ COMMAND_TIMEOUT_S = 20.0
 # does not expose the constant, so the known wheel versions are listed here.
 WHEEL_CALL_CAPS = {"2.15.1": 4}
 DEFAULT_CALL_CAP = 4
+DOCTOR_KEYWORDS_SHOWN = 4  # per intent on the doctor's line; `ivr models check` lists them all
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,65 @@ def check_vosk_model(settings: Any) -> CheckResult:
                        "250 MB of memory per worker process for the ko model")
 
 
+@dataclass(frozen=True)
+class LexiconCheck:
+    """One locale's keywords checked against the model that will hear its callers."""
+
+    locale: str
+    model: Path
+    report: Any  # ivr.media.lexicon.KeywordReport
+
+    @property
+    def model_name(self) -> str:
+        """vosk-model-small-cn-0.22; a packaged model's directory is '<package>/model'."""
+        return self.model.parent.name if self.model.name == "model" else self.model.name
+
+
+def keyword_checks(settings: Any) -> list[LexiconCheck]:
+    """Check every locale's keywords and digit words against its model (loads each model once).
+
+    Locales without a model are left out (``check_vosk_model`` reports a missing one).
+    """
+    from ivr.media import asr, models
+    from ivr.policy.listening import phrases_by_intent
+
+    setting = str(getattr(getattr(settings, "asr", None), "model", "auto"))
+    loaded: dict[Path, Any] = {}
+    out = []
+    for locale in sorted(getattr(settings, "prompts", {}) or {}):
+        path = models.model_for_locale(setting, getattr(settings, "data_dir", None), locale)
+        if path is None:
+            continue
+        if path not in loaded:
+            loaded[path] = asr.model_lexicon(asr.load_model(path))
+        report = loaded[path].check_keywords(phrases_by_intent(settings, locale))
+        out.append(LexiconCheck(locale, path, report))
+    return out
+
+
+def check_keywords_heard(settings: Any) -> list[CheckResult]:
+    """Can the installed model hear every keyword? (issue 17: vosk drops unknown grammar words)."""
+    if importlib.util.find_spec("vosk") is None:
+        return []
+    results = []
+    for check in keyword_checks(settings):
+        name = f"keywords {check.locale}"
+        report = check.report
+        if report.ok:
+            results.append(CheckResult(name, "OK", f"all {report.checked_count} keywords and "
+                                       f"digit words are in the lexicon of {check.model_name}"))
+            continue
+        lost = sum(len(v) for v in report.unhearable.values())
+        results.append(CheckResult(
+            name, "WARN",
+            f"{check.model_name} cannot hear {lost} of {report.checked_count}: "
+            + "; ".join(report.lines(limit=DOCTOR_KEYWORDS_SHOWN))
+            + ". Steps listening for them use full-vocabulary recognition with keyword matching",
+            f'replace them in [intents."{check.locale}"] with words the model knows '
+            "(ivr models check lists them), or install a model that has them"))
+    return results
+
+
 # tickets database ---------------------------------------------------------------------------
 def check_database(settings: Any) -> CheckResult:
     try:
@@ -221,8 +282,10 @@ def check_sipp(runner: Runner = run_command) -> CheckResult:
 def run_checks(settings: Any) -> list[CheckResult]:
     results: list[CheckResult] = [check_pjsua2(settings)]
     results += check_voices(settings)
-    results += [check_vosk_model(settings), check_database(settings), check_kamailio(settings),
-                check_front(settings), check_sipp()]
+    results += [check_vosk_model(settings)]
+    results += check_keywords_heard(settings)
+    results += [check_database(settings), check_kamailio(settings), check_front(settings),
+                check_sipp()]
     return results
 
 

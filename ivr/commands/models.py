@@ -47,6 +47,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inst.add_argument("--force", action="store_true", help="replace an installed model")
     inst.set_defaults(func=run_install)
 
+    chk = sub.add_parser(
+        "check", help="list the keywords the installed model cannot hear, per intent",
+        description="Load the model each locale will use and look up every configured keyword "
+        "and spoken-digit word in its lexicon (Chinese keywords are cut into lexicon words, "
+        "e.g. 转人工 -> 转 人工). A step whose words the model lacks falls back to "
+        "full-vocabulary recognition with keyword matching. Exit 1 when any keyword cannot be "
+        "heard or no model is installed.")
+    chk.set_defaults(func=run_check)
+
+    tr = sub.add_parser(
+        "transcribe", help="transcribe a recording (post-call, e.g. with the large model)",
+        description="Decode a WAV recording whole with a vosk model and print the transcript "
+        "in written form (no spaces between Chinese words, [unk] removed) and the confidence "
+        "of its words. Meant for complaint recordings after the call, with the large Mandarin "
+        f"model (ivr models install vosk-model-cn-0.22); the live agent uses "
+        f"{models.PRODUCTION_ZH_CN_MODEL}. The transcript goes to stdout only, never to a log.")
+    tr.add_argument("wav", metavar="FILE.wav", help="a recording (8-48 kHz, PCM or G.711)")
+    tr.add_argument("--model", default=None, metavar="NAME|DIR",
+                    help="model name (ivr models list) or directory; default: asr.model")
+    tr.set_defaults(func=run_transcribe)
+
     path = sub.add_parser("path", help="print the model directory in use (asr.model)",
                           description="Resolve the asr.model setting (auto, a name or a path) "
                           "and print the directory; exit 1 with a message when there is none.")
@@ -128,4 +149,65 @@ def run_path(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print(found)
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings is None:
+        return 1
+    from ivr.doctor import keyword_checks
+
+    checks = keyword_checks(settings)
+    if not checks:
+        print(f"no vosk model found for asr.model = {settings.asr.model!r}; install one with "
+              f"`ivr models install {models.PRODUCTION_ZH_CN_MODEL}`", file=sys.stderr)
+        return 1
+    status = 0
+    for check in checks:
+        report = check.report
+        if report.ok:
+            print(f"{check.locale}: {check.model}: all {report.checked_count} keywords and "
+                  "digit words can be heard")
+            continue
+        status = 1
+        print(f"{check.locale}: {check.model}: the model cannot hear these keywords "
+              "(steps listening for them use full-vocabulary recognition):")
+        for line in report.lines():
+            print(f"  {line}")
+    return status
+
+
+TRANSCRIBE_RATE_HZ = 16000  # vosk models take 8 or 16 kHz; the Mandarin models are 16 kHz
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings is None:
+        return 1
+    from ivr.media import asr
+    from ivr.media.resample import resample
+    from ivr.media.wavio import WavError, read_wav
+    from ivr.text import tidy
+
+    setting = args.model or settings.asr.model
+    found = (models.find_model(setting, settings.data_dir) if args.model else
+             models.model_for_locale(setting, settings.data_dir,
+                                     settings.service.default_locale))
+    if found is None:
+        print(f"ivr models transcribe: no vosk model for {setting!r}; install one with "
+              "`ivr models install vosk-model-cn-0.22` (large, post-call) or "
+              f"{models.PRODUCTION_ZH_CN_MODEL}", file=sys.stderr)
+        return 1
+    try:
+        audio = read_wav(args.wav)
+    except (OSError, WavError) as exc:
+        print(f"ivr models transcribe: {args.wav}: {exc}", file=sys.stderr)
+        return 1
+    pcm = resample(audio.samples, audio.rate_hz, TRANSCRIBE_RATE_HZ)
+    result = asr.recognize_pcm(asr.load_model(found), pcm.astype("<i2").tobytes(),
+                               TRANSCRIBE_RATE_HZ)
+    print(tidy(result.transcript))
+    print(f"# confidence {result.confidence:.2f} over {len(result.words)} words "
+          f"({audio.duration_s:.1f} s, model {found.name})", file=sys.stderr)
     return 0

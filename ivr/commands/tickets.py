@@ -25,9 +25,9 @@ from ivr.tickets.types import CATEGORIES, STATUSES, TicketFilters, TicketView
 
 EXPORT_FIELDS = (
     "id", "short_id", "call_id", "category", "severity", "status", "caller_number",
-    "caller_title", "caller_surname", "department", "opened_at", "promised_reply_by",
-    "replied_at", "resolved_at", "closed_at", "satisfaction", "summary", "transcript",
-    "recording_path", "level_dbfs", "noise_dbfs", "snr_db", "notes",
+    "contact_number", "caller_title", "caller_surname", "department", "opened_at",
+    "promised_reply_by", "replied_at", "resolved_at", "closed_at", "satisfaction", "summary",
+    "transcript", "recording_path", "level_dbfs", "noise_dbfs", "snr_db", "notes",
 )  # fmt: skip
 
 
@@ -182,6 +182,7 @@ def _print_ticket(t: TicketView, tz: Any, now: datetime) -> None:
         ("category", f"{t.category} (severity {t.severity})"),
         ("status", t.status + (f" -> {t.department}" if t.department else "")),
         ("caller", f"{who}  {t.caller_number or '-'}"),
+        ("call back on", t.contact_number or "-"),
         ("opened", _local(t.opened_at, tz)),
         ("promised reply", _local(t.promised_reply_by, tz) + overdue),
         ("replied", _local(t.replied_at, tz)),

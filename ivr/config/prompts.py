@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from ivr.config.settings import Settings
 
 CONFIG_VARIABLES = frozenset({"company", "agent_name", "hotline", "opening_hours"})
-CALL_VARIABLES = frozenset({"surname", "title", "hours", "ticket_no", "days", "text"})
+CALL_VARIABLES = frozenset(
+    {"surname", "title", "hours", "ticket_no", "days", "text", "number"}
+)
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 
 # Every phrase the policy may play (the seeds' catalogue plus the menu around it).
@@ -60,6 +62,10 @@ REQUIRED_PROMPT_IDS = frozenset(
         "hold_thanks",
         "inquiry_ask",
         "callback_promise",
+        "contact_number_use_caller",
+        "contact_number_ask",
+        "contact_number_confirm",
+        "contact_number_retry",
         "transfer_notice",
         "transfer_failed",
         "after_hours",

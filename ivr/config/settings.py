@@ -17,6 +17,7 @@ from ivr.config.constants import (
     REPO_ROOT,
     Locale,
 )
+from ivr.config.contact import ContactNumberSettings
 from ivr.config.deployment import (
     DatabaseSettings,
     PathSettings,
@@ -54,6 +55,7 @@ class Settings(Section):
     complaint: ComplaintSettings = Field(default_factory=ComplaintSettings)
     dialogue: DialogueSettings = Field(default_factory=DialogueSettings)
     menu: MenuSettings = Field(default_factory=MenuSettings)
+    contact_number: ContactNumberSettings = Field(default_factory=ContactNumberSettings)
     intents: dict[Locale, IntentKeywords] = Field(default_factory=dict)
     vad: VadSettings = Field(default_factory=VadSettings)
     line: LineSettings = Field(default_factory=LineSettings)

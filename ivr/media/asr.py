@@ -18,12 +18,14 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import vosk  # type: ignore[import-untyped]  # vosk ships no type information
+
+from ivr.media.lexicon import KeywordReport, Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class SegmentResult:
     """What was recognised in one speech segment (or so far, when ``partial``)."""
 
     transcript: str
-    confidence: float  # mean word confidence, 0.0 when no words
+    confidence: float  # mean confidence of the lexicon words ([unk] left out), 0.0 if none
     words: tuple[Word, ...] = ()
     partial: bool = False
     in_vocabulary: bool = False  # False when nothing or only [unk] was recognised
@@ -56,6 +58,21 @@ def load_model(path: Path | str) -> vosk.Model:
     """Load a vosk model directory (seconds for a big one); quiet vosk's own logging."""
     vosk.SetLogLevel(-1)
     return vosk.Model(str(path))
+
+
+def model_lexicon(model: Any) -> Lexicon:
+    """The model's lexicon (word look-up), for grammar checks.
+
+    vosk 0.3.45's Python ``Model`` exposes the C call as ``vosk_model_find_word``; later releases
+    name it ``find_word``. Both return the word's id, or -1 when the lexicon lacks it.
+    """
+    find = getattr(model, "find_word", None) or model.vosk_model_find_word
+    return Lexicon(lambda word: int(find(word)))
+
+
+def check_model(path: Path | str, table: Mapping[str, Sequence[str]]) -> KeywordReport:
+    """Load the model at ``path`` (seconds) and report the phrases its lexicon cannot hear."""
+    return model_lexicon(load_model(path)).check_keywords(table)
 
 
 def grammar_json(phrases: Sequence[str]) -> str:
@@ -85,10 +102,9 @@ def build_result(raw_words: Sequence[dict[str, Any]], offset_s: float, audio_s: 
         for w in raw_words
     )
     known = [w for w in words if w[0] != UNKNOWN_WORD]
-    confidence = sum(w[1] for w in words) / len(words) if words else 0.0
     return SegmentResult(
         transcript=" ".join(w[0] for w in known),
-        confidence=confidence,
+        confidence=words_confidence(words),
         words=words,
         partial=False,
         in_vocabulary=bool(known),
@@ -97,10 +113,29 @@ def build_result(raw_words: Sequence[dict[str, Any]], offset_s: float, audio_s: 
     )
 
 
+def words_confidence(words: Sequence[Word]) -> float:
+    """The segment confidence the policy sees: the mean confidence of the lexicon words.
+
+    ``[unk]`` carries a confidence too (often high: "surely not a word"), so it is left out: a
+    caller heard as "[unk] 投诉 [unk]" is as sure as the 投诉 in it, and a segment of only
+    ``[unk]`` scores 0.0 (with ``in_vocabulary`` False), which the unintelligible/dialect rule
+    (seed 001 无法听清) reads as "not understood". The mean is not weighted by word length:
+    vosk's per-word confidence is already a posterior over the word's whole span.
+    """
+    known = [w[1] for w in words if w[0] != UNKNOWN_WORD]
+    return sum(known) / len(known) if known else 0.0
+
+
+
+
 def recognize_pcm(model: vosk.Model, pcm: bytes, rate_hz: int,
                   grammar: Sequence[str] | None = None) -> SegmentResult:
-    """Decode a whole buffer in one go (the 'whole-file' path: analysis, tests, benchmarks)."""
-    rec = _make_kaldi(model, rate_hz, grammar)
+    """Decode a whole buffer in one go (the 'whole-file' path: analysis, tests, benchmarks).
+
+    A grammar is checked against the lexicon as in streaming (``Recognizer.set_grammar``).
+    """
+    checked = model_lexicon(model).grammar(grammar) if grammar else None
+    rec = _make_kaldi(model, rate_hz, checked)
     words: list[dict[str, Any]] = []
     if rec.AcceptWaveform(pcm):
         words += json.loads(rec.Result()).get("result", [])
@@ -151,7 +186,7 @@ class Recognizer:
         self._idle.set()
         self.counters = _Counters()
         # Worker-side state: touched only by the one worker that holds this stream.
-        self._grammar: list[str] | None = list(grammar) if grammar else None
+        self._grammar: list[str] | None = pool.grammar_for(grammar) if grammar else None
         self._kaldi: Any = None
         self._kaldi_grammar: list[str] | None = None
         self._samples_total = 0  # samples fed to the current kaldi object (vosk times count these)
@@ -184,9 +219,13 @@ class Recognizer:
     def set_grammar(self, phrases: Sequence[str] | None) -> None:
         """Restrict recognition to ``phrases`` (None: full vocabulary) from the next segment.
 
-        If a segment is in progress it finishes under the old grammar.
+        The phrases are checked against the model's lexicon and cut into its words
+        (``Lexicon.grammar``): when any phrase cannot be heard, the step gets full-vocabulary
+        recognition instead (the policy matches keywords on the transcript), never a grammar
+        that silently lost words. If a segment is in progress it finishes under the old grammar.
         """
-        self._control((_GRAMMAR, list(phrases) if phrases else None))
+        grammar = self._pool.grammar_for(phrases) if phrases else None
+        self._control((_GRAMMAR, grammar))
 
     def close(self) -> None:
         """End of call: drop anything not yet decoded, free the decoder; no more callbacks."""
@@ -345,6 +384,7 @@ class RecognizerPool:
         if max_backlog_s <= 0:
             raise ValueError(f"max_backlog_s must be > 0, got {max_backlog_s}")
         self.model = model
+        self.lexicon = model_lexicon(model)
         self.max_backlog_s = max_backlog_s
         self._ready: queue.SimpleQueue[Recognizer | None] = queue.SimpleQueue()
         self._streams: list[Recognizer] = []
@@ -379,6 +419,16 @@ class RecognizerPool:
         with self._streams_lock:
             streams = list(self._streams)
         return sum(s._backlog_bytes / (2 * s.rate_hz) for s in streams)
+
+    def grammar_for(self, phrases: Sequence[str]) -> list[str] | None:
+        """A step's phrases as a lexicon-checked grammar, or None (full vocabulary)."""
+        grammar = self.lexicon.grammar(phrases)
+        if grammar is None:
+            lost = [s.phrase for s in map(self.lexicon.segment, phrases) if not s.hearable]
+            # Keywords come from config, not from a caller: safe to name in the log.
+            log.info("asr: grammar needs words the model lacks (%s); full vocabulary for this "
+                     "step", ", ".join(lost[:10]))
+        return grammar
 
     def stats(self) -> PoolStats:
         """Totals over every stream opened so far; ``per_stream`` lists the live ones."""

@@ -127,6 +127,7 @@ class CallContext:
     caller_surname: str | None = None  # seed 000 第十六条 2: "我是王先生" -> 王 / 先生
     caller_title: str | None = None
     asked: dict[str, int] = field(default_factory=dict)  # special request -> times asked
+    contact_number: str | None = None  # confirmed callback number (memory only, never logged)
 
     @property
     def knows_name(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ivr.config import Settings
@@ -37,6 +38,7 @@ from ivr.policy.rules import (
     wrong_number,
 )
 from ivr.policy.rules.intent import IntentStep, is_abuse
+from ivr.text import tidy
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +178,8 @@ class CallPolicy:
 
     def _speech_ended(self, ev: e.SpeechEnded) -> None:
         ctx = self.ctx
+        # Every rule (and every ticket's text) sees the written form: "我 要 投诉" -> "我要投诉".
+        ev = replace(ev, transcript=tidy(ev.transcript))
         ctx.heard = True
         ctx.speaking = False
         self.barge_pending = False

@@ -32,7 +32,9 @@ from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
 from ivr.policy import actions as act
 from ivr.policy import events as ev
+from ivr.policy import spoken_digits
 from ivr.policy.machine import CallPolicy
+from ivr.policy.rules import contact_number
 from ivr.ports import (
     CallControl,
     Clock,
@@ -113,6 +115,7 @@ class CallSession:
             facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
         )
         self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
+        self._early_updates: dict[str, list[act.UpdateTicket]] = {}  # before the ticket id
         self._prompts_played: list[str] = []
         self._transfer_target: str | None = None
         self._end_reason: str | None = None
@@ -410,7 +413,8 @@ class CallSession:
     def _render_prompt(self, action: act.Play) -> np.ndarray:
         try:
             return self._prompts.prompt(
-                self.facts.locale, action.prompt_id, self.facts.rate_hz, dict(action.vars)
+                self.facts.locale, action.prompt_id, self.facts.rate_hz,
+                self._calling_number_filled(dict(action.vars)),
             )
         except Exception as exc:
             # A missing or broken phrase must not stall the call: the policy carries on.
@@ -477,6 +481,8 @@ class CallSession:
             self._event(ev.TicketResult(t=self.t, ok=False, request_id=request_id))
             return
         self._ticket_requests[request_id] = receipt.ticket_id
+        for update in self._early_updates.pop(request_id, []):
+            self._update_ticket(update)
         log.info(
             "call %s: ticket %s%s",
             self.call_id,
@@ -493,8 +499,25 @@ class CallSession:
             )
         )
 
+    def _calling_number_filled(self, vars: dict[str, Any]) -> dict[str, Any]:
+        """The policy sees the caller masked; a read-back of the calling number is filled here
+        (to the caller's ear only: the phrase's variables are never logged)."""
+        if vars.get("number") == contact_number.CALLING_NUMBER:
+            digits = "".join(ch for ch in self.facts.caller if ch.isdigit())
+            vars["number"] = spoken_digits.speak(digits, self.facts.locale) if digits else ""
+        return vars
+
     def _update_ticket(self, action: act.UpdateTicket) -> None:
         ticket_id = self._ticket_requests.get(action.request_id)
+        if self._tickets is not None and ticket_id is None and "contact_number" in action.fields:
+            # The number came before the ticket's id: apply it when the id arrives.
+            self._early_updates.setdefault(action.request_id, []).append(action)
+            return
+        number = action.fields.get("contact_number")
+        if number == contact_number.CALLING_NUMBER:
+            number = "".join(ch for ch in self.facts.caller if ch.isdigit())
+        if self._tickets is not None and ticket_id is not None and number:
+            self._store_contact_number(ticket_id, str(number))
         score = action.fields.get("satisfaction")
         if self._tickets is None or ticket_id is None or score is None:
             return
@@ -507,6 +530,23 @@ class CallSession:
                 log.exception("call %s: satisfaction not stored", self.call_id)
 
         threading.Thread(target=job, daemon=True).start()
+
+    def _store_contact_number(self, ticket_id: str, number: str) -> None:
+        """Attach the confirmed callback number (encrypted by the store; never logged)."""
+        tickets = self._tickets
+        assert tickets is not None
+
+        def job() -> None:
+            try:
+                tickets.set_contact_number(ticket_id, number)
+            except Exception as exc:  # any store failure: say which call, never the number
+                log.error("call %s: contact number not stored (%s)", self.call_id,
+                          type(exc).__name__)
+
+        if self._ticket_executor is not None:
+            self._ticket_executor.submit(job)
+        else:
+            threading.Thread(target=job, name=f"ticket-{self.call_id[:8]}", daemon=True).start()
 
     def _transfer(self, action: act.Transfer) -> None:
         target = transfer_target(action, self.settings.transfer)

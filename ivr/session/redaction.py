@@ -17,7 +17,9 @@ PRIVATE_FIELDS = frozenset(
         "caller_title",
     }
 )
-PRIVATE_VARS = frozenset({"surname", "title"})  # a caller's name in a phrase's variables
+# A caller's name or a read-back phone number in a phrase's variables.
+PRIVATE_VARS = frozenset({"surname", "title", "number"})
+PRIVATE_TICKET_FIELDS = frozenset({"contact_number"})  # in UpdateTicket.fields
 
 
 def describe(item: object) -> str:
@@ -36,6 +38,9 @@ def describe(item: object) -> str:
         if isinstance(value, float):
             value = round(value, 2)
         if f.name == "vars" and isinstance(value, dict):
-            value = {k: ("<name>" if k in PRIVATE_VARS else v) for k, v in value.items()}
+            value = {k: ("<private>" if k in PRIVATE_VARS else v) for k, v in value.items()}
+        if f.name == "fields" and isinstance(value, dict):
+            value = {k: ("<number>" if k in PRIVATE_TICKET_FIELDS else v)
+                     for k, v in value.items()}
         parts.append(f"{f.name}={value}")
     return f"{type(item).__name__}({', '.join(parts)})"

@@ -1,6 +1,7 @@
 """Append-only, fsync'd JSON-lines journal: where a ticket waits while the database is down.
 
-One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction", "data": {...}}.
+One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction" | "contact_number",
+"data": {...}}.
 Entries hold no raw caller number (only ciphertext, hash and mask), like the database.
 
 Writers (threads and processes) append under an exclusive flock on `journal.lock`, one
@@ -35,7 +36,7 @@ LOCK_NAME = "journal.lock"
 REJECTED_NAME = "journal.rejected"
 TAKEN_PREFIX = "journal.replaying-"
 FORMAT_VERSION = 1
-KINDS = ("ticket", "call", "satisfaction")
+KINDS = ("ticket", "call", "satisfaction", "contact_number")
 
 _counter = itertools.count()
 

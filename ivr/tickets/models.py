@@ -76,6 +76,9 @@ class Ticket(Base):
     caller_number_enc: Mapped[str | None] = mapped_column(Text)
     caller_number_hash: Mapped[str | None] = mapped_column(String(64))
     caller_number_masked: Mapped[str | None] = mapped_column(String(64))
+    # The callback number the caller confirmed (rules/contact_number.py): ciphertext and mask.
+    contact_number_enc: Mapped[str | None] = mapped_column(Text)
+    contact_number_masked: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     transcript: Mapped[str] = mapped_column(Text, default="")
     recording_path: Mapped[str | None] = mapped_column(Text)

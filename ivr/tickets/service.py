@@ -412,6 +412,42 @@ class TicketService:
             ticket.updated_at = datetime.fromisoformat(row["at"])
         return True
 
+    def set_contact_number(self, ticket_id: str, number: str, now: datetime | None = None) -> None:
+        """The callback number the caller confirmed, stored like the caller number: encrypted
+        and masked, never in the clear (journaled the same way when the database is down)."""
+        digits = number.strip()
+        if not digits.lstrip("+").isdigit() or not 3 <= len(digits.lstrip("+")) <= 20:
+            raise InvalidDraft(f"contact number must be 3..20 digits, got {len(digits)} "
+                               "characters")  # never the value: it is a phone number
+        protected = self.protector.protect(digits)
+        assert protected is not None
+        row = {"ticket_id": ticket_id, "enc": protected.encrypted, "masked": protected.masked,
+               "at": (now or _utcnow()).isoformat()}
+        if self._db_available() and self._ensure_schema():
+            try:
+                if self._apply_contact_number(row):
+                    return
+                raise TicketNotFound(f"no ticket with id {ticket_id}")
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+        self.journal.append("contact_number", row)
+
+    def _apply_contact_number(self, row: dict[str, Any]) -> bool:
+        with self._session() as session:
+            ticket = session.get(Ticket, row["ticket_id"])
+            if ticket is None:
+                return False
+            ticket.contact_number_enc = row["enc"]
+            ticket.contact_number_masked = row["masked"]
+            ticket.updated_at = datetime.fromisoformat(row["at"])
+        return True
+
+    def contact_number(self, ticket_id: str) -> str | None:
+        """The callback number in full (for the desk that calls back), None without the key."""
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            return None if ticket is None else self.protector.reveal(ticket.contact_number_enc)
+
     def is_blacklisted(self, caller_number: str | None, now: datetime | None = None) -> bool:
         """True when this number has a harassment ticket opened within blacklist_days.
         False (and a warning) when the database is unreachable: a call is never blocked on it."""
@@ -467,6 +503,10 @@ class TicketService:
                     self._insert_ticket(data)
                 elif kind == "call":
                     self._insert_call(data)
+                elif kind == "contact_number":
+                    if not self._apply_contact_number(data):
+                        log.warning("journaled contact number for unknown ticket %s dropped",
+                                    short_id(str(data.get("ticket_id", ""))))
                 elif not self._apply_satisfaction(data):
                     log.warning(
                         "journaled satisfaction for unknown ticket %s dropped",
@@ -618,8 +658,10 @@ class TicketService:
 
     def _view(self, t: Ticket, reveal: bool, with_events: bool) -> TicketView:
         number = t.caller_number_masked
+        contact = t.contact_number_masked
         if reveal:
             number = self.protector.reveal(t.caller_number_enc) or t.caller_number_masked
+            contact = self.protector.reveal(t.contact_number_enc) or t.contact_number_masked
         events: tuple[TicketEventView, ...] = ()
         if with_events:
             events = tuple(
@@ -658,6 +700,7 @@ class TicketService:
             closed_at=t.closed_at,
             satisfaction=t.satisfaction,
             events=events,
+            contact_number=contact,
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:

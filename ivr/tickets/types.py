@@ -180,6 +180,7 @@ class TicketView:
     closed_at: datetime | None
     satisfaction: int | None
     events: tuple[TicketEventView, ...] = field(default_factory=tuple)
+    contact_number: str | None = None  # the callback number the caller confirmed; masked too
 
     def overdue(self, now: datetime) -> bool:
         return (

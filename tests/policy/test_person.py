@@ -39,7 +39,8 @@ def test_failed_transfer_promises_a_callback(settings):
 
 
 def test_transfer_without_an_answer_gives_up_after_the_long_hold():
-    cfg = load_settings(overrides={"dialogue": {"hold_long_max_s": 20.0}})
+    cfg = load_settings(overrides={"dialogue": {"hold_long_max_s": 20.0},
+                                   "contact_number": {"enabled": False}})
     call = run(cfg, dtmf(opening(cfg) + 0.5, "0"), transfer_delay_s=1000.0)
     ((transfer_t, _),) = call.actions(a.Transfer)
     assert [t for t, p in call.plays() if p == "transfer_failed"] == [

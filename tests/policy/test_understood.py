@@ -64,7 +64,8 @@ def test_a_new_request_at_the_question_starts_its_flow(settings):
 
 
 def test_switched_off_the_promise_goes_straight_to_the_closing_question():
-    cfg = load_settings(overrides={"dialogue": {"ask_understood": False}})
+    cfg = load_settings(overrides={"dialogue": {"ask_understood": False},
+                                   "contact_number": {"enabled": False}})
     promise_t, script = _inquiry(cfg)
     call = run(cfg, script)
     assert "closing_understood" not in [p for _, p in call.plays()]

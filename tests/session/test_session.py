@@ -207,3 +207,31 @@ def test_spoken_complaint_with_the_callers_name_reaches_the_ticket(settings, tmp
     assert complaint.caller_surname == "王"
     assert "冰箱" in complaint.transcript
     assert not any("王" in what for _, _, what in line.session.timeline)
+
+
+def test_after_hours_callback_number_is_confirmed_and_stored_encrypted(tmp_path, caplog,
+                                                                      monkeypatch):
+    """Seed 001 特殊 11: the calling number, read back in full, confirmed by key, on the ticket."""
+    import logging
+
+    from ivr.tickets.service import TicketService
+
+    caplog.set_level(logging.DEBUG)
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)}})
+    monkeypatch.setenv(settings.privacy.number_key_env, "test-number-key-0123456789abcdef")
+    service = TicketService.from_settings(settings, url=f"sqlite:///{tmp_path}/t.db")
+    night = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Shanghai
+    lib = VirtualLine(settings).library
+    confirm_at = 1.5 + lib.seconds("zh-CN", "contact_number_use_caller") + 1.0
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit), (confirm_at, "1")],
+                       answered_at=night, tickets=service, caller="13812345678")
+    try:
+        outcome = line.run()
+        ticket = service.list_tickets()[0]
+        assert service.contact_number(ticket.id) == "13812345678"
+    finally:
+        service.shutdown()
+    prompts = outcome.prompts_played
+    assert prompts.index("contact_number_use_caller") < prompts.index("after_hours")
+    assert "13812345678" not in caplog.text
+    assert "幺三八" not in caplog.text  # nor its read-back

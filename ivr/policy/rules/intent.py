@@ -6,7 +6,6 @@ the flow. Without a recogniser (no transcript) the DTMF menu alone runs every fl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from ivr.config import Settings
@@ -14,6 +13,7 @@ from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.rules.caller_name import parse as parse_name
 from ivr.policy.rules.caller_name import reprompt
+from ivr.text import has_keyword
 
 # The order in which intents win when a sentence holds several keywords: a business request
 # beats the special ones (seed 001 特殊沟通内容 1, 2, 4, 5), which beat the generic inquiry words
@@ -36,11 +36,9 @@ SPECIAL_INTENTS = frozenset({"wrong_number", "named_colleague", "personal_info",
 
 
 def _has_word(text: str, word: str) -> bool:
-    if not word:
-        return False
-    if word.isascii():
-        return re.search(rf"(?<![\w']){re.escape(word.lower())}(?![\w'])", text.lower()) is not None
-    return word.lower() in text.lower()  # Chinese has no spaces: a keyword is a substring
+    """Keyword match on the written form (ivr.text): the recogniser's spaces between Chinese
+    words, full-width forms and ``[unk]`` do not hide a keyword."""
+    return has_keyword(text, word)
 
 
 def matches(text: str, words: Iterable[str]) -> bool:

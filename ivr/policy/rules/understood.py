@@ -16,7 +16,7 @@ from typing import Any
 
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
-from ivr.policy.rules import closing
+from ivr.policy.rules import closing, contact_number
 from ivr.policy.rules.intent import (
     BUSINESS_INTENTS,
     SPECIAL_INTENTS,
@@ -30,7 +30,17 @@ PROMPT = "closing_understood"
 
 
 def explain(ctx: CallContext, prompt_id: str, vars: Mapping[str, Any] | None = None) -> None:
-    """Say an explanation (a callback promise), then check it was understood, then close."""
+    """Say an explanation (a callback promise), then check it was understood, then close.
+
+    A callback promise first asks for the caller's contact number (rules/contact_number.py).
+    """
+    if contact_number.wanted(ctx, prompt_id):
+        contact_number.ask(ctx, lambda c: _explain(c, prompt_id, vars))
+        return
+    _explain(ctx, prompt_id, vars)
+
+
+def _explain(ctx: CallContext, prompt_id: str, vars: Mapping[str, Any] | None) -> None:
     ctx.play(prompt_id, vars)
     if ctx.settings.dialogue.ask_understood:
         ctx.goto(Understood(prompt_id, dict(vars or {})))
