@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--admin-port",
         type=int,
         default=0,
-        help="serve GET /health on 127.0.0.1:PORT (0 = off)",
+        help="serve GET /health and GET /metrics on 127.0.0.1:PORT (0 = off); with --workers "
+        "one endpoint for the whole set",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")

@@ -67,12 +67,29 @@ def ticket_checks(tickets: Any) -> list[CheckFn]:
 
     def journal() -> Check:
         directory = Path(tickets.journal.directory)
-        depth = tickets.journal.pending_count()
-        if not os.access(directory, os.W_OK):
-            return Check("journal", False, f"{directory} is not writable ({depth} waiting)")
-        return Check("journal", True, f"{depth} entries waiting")
+        problem = _write_probe(directory)
+        if problem:
+            return Check("journal", False, f"{directory}: cannot write ({problem})")
+        return Check("journal", True, f"{tickets.journal.pending_count()} entries waiting")
 
     return [database, journal]
+
+
+def _write_probe(directory: Path) -> str | None:
+    """Write, fsync and remove a small file the way the journal writes: None if that works.
+    (A permission check alone says nothing for root, a read-only mount or a full disk.)"""
+    probe = directory / f".health-probe-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"ok\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 # Worker heartbeats (--workers): the supervisor's one endpoint reads them -------------------
