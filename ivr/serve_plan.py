@@ -72,8 +72,14 @@ def describe_scale(settings: Any) -> str:
     """One line: the front and supervisor settings `ivr serve --workers N > 1` will use."""
     scale = _scale(settings)
     port = int(settings.sip.port)
-    workers = (f"worker k on {WORKER_ADDRESS}:{port}+{scale.worker_port_offset_count}+k; "
-               f"restart {scale.restart_initial_s:g}-{scale.restart_max_s:g} s")
+    sip = settings.sip
+    media = getattr(sip, "media_address", None) or sip.bind_address
+    low, high = getattr(sip, "rtp_port_min", 0), getattr(sip, "rtp_port_max", 0)
+    ports = f" ports {low}-{high} split between workers" if low else ""
+    public = getattr(sip, "public_address", None)
+    rtp = f"RTP on {media}{ports}" + (f" (SDP says {public})" if public else "")
+    workers = (f"worker k on {WORKER_ADDRESS}:{port}+{scale.worker_port_offset_count}+k, "
+               f"{rtp}; restart {scale.restart_initial_s:g}-{scale.restart_max_s:g} s")
     if scale.front == "none":
         registrar = getattr(settings.sip, "registrar", None)
         how = (f"every worker registers with {registrar}" if registrar

@@ -310,7 +310,8 @@ def test_describe_scale_is_one_line_of_what_serve_will_use():
         "worker_port_offset_count": 30, "ban_s": 60, "trusted_sources": ["198.51.100.7"]}})
     line = describe_scale(settings)
     assert "\n" not in line
-    assert line.startswith("kamailio on 127.0.0.1:5080; worker k on 127.0.0.1:5080+30+k")
+    assert line.startswith("kamailio on 127.0.0.1:5080; worker k on 127.0.0.1:5080+30+k, "
+                           "RTP on 127.0.0.1;")
     assert "ban 60 s after 30 requests in 2 s; trusted: 198.51.100.7" in line
     params = front_params_for(settings, workers=2)
     assert params.destinations == ("sip:127.0.0.1:5111;transport=udp",
