@@ -15,16 +15,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivr.config import Settings
-from ivr.masking import mask_number
+from ivr.masking import mask_number, mask_url
 from ivr.ops import metrics
 from ivr.session import CallFacts, CallOutcome, CallSession
 from ivr.sip.call import AgentCall
 from ivr.sip.config import SipConfig
 from ivr.sip.engine import SipEngine
 from ivr.sip.types import Accept, CallListener, IncomingCallInfo, Reject
+
+if TYPE_CHECKING:  # heavy imports (vosk, SQLAlchemy) happen in build_services, at start-up
+    from ivr.media.asr import RecognizerPool
+    from ivr.media.prompt_library import PromptLibrary
+    from ivr.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +58,9 @@ def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | 
 class AgentServices:
     """What every call shares; built once at start-up."""
 
-    prompts: Any  # ivr.media.prompt_library.PromptLibrary
-    recognizer_pool: Any | None  # ivr.media.asr.RecognizerPool, None without a model
-    tickets: Any | None  # ivr.tickets.service.TicketService
+    prompts: PromptLibrary
+    recognizer_pool: RecognizerPool | None  # None without a model: the DTMF menu only
+    tickets: TicketService | None
 
 
 class _CallControl:
@@ -245,7 +250,7 @@ class Agent:
             prompts=self.services.prompts,
             recognizer_factory=factory,
             tickets=self.services.tickets,
-            ticket_executor=self._ticket_pool,
+            executor=self._ticket_pool,
             recordings_dir=self.settings.data_dir / "recordings",
             on_finished=self._finished,
             blacklist_check=self._is_blacklisted,
@@ -291,7 +296,7 @@ def build_services(
     tickets = TicketService.from_settings(settings)
     tickets.start_replayer(settings.database.journal_replay_interval_s)
     say(
-        f"tickets: {_safe_url(settings.database_url)} (journal replayed every "
+        f"tickets: {mask_url(settings.database_url)} (journal replayed every "
         f"{settings.database.journal_replay_interval_s:.0f} s)"
     )
 
@@ -364,19 +369,3 @@ def _render_summary(report: Any) -> str:
     if report.failed:
         parts.append(f"{len(report.failed)} FAILED: {', '.join(sorted(report.failed))}")
     return ", ".join(parts)
-
-
-def _safe_url(url: str) -> str:
-    """A database URL without its password, for logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
-
-
-def data_path(settings: Settings, *parts: str) -> Path:
-    path = settings.data_dir.joinpath(*parts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ivr.config import Settings
+from ivr.config import Settings, without_secrets
+from ivr.masking import mask_url
 
 RATE_HZ = 8000
 AGENT_START_TIMEOUT_S = 180.0  # the first start renders every prompt
@@ -236,12 +237,21 @@ class LineReader:
                 self._cond.wait(min(remaining, 0.5))
 
 
-def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], None]) -> int:
+def run_demo(
+    settings: Settings,
+    config_path: str | None,
+    out: Callable[[str], None],
+    settings_args: Sequence[str] = (),
+) -> int:
+    """Run the demo; `settings_args` (--set pairs) reach the agent too, and the database
+    (--db, $IVR_DATABASE_URL or database.url) reaches it through the environment."""
     from ivr.media.prompt_library import PromptLibrary
     from ivr.media.wavio import write_wav
 
     locale = settings.service.default_locale
-    out(f"ivr demo: data directory {settings.data_dir} (tickets: {settings.database_url})")
+    out(
+        f"ivr demo: data directory {settings.data_dir} (tickets: {mask_url(settings.database_url)})"
+    )
     library = PromptLibrary(settings)
     report = library.render_all(
         [locale],
@@ -264,7 +274,12 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
             write_wav(audio_dir / f"{call.name}.wav", call.audio, RATE_HZ)
 
     agent_port, desk_port = free_port(), free_port()
-    env = dict(os.environ, IVR_DATA_DIR=str(settings.data_dir), PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        IVR_DATA_DIR=str(settings.data_dir),
+        IVR_DATABASE_URL=settings.database_url,
+        PYTHONUNBUFFERED="1",
+    )
     ivr = [sys.executable, "-m", "ivr.cli"] + (["--config", config_path] if config_path else [])
     desk_uri = f"sip:desk@127.0.0.1:{desk_port}"
     serve_argv = [
@@ -275,6 +290,8 @@ def run_demo(settings: Settings, config_path: str | None, out: Callable[[str], N
         "--set", "business.opens_at=00:00", "--set", "business.closes_at=23:59",
         "--set", "business.working_weekdays=[1,2,3,4,5,6,7]", "--set", "business.holidays=[]",
     ]  # fmt: skip
+    for assignment in without_secrets(settings_args):
+        serve_argv += ["--set", assignment]
     started = time.monotonic()
     with (
         process([*ivr, "desk", "--sip-port", str(desk_port), "--hold-s", "2"], env,

@@ -50,13 +50,13 @@ def run_command(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 # pjsua2 -------------------------------------------------------------------------------------
 def check_pjsua2(settings: Any) -> CheckResult:
+    from ivr.sip.library import pjsip_version
+
     try:
-        pj = importlib.import_module("pjsua2")
+        version = pjsip_version()
     except ImportError as exc:
         return CheckResult("pjsua2", "FAIL", f"cannot import pjsua2 ({exc})",
                            "pip install pjsua2-python==2.15.1.post1 (cp310-cp312 wheels)")
-    try:
-        version = pj.Endpoint().libVersion().full
     except Exception as exc:  # any SWIG error: report, do not crash the doctor
         return CheckResult("pjsua2", "FAIL", f"pjsua2 imports but does not start: {exc}",
                            "reinstall pjsua2-python")
@@ -207,14 +207,10 @@ def check_database(settings: Any) -> CheckResult:
                            "set database.url in config/ivr.toml")
     shown = db.redacted_url(url)
     try:
-        if db.is_sqlite(url):
-            from sqlalchemy.engine import make_url
-
-            file = make_url(url).database
-            if file and file != ":memory:" and not Path(file).exists():
-                return CheckResult("database", "WARN", f"{shown} does not exist yet",
-                                   "it is created and migrated when the agent first starts "
-                                   "(or run `ivr db upgrade`)")
+        if db.missing_sqlite_file(url) is not None:
+            return CheckResult("database", "WARN", f"{shown} does not exist yet",
+                               "it is created and migrated when the agent first starts "
+                               "(or run `ivr db upgrade`)")
         engine = db.make_engine(url)
         try:
             current = db.current_revision(engine)

@@ -15,3 +15,21 @@ def mask_number(number: str | None) -> str:
     if len(text) >= 3:
         return "*" * (len(text) - 2) + text[-2:]
     return "*" * len(text)
+
+
+def mask_url(url: str) -> str:
+    """A URL with its password replaced by ***, for every output (logs, `config show`, demo).
+
+    postgresql+psycopg://ivr:secret@db:5432/tickets -> postgresql+psycopg://ivr:***@db:5432/tickets
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    creds, host = authority.rsplit("@", 1)
+    user, has_password, _ = creds.partition(":")
+    if not has_password:
+        return url
+    return f"{scheme}://{user}:***@{host}{slash}{path}"

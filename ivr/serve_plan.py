@@ -9,7 +9,8 @@ the `ivr serve` command line into worker command lines and ports:
 * the front (Kamailio) listens on the public address: --bind / sip.bind_address, --sip-port /
   sip.port;
 * worker k (1..N) is `ivr serve --bind 127.0.0.1 --sip-port <sip port + 10 + k> --worker-id k`
-  (10 = scale.worker_port_offset_count) with the same --config, --db, --set, --no-asr and -v:
+  (10 = scale.worker_port_offset_count) with the same --config, --set, --no-asr and -v (the
+  database URL, a secret, goes through the environment as IVR_DATABASE_URL):
   workers listen on loopback only, so SIP reaches them only through the front. For workers on
   other machines see deploy/README.md;
 * the front for --workers > 1 is scale.front unless --front says otherwise; the front's limits,
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ivr.config import ScaleSettings
+from ivr.config import DATABASE_URL_ENV, ScaleSettings, without_secrets
 from ivr.ops.health import heartbeat_path
 from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
 
@@ -141,16 +142,21 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
         argv += ["--log-format", "json"]
     argv += ["serve", "--bind", WORKER_ADDRESS, "--sip-port", str(port),
              "--worker-id", str(worker_id), "--workers", "1", "--front", "none"]
-    if getattr(args, "db", None):
-        argv += ["--db", args.db]
     if getattr(args, "no_asr", False):
         argv.append("--no-asr")
-    for assignment in getattr(args, "set", None) or []:
+    # --db and --set database.url are secrets: they reach the workers through the environment.
+    for assignment in without_secrets(getattr(args, "set", None) or []):
         argv += ["--set", assignment]
     argv += media or []
     if heartbeat is not None:  # the supervisor's one admin endpoint reads it; no port per worker
         argv += ["--heartbeat", str(heartbeat)]
     return argv
+
+
+def worker_environment(settings: Any) -> dict[str, str]:
+    """What a worker gets through the environment, not its command line (visible in `ps`):
+    the database URL the operator chose (--db, --set database.url, $IVR_DATABASE_URL)."""
+    return {DATABASE_URL_ENV: str(settings.database_url)}
 
 
 def warm_prompt_cache(args: argparse.Namespace) -> bool:
@@ -247,6 +253,8 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         return serve_worker_argv(args, k, worker_port(base, k), media.get(k),
                                  heartbeat_path(run_dir, k))
 
+    # Children (and a single worker exec'd in our place) inherit our environment.
+    os.environ.update(worker_environment(settings))
     pid_path = None
     if not (workers == 1 and front == "none"):
         pid_path = _write_pid_file(settings, sip_port)

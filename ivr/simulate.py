@@ -1,12 +1,12 @@
 """Offline call simulation: a WAV file as the caller's side, the policy in virtual time.
 
-The file goes through exactly the media code a live call uses (ivr.media.analysis.stream_audio:
-LineMonitor + SpeechSegmenter, frame by frame, time counted in frames), becomes the caller's
-events (LineReports a few times a second, speech segments), and a CallPolicy runs against them
-in virtual time (ivr.policy.virtual) with no SIP and no waiting. Phrase lengths are estimated
-from their text (ivr.policy.speech_length). No recogniser runs: speech has confidence None,
-so the flow is the one a caller without an ASR model gets. When the audio ends before the call
-does, the rest is silence.
+The file goes through exactly the code a live call uses (ivr.media.translator.FrameTranslator:
+LineMonitor + SpeechSegmenter, frame by frame, time counted in frames) and becomes the caller's
+events (LineReports a few times a second and on each verdict change, speech segments), and a
+CallPolicy runs against them in virtual time (ivr.policy.virtual) with no SIP and no waiting.
+Phrase lengths are estimated from their text (ivr.policy.speech_length). No recogniser runs:
+speech has confidence None, so the flow is the one a caller without an ASR model gets. When the
+audio ends before the call does, the rest is silence.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from ivr.config import Settings
-from ivr.media.analysis import stream_audio
+from ivr.media.analysis import prepare
+from ivr.media.frames import split_frames
 from ivr.media.monitor import LineThresholds
-from ivr.media.segmenter import SpeechEnd, SpeechStart
+from ivr.media.translator import FrameTranslator
 from ivr.media.wavio import Audio, read_wav
 from ivr.policy import CallPolicy
 from ivr.policy import actions as a
@@ -30,8 +31,6 @@ from ivr.policy import events as e
 from ivr.policy.speech_length import phrase_seconds, say_seconds
 from ivr.policy.virtual import Entry, VirtualCall
 
-# LineReports per second the session sends (every REPORT_EVERY_MS of audio).
-REPORT_EVERY_MS = 200
 # Silence appended to the audio so the monitor's window and the VAD hang-over drain; after it,
 # silence changes nothing the policy acts on and no further reports are produced.
 TAIL_SILENCE_S = 2.0
@@ -74,34 +73,16 @@ class Simulation:
         return self.call.end_t
 
 
-def caller_events(audio: Audio, settings: Settings,
-                  report_every_ms: int = REPORT_EVERY_MS) -> list[e.Event]:
-    """The caller's side of the call as policy events, timed by frames of the audio."""
-    thresholds = LineThresholds.from_settings(settings)
+def caller_events(audio: Audio, settings: Settings) -> list[e.Event]:
+    """The caller's side of the call as policy events, timed by frames of the audio: the
+    frames go through the same FrameTranslator a live call uses."""
     tail = np.zeros(int(TAIL_SILENCE_S * audio.rate_hz), dtype=np.int16)
-    padded = Audio(samples=np.concatenate([audio.samples, tail]), rate_hz=audio.rate_hz)
-    frame_ms = settings.vad.frame_ms
-    every = max(1, round(report_every_ms / frame_ms))
+    padded = prepare(Audio(samples=np.concatenate([audio.samples, tail]), rate_hz=audio.rate_hz))
+    translator = FrameTranslator(LineThresholds.from_settings(settings), padded.rate_hz)
     out: list[e.Event] = []
-    for i, step in enumerate(stream_audio(padded, thresholds, frame_ms)):
-        t = round(step.t_s, 6)
-        for seg in step.events:
-            if isinstance(seg, SpeechStart):
-                out.append(e.SpeechStarted(t=t))
-            elif isinstance(seg, SpeechEnd):
-                out.append(e.SpeechEnded(t=t, duration_s=round(seg.duration_s, 3),
-                                         level_dbfs=round(seg.level_dbfs, 1)))
-        if (i + 1) % every == 0:
-            s = step.status
-            out.append(e.LineReport(
-                t=t, speech=s.speech, level_dbfs=_r(s.level_dbfs), noise_dbfs=_r(s.noise_dbfs),
-                snr_db=_r(s.snr_db), clipping=s.clipping, verdict=s.verdict,
-            ))
+    for frame in split_frames(padded.samples, translator.frame_len):
+        out += translator.push(frame) or []
     return out
-
-
-def _r(value: Any) -> Any:
-    return None if value is None else round(value, 1)
 
 
 def phrase_length(settings: Settings, locale: str) -> Callable[[str], float]:

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from ivr.config import ConfigError, load_settings
+from ivr.commands._common import settings_from
+from ivr.config import ConfigError
 from ivr.media.analysis import AnalysisResult, analyze_audio
 from ivr.media.monitor import LineThresholds
 from ivr.media.wavio import WavError, read_wav
@@ -39,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def thresholds_from_config(config_path: str | None) -> LineThresholds:
-    """Thresholds from the configuration's [vad] and [line] sections."""
-    return LineThresholds.from_settings(load_settings(config_path))
+def thresholds_from_config(args: argparse.Namespace) -> LineThresholds:
+    """Thresholds from the configuration's [vad] and [line] sections (with --set applied)."""
+    return LineThresholds.from_settings(settings_from(args))
 
 
 def format_human(path: str, r: AnalysisResult) -> str:
@@ -63,7 +64,7 @@ def format_human(path: str, r: AnalysisResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        thresholds = thresholds_from_config(args.config)
+        thresholds = thresholds_from_config(args)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"ivr analyze: configuration: {exc}", file=sys.stderr)
         return 2

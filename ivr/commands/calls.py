@@ -32,12 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=_positive, default=100, metavar="N",
                    help="at most N calls (default 100)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     p.set_defaults(func=run_list)
     s = sub.add_parser("show", help="one call: its record and its timeline")
     s.add_argument("call_id", help="our call id (4+ leading characters) or the SIP Call-ID")
     s.add_argument("--json", action="store_true", help="as one JSON object")
-    s.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     s.set_defaults(func=run_show)
 
 
@@ -74,7 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
     from ivr.tickets.types import CallFilters
 
     settings = load(args)
-    service = service_for(settings, args.db)
+    service = service_for(settings, read_only=True)
     try:
         since, until = args.since, args.until
         if args.date is not None:
@@ -102,7 +100,7 @@ def run_list(args: argparse.Namespace) -> int:
 @guarded
 def run_show(args: argparse.Namespace) -> int:
     settings = load(args)
-    service = service_for(settings, args.db)
+    service = service_for(settings, read_only=True)
     try:
         call = service.find_call(args.call_id)
     finally:

@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from ivr.commands._common import load_or_report
+from ivr.commands._common import load_or_report, overrides_from
 from ivr.config import ConfigError, load_settings, resolve_config_path
+from ivr.masking import mask_url
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_check(args: argparse.Namespace) -> int:
     path = resolve_config_path(args.path or args.config)
     try:
-        settings = load_settings(path)
+        settings = load_settings(path, overrides=overrides_from(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -45,8 +46,11 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         return 1
-    print(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    shown = settings.model_dump(mode="json")
+    # The database URL may carry a password: shown masked, as everywhere else.
+    shown["database"]["url"] = mask_url(settings.database.url)
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0

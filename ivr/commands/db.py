@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ivr.tickets.cli_support import EXIT_OK, guarded, load
+from ivr.tickets.cli_support import EXIT_OK, MissingDatabase, guarded, load
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,18 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("current", "print the schema revision and the newest one", run_current),
     ):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "--url",
-            metavar="URL",
-            help="database URL instead of database.url, e.g. postgresql+psycopg://u:p@host/db",
-        )
+        # The old spelling of the global --db (ivr.cli), kept working.
+        p.add_argument("--url", metavar="URL", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
     from ivr.tickets import db
 
     url = args.url or load(args).database_url
+    missing = db.missing_sqlite_file(url)
+    if read_only and missing is not None:
+        raise MissingDatabase(f"no ticket database at {missing}; nothing was created")
     return db, db.make_engine(url), url
 
 
@@ -51,7 +51,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 @guarded
 def run_current(args: argparse.Namespace) -> int:
-    db, engine, url = _engine(args)
+    db, engine, url = _engine(args, read_only=True)
     try:
         current = _wrap(lambda: db.current_revision(engine), url)
     finally:
@@ -63,16 +63,6 @@ def run_current(args: argparse.Namespace) -> int:
 
 
 def _wrap(fn, url):  # type: ignore[no-untyped-def]
-    from sqlalchemy.exc import SQLAlchemyError
-
     from ivr.tickets import db
-    from ivr.tickets.types import DatabaseUnavailable
 
-    try:
-        return fn()
-    except SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None) or exc
-        first = (str(orig).strip().splitlines() or [""])[0]
-        raise DatabaseUnavailable(
-            f"ticket database {db.redacted_url(url)} is not available: {first}"
-        ) from exc
+    return db.unavailable_as_error(fn, url)

@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.demo import run_demo
 
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         return 1
-    return run_demo(settings, args.config, lambda line: print(line, flush=True))
+    return run_demo(
+        settings, args.config, lambda line: print(line, flush=True), settings_args=args.set
+    )

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr import doctor
 
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         print("FAIL config: the configuration does not load -> ivr config check", flush=True)
         return 1

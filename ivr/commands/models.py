@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from ivr.commands._common import load_or_report
-from ivr.config import Settings
 from ivr.media import models
 
 DESCRIPTION = f"""\
@@ -74,12 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     path.set_defaults(func=run_path)
 
 
-def _settings(args: argparse.Namespace) -> Settings | None:
-    return load_or_report(args.config)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     installed = models.installed_models(settings.data_dir)
@@ -119,7 +114,7 @@ class _ProgressBar:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     bar = _ProgressBar(args.name)
@@ -138,7 +133,7 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     found = models.find_model(settings.asr.model, settings.data_dir)
@@ -153,7 +148,7 @@ def run_path(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     from ivr.doctor import keyword_checks
@@ -182,7 +177,7 @@ TRANSCRIBE_RATE_HZ = 16000  # vosk models take 8 or 16 kHz; the Mandarin models 
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     from ivr.media import asr

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ivr.commands._common import load_or_report
-from ivr.config import LOCALES, Settings
+from ivr.config import LOCALES
 from ivr.media.prompt_library import PromptError, PromptLibrary
 from ivr.media.tts import TtsError
 from ivr.media.wavio import write_wav
@@ -56,12 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
 
-def _settings(args: argparse.Namespace) -> Settings | None:
-    return load_or_report(args.config)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:
@@ -86,7 +82,7 @@ class _Bar:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:
@@ -101,7 +97,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_say(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     locale = args.locale or settings.service.default_locale
@@ -134,7 +130,7 @@ def run_say(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = load_or_report(args)
     if settings is None:
         return 1
     with PromptLibrary(settings) as lib:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from ivr.tickets.cli_support import EXIT_OK, guarded, load, parse_month, service_for
-from ivr.tickets.reports import render_csv, render_png, render_text
+from ivr.tickets.reports import render_csv, render_json, render_png, render_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--month", required=True, type=parse_month, metavar="YYYY-MM", help="e.g. 2026-11"
     )
+    parser.add_argument("--json", action="store_true", help="the figures as one JSON object")
     parser.add_argument("--csv", metavar="FILE", help="also write the figures as CSV")
     parser.add_argument("--png", metavar="FILE", help="also draw a bar chart (needs matplotlib)")
     parser.set_defaults(func=run)
@@ -31,9 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load(args)
     year, month = args.month
-    with service_for(settings) as svc:
+    with service_for(settings, read_only=True) as svc:
         report = svc.monthly_report(year, month)
-    sys.stdout.write(render_text(report))
+    if args.json:
+        sys.stdout.write(json.dumps(render_json(report), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(report))
     if args.csv:
         Path(args.csv).write_text(render_csv(report), encoding="utf-8")
         print(f"CSV written to {args.csv}")

@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ivr.commands._common import load_or_report
-from ivr.config import ConfigError, Settings, load_settings, parse_assignments
+from ivr.commands._common import load_or_report, overrides_from
+from ivr.config import ConfigError, Settings, load_settings
 from ivr.serve_plan import pid_file, run_from_serve_args
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="address written into SDP c= when callers reach us through NAT "
         "(default: sip.public_address, else the media address)",
     )
-    parser.add_argument("--db", metavar="URL", help="ticket database URL (default: database.url)")
     parser.add_argument(
         "--admin-port",
         type=int,
@@ -59,13 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one setting of the config file, e.g. --set silent_call.after_greeting_s=7",
-    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -94,10 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    overrides = parse_assignments(getattr(args, "set", []) or [])
-    if args.db:
-        overrides.setdefault("database", {})["url"] = args.db
-    return overrides
+    """--set and --db (global options, ivr.cli): also re-applied on every reload."""
+    return overrides_from(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -288,7 +278,7 @@ def _beat_until(heartbeat: _Heartbeat, done: threading.Event) -> None:
 
 
 def run_reload(args: argparse.Namespace) -> int:
-    settings = load_or_report(args.config)
+    settings = load_or_report(args)
     if settings is None:
         print("not reloading: fix the configuration first", file=sys.stderr)
         return 1

@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.simulate import Key, as_json, as_text, simulate_file
 
-    settings = load_or_report(args.config, prefix="ivr simulate: ")
+    settings = load_or_report(args, prefix="ivr simulate: ")
     if settings is None:
         return 2
     locale = args.locale or settings.service.default_locale

@@ -67,11 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(! = overdue), masked caller, department, summary.",
     )
     add_filters(p)
+    p.add_argument("--json", action="store_true", help="the tickets as a JSON array")
     p.set_defaults(func=run_list)
 
     p = sub.add_parser("show", help="one ticket with its audit trail")
     p.add_argument("id", help="ticket id or prefix (4+ hex digits)")
     p.add_argument("--reveal", action="store_true", help="show the full caller number")
+    p.add_argument("--json", action="store_true", help="the ticket and its trail as JSON")
     p.set_defaults(func=run_show)
 
     p = sub.add_parser("dispatch", help="hand a ticket to a department (new/dispatched)")
@@ -105,7 +107,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="All fields of the selected tickets (JSON includes the audit trail).",
     )
     add_filters(p)
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    p.add_argument("--json", action="store_true", help="JSON (with the audit trail), not CSV")
+    # The old spelling, kept working: --format json == --json.
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help=argparse.SUPPRESS)
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=run_export)
 
@@ -154,10 +158,13 @@ def _filters(args: argparse.Namespace, now: datetime) -> TicketFilters:
 def run_list(args: argparse.Namespace) -> int:
     settings = load(args)
     now = datetime.now(timezone.utc)
-    with service_for(settings) as svc:
+    with service_for(settings, read_only=True) as svc:
         require_key_for_reveal(args, svc)
         tickets = svc.list_tickets(_filters(args, now), reveal=args.reveal)
         tz = svc.calendar.tz
+    if args.json:
+        print(json.dumps([t.as_dict() for t in tickets], ensure_ascii=False, indent=2))
+        return EXIT_OK
     print(
         f"{'ID':<9}{'STATUS':<11}{'CATEGORY':<16}{'OPENED':<17}{'PROMISED':<18}"
         f"{'CALLER':<15}{'DEPT':<12}SUMMARY"
@@ -216,10 +223,13 @@ def _line(t: TicketView) -> str:
 @guarded
 def run_show(args: argparse.Namespace) -> int:
     settings = load(args)
-    with service_for(settings) as svc:
+    with service_for(settings, read_only=True) as svc:
         require_key_for_reveal(args, svc)
         ticket = svc.get(args.id, reveal=args.reveal)
-        _print_ticket(ticket, svc.calendar.tz, datetime.now(timezone.utc))
+        if args.json:
+            print(json.dumps(ticket.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_ticket(ticket, svc.calendar.tz, datetime.now(timezone.utc))
     return EXIT_OK
 
 
@@ -252,7 +262,9 @@ def _login() -> str:
 def run_export(args: argparse.Namespace) -> int:
     settings = load(args)
     now = datetime.now(timezone.utc)
-    with service_for(settings) as svc:
+    if args.json:
+        args.format = "json"
+    with service_for(settings, read_only=True) as svc:
         require_key_for_reveal(args, svc)
         tickets = svc.list_tickets(
             _filters(args, now), reveal=args.reveal, with_events=args.format == "json"

@@ -14,10 +14,11 @@ public name is re-exported here, so `from ivr.config import X` is the one way in
 from __future__ import annotations
 
 from ivr.config.base import Count, Dbfs, Digit, Hhmm, Seconds, Section, ShortSeconds
-from ivr.config.business import BusinessSettings, Commitment, Holiday
+from ivr.config.business import BusinessSettings, Commitment, Holiday, default_commitments
 from ivr.config.constants import (
     CONFIG_ENV,
     DATA_DIR_ENV,
+    DATABASE_URL_ENV,
     DEFAULT_AUDIO_DIR,
     DEFAULT_CONFIG_PATH,
     DEFAULT_DATA_DIR,
@@ -48,7 +49,6 @@ from ivr.config.dialogue import (
     DialogueSettings,
     GreetingSettings,
     HarassmentSettings,
-    Intent,
     IntentKeywords,
     LowVolumeSettings,
     MenuSettings,
@@ -59,11 +59,13 @@ from ivr.config.dialogue import (
 )
 from ivr.config.errors import ConfigError, ConfigProblem
 from ivr.config.loading import (
+    cli_overrides,
     load_prompt_catalogue,
     load_prompt_file,
     load_settings,
     parse_assignments,
     resolve_config_path,
+    without_secrets,
 )
 from ivr.config.media import (
     SAMPLE_RATES,
@@ -77,11 +79,11 @@ from ivr.config.prompts import (
     CALL_VARIABLES,
     CONFIG_VARIABLES,
     KNOWN_VARIABLES,
-    REQUIRED_PROMPT_IDS,
     PromptDef,
     PromptFile,
     config_variables,
     render_text,
+    required_prompt_ids,
 )
 from ivr.config.settings import Settings
 from ivr.vocabulary import CommitmentKey, TicketCategory
@@ -90,6 +92,7 @@ __all__ = [
     "CALL_VARIABLES",
     "CONFIG_ENV",
     "CONFIG_VARIABLES",
+    "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "DEFAULT_AUDIO_DIR",
     "DEFAULT_CONFIG_PATH",
@@ -103,7 +106,6 @@ __all__ = [
     "NOISY_REPEATS",
     "QUEUE_APOLOGY_RINGS",
     "REPO_ROOT",
-    "REQUIRED_PROMPT_IDS",
     "RING_CYCLE_S",
     "SAMPLE_RATES",
     "STANDARD_PAUSE_S",
@@ -124,7 +126,6 @@ __all__ = [
     "HarassmentSettings",
     "Hhmm",
     "Holiday",
-    "Intent",
     "IntentKeywords",
     "LineSettings",
     "Locale",
@@ -150,11 +151,15 @@ __all__ = [
     "TtsSettings",
     "UnintelligibleSettings",
     "VadSettings",
+    "cli_overrides",
     "config_variables",
+    "default_commitments",
     "load_prompt_catalogue",
     "load_prompt_file",
     "load_settings",
     "parse_assignments",
     "render_text",
+    "required_prompt_ids",
     "resolve_config_path",
+    "without_secrets",
 ]

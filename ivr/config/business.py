@@ -70,7 +70,8 @@ class Commitment(Section):
         return 24 * int(self.reply_within_working_days or 1)
 
 
-def _default_commitments() -> dict[CommitmentKey, Commitment]:
+def default_commitments() -> dict[CommitmentKey, Commitment]:
+    """The promised-reply table when config [commitments] says nothing: the one source."""
     # Seed 003 服务响应与处理时效: first reply within the working hour, ordinary issues 24 h,
     # complex issues three working days.
     return {

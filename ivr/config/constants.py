@@ -37,6 +37,8 @@ DEFAULT_PROMPTS_DIR = REPO_ROOT / "prompts"
 DEFAULT_AUDIO_DIR = REPO_ROOT / "audio"
 CONFIG_ENV = "IVR_CONFIG"
 DATA_DIR_ENV = "IVR_DATA_DIR"
+# The ticket database URL (it may hold a password): beats database.url, loses to --db.
+DATABASE_URL_ENV = "IVR_DATABASE_URL"
 DEFAULT_DATA_DIR = Path("~/.local/share/ivr")
 
 LOCALES = ("zh-CN", "en-US")

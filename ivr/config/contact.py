@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ivr.config.base import Seconds, Section
-from ivr.config.prompts import REQUIRED_PROMPT_IDS
+from ivr.config.prompts import required_prompt_ids
 
 # Digits a callback number may have: a local landline without area code has 7, E.164 allows 15.
 MIN_CONTACT_DIGITS = 7
@@ -35,7 +35,7 @@ class ContactNumberSettings(Section):
         if self.min_digits_count > self.max_digits_count:
             raise ValueError(f"min_digits_count {self.min_digits_count} is above "
                              f"max_digits_count {self.max_digits_count}")
-        unknown = sorted(set(self.promise_prompts) - REQUIRED_PROMPT_IDS)
+        unknown = sorted(set(self.promise_prompts) - required_prompt_ids())
         if unknown:
             raise ValueError(f"promise_prompts: unknown prompt ids {unknown}; use ids of "
                              f"prompts/<locale>.toml such as {list(CALLBACK_PROMISES)}")

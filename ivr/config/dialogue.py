@@ -117,9 +117,6 @@ class MenuSettings(Section):
         return self
 
 
-Intent = Literal["complaint", "inquiry", "suggestion", "person", "thanks", "goodbye", "yes", "no"]
-
-
 class IntentKeywords(Section):
     complaint: list[str] = Field(default_factory=list)
     inquiry: list[str] = Field(default_factory=list)

@@ -10,9 +10,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ivr.config.constants import CONFIG_ENV, DEFAULT_CONFIG_PATH, LOCALES, share_candidates
+from ivr.config.constants import (
+    CONFIG_ENV,
+    DATABASE_URL_ENV,
+    DEFAULT_CONFIG_PATH,
+    LOCALES,
+    share_candidates,
+)
 from ivr.config.errors import _MISSING, ConfigError, ConfigProblem, _problems_from
-from ivr.config.prompts import KNOWN_VARIABLES, REQUIRED_PROMPT_IDS, PromptDef, PromptFile
+from ivr.config.prompts import KNOWN_VARIABLES, PromptDef, PromptFile, required_prompt_ids
 from ivr.config.settings import Settings
 
 if sys.version_info >= (3, 11):
@@ -53,7 +59,7 @@ def load_prompt_file(path: Path, locale: str) -> tuple[dict[str, PromptDef], lis
     problems = []
     if parsed.locale != locale:
         problems.append(ConfigProblem(str(path), "locale", parsed.locale, f"expected {locale!r}"))
-    for missing in sorted(REQUIRED_PROMPT_IDS - set(parsed.prompts)):
+    for missing in sorted(required_prompt_ids() - set(parsed.prompts)):
         problems.append(
             ConfigProblem(
                 str(path), f"prompts.{missing}", _MISSING, "required prompt id is missing"
@@ -78,6 +84,8 @@ def load_settings(
 ) -> Settings:
     """Load, validate and return the settings with both prompt catalogues attached.
 
+    database.url comes from `overrides` (--db), else $IVR_DATABASE_URL, else the file.
+
     Raises ConfigError listing every problem (file, key, value, allowed range).
     """
     config_path = resolve_config_path(path)
@@ -94,6 +102,9 @@ def load_settings(
             f"file not found (named by the environment variable {CONFIG_ENV})",
         )])
     data = _read_toml(config_path)
+    env_url = os.environ.get(DATABASE_URL_ENV)
+    if env_url:
+        data = _merge(data, {"database": {"url": env_url}})
     if overrides:
         data = _merge(data, overrides)
     try:
@@ -146,3 +157,21 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return overrides
+
+
+def cli_overrides(assignments: Iterable[str] = (), db_url: str | None = None) -> dict[str, Any]:
+    """The overrides of a command line: `--set section.key=value` pairs, then `--db URL` as
+    database.url (raises ConfigError for a malformed pair)."""
+    overrides = parse_assignments(assignments)
+    if db_url:
+        overrides.setdefault("database", {})["url"] = db_url
+    return overrides
+
+
+# Settings that may hold a secret: never forwarded on a child's command line (visible in ps).
+SECRET_SETTINGS = frozenset({"database.url"})
+
+
+def without_secrets(assignments: Iterable[str]) -> list[str]:
+    """The `--set` pairs that may go on a command line: secrets go through the environment."""
+    return [a for a in assignments if a.partition("=")[0].strip() not in SECRET_SETTINGS]

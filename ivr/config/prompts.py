@@ -19,63 +19,14 @@ CALL_VARIABLES = frozenset(
 )
 KNOWN_VARIABLES = CONFIG_VARIABLES | CALL_VARIABLES
 
-# Every phrase the policy may play (the seeds' catalogue plus the menu around it).
-REQUIRED_PROMPT_IDS = frozenset(
-    {
-        "greeting",
-        "greeting_holiday_festival",
-        "greeting_holiday_new_year",
-        "greeting_surname",
-        "queue_wait_apology",
-        "menu",
-        "silent_reprompt",
-        "silent_final_notice",
-        "silent_goodbye",
-        "low_volume_speak_louder",
-        "low_volume_pick_up_handset",
-        "low_volume_call_again",
-        "noisy_line",
-        "dialect_speak_mandarin",
-        "dialect_ask_someone_nearby",
-        "dialect_final",
-        "repeat_please",
-        "wrong_number",
-        "out_of_scope",
-        "named_colleague",
-        "named_colleague_insist",
-        "personal_info",
-        "personal_info_insist",
-        "harassment_warning",
-        "harassment_final",
-        "angry_caller",
-        "complaint_apology",
-        "complaint_ask_details",
-        "complaint_readback_intro",
-        "complaint_confirm",
-        "complaint_promise",
-        "complaint_ticket_number",
-        "suggestion_ask",
-        "suggestion_thanks",
-        "thanks_reply",
-        "hold_short",
-        "hold_long",
-        "hold_thanks",
-        "inquiry_ask",
-        "callback_promise",
-        "contact_number_use_caller",
-        "contact_number_ask",
-        "contact_number_confirm",
-        "contact_number_retry",
-        "transfer_notice",
-        "transfer_failed",
-        "after_hours",
-        "survey",
-        "survey_thanks",
-        "closing_anything_else",
-        "closing_understood",
-        "closing_goodbye",
-    }
-)
+def required_prompt_ids() -> frozenset[str]:
+    """Every phrase the policy may play: each rule module declares the ids it needs (its
+    PROMPTS) and ivr.policy.catalogue gathers them. The policy owns this requirement and itself
+    imports config, so it is looked up lazily, here only: the one place config asks the policy.
+    """
+    from ivr.policy.catalogue import required_prompt_ids as gathered
+
+    return gathered()
 
 
 class PromptDef(BaseModel):

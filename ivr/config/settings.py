@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from ivr.config.base import Section
-from ivr.config.business import BusinessSettings, Commitment, _default_commitments
+from ivr.config.business import BusinessSettings, Commitment, default_commitments
 from ivr.config.constants import (
     DATA_DIR_ENV,
     DEFAULT_AUDIO_DIR,
@@ -62,7 +62,7 @@ class Settings(Section):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     tts: TtsSettings = Field(default_factory=TtsSettings)
     business: BusinessSettings = Field(default_factory=BusinessSettings)
-    commitments: dict[CommitmentKey, Commitment] = Field(default_factory=_default_commitments)
+    commitments: dict[CommitmentKey, Commitment] = Field(default_factory=default_commitments)
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     sip: SipSettings = Field(default_factory=SipSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -1,4 +1,4 @@
-"""Whole-file line analysis, and the frame-by-frame driver that live calls and `ivr simulate` use.
+"""Whole-file line analysis, and a frame-by-frame driver that shows the monitor's status per frame.
 
 The file is resampled to a rate the VAD takes, then run through exactly the per-frame code a call
 uses (:class:`~ivr.media.vad.GuardedVad` with hang-over); the figures are then taken over the whole
@@ -130,8 +130,9 @@ class FrameResult:
 def stream_audio(
     audio: Audio, thresholds: LineThresholds | None = None, frame_ms: int = 20
 ) -> Iterator[FrameResult]:
-    """Drive a :class:`LineMonitor` and a :class:`SpeechSegmenter` frame by frame over ``audio``,
-    exactly as a live call does (for `ivr simulate` and tests); time is counted in frames."""
+    """Drive a :class:`LineMonitor` and a :class:`SpeechSegmenter` frame by frame over ``audio``
+    and show each frame's status (for tests of the monitor); time is counted in frames. Calls
+    and `ivr simulate` turn frames into events with ivr.media.translator.FrameTranslator."""
     th = thresholds or LineThresholds()
     a = prepare(audio)
     monitor = LineMonitor(th, a.rate_hz, frame_ms)

@@ -33,12 +33,12 @@ import numpy as np
 from ivr.config import (
     CALL_VARIABLES,
     KNOWN_VARIABLES,
-    REQUIRED_PROMPT_IDS,
     PromptDef,
     Settings,
     config_variables,
     load_prompt_catalogue,
     render_text,
+    required_prompt_ids,
 )
 from ivr.media import tts
 from ivr.media.levels import active_speech_level_dbfs
@@ -342,12 +342,13 @@ class PromptLibrary:
         problems: list[str] = []
         prompts_dir = self.settings.prompts_dir
         all_ids = set().union(*(set(self.catalogue(loc)) for loc in self.locales))
+        required = required_prompt_ids()
         for locale in self.locales:
             file = prompts_dir / f"{locale}.toml"
             catalogue = self.catalogue(locale)
-            for missing in sorted(REQUIRED_PROMPT_IDS - set(catalogue)):
+            for missing in sorted(required - set(catalogue)):
                 problems.append(f"{file}: prompts.{missing}: required prompt id is missing")
-            for missing in sorted(all_ids - set(catalogue) - REQUIRED_PROMPT_IDS):
+            for missing in sorted(all_ids - set(catalogue) - required):
                 problems.append(f"{file}: prompts.{missing}: defined in another locale "
                                 f"but missing here")
             for prompt_id, definition in sorted(catalogue.items()):

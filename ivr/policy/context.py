@@ -15,6 +15,7 @@ from typing import Any
 from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
+from ivr.policy.flows import FlowName
 from ivr.vocabulary import EndReason, TicketCategory
 
 # The session reports a finished runtime `Say` with this prompt id.
@@ -102,7 +103,7 @@ class CallContext:
 
     settings: Settings
     locale: str
-    flows: Mapping[str, Callable[..., None]] = field(default_factory=dict)
+    flows: Mapping[FlowName, Callable[..., None]] = field(default_factory=dict)
     t: float = 0.0
     out: list[a.Action] = field(default_factory=list)
     playing: Utterance | None = None
@@ -251,7 +252,7 @@ class CallContext:
         if self.step is step:
             self.idle_check()
 
-    def start_flow(self, name: str, **kwargs: Any) -> None:
+    def start_flow(self, name: FlowName, **kwargs: Any) -> None:
         """Start a named flow (complaint, transfer, closing...) registered by the policy."""
         self.flows[name](self, **kwargs)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-Verdict = str  # "silent" | "low_volume" | "noisy" | "ok"
+from ivr.vocabulary import LineVerdict
+
+Verdict = LineVerdict  # the line monitor's verdict (ivr.vocabulary)
 
 
 @dataclass(frozen=True)

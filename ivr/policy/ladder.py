@@ -3,6 +3,9 @@
 The silent, low-volume, noisy, unintelligible and harassment rules are all ladders that differ
 only in their rungs, in what moves them up (time, or another bad utterance) and in what lets the
 call go back to the normal flow. Pauses start when the rung's phrase FINISHES.
+
+The helpers the line-condition ladders share live here too: `back_of` (where to return) and
+`ConditionWatch` (how long a bad line verdict has lasted).
 """
 
 from __future__ import annotations
@@ -97,3 +100,35 @@ class Ladder(Step):
             self.arm(ctx, again=True)
         else:
             ctx.idle_check()  # arms the pause if it is not running yet
+
+
+def back_of(ctx: CallContext) -> Step | None:
+    """Where a line-condition ladder returns when the line recovers: the step it interrupts,
+    or, when that is itself a ladder, the step that ladder would have returned to."""
+    step = ctx.step
+    return step if not isinstance(step, Ladder) else step.back
+
+
+# Reports further apart than this count as this long (a gap in reports is not evidence).
+MAX_REPORT_GAP_S = 1.0
+
+
+class ConditionWatch:
+    """Accumulates how long a bad line verdict has lasted; a clearly heard report resets it."""
+
+    def __init__(self, verdict: str) -> None:
+        self.verdict = verdict
+        self.accumulated_s = 0.0
+        self.last_t: float | None = None
+
+    def update(self, ev: e.LineReport) -> float:
+        gap = 0.0 if self.last_t is None else min(max(ev.t - self.last_t, 0.0), MAX_REPORT_GAP_S)
+        self.last_t = ev.t
+        if ev.verdict == self.verdict:
+            self.accumulated_s += gap
+        elif ev.verdict == "ok":
+            self.accumulated_s = 0.0
+        return self.accumulated_s
+
+    def reset(self) -> None:
+        self.accumulated_s = 0.0

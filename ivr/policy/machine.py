@@ -15,7 +15,8 @@ from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.context import END_GUARD, HANGUP, MAX_CALL, CallContext
-from ivr.policy.ladder import Ladder
+from ivr.policy.flows import FLOW_NAMES, FlowName
+from ivr.policy.ladder import ConditionWatch, Ladder
 from ivr.policy.rules import (
     angry,
     barge_in,
@@ -32,15 +33,20 @@ from ivr.policy.rules import (
     out_of_scope,
     person,
     personal_info,
+    silent_call,
     suggestion,
     survey,
     unintelligible,
     wrong_number,
 )
-from ivr.policy.rules.intent import IntentStep, is_abuse
+from ivr.policy.rules.intent import is_abuse
 from ivr.text import tidy
+from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
+
+# The phrases the machine plays itself (the rules declare theirs): seed 001 特殊沟通内容 10.
+PROMPTS = frozenset({"thanks_reply"})
 
 
 def _thanks(ctx: CallContext) -> None:
@@ -53,7 +59,7 @@ def _goodbye(ctx: CallContext) -> None:
     closing.finish(ctx)
 
 
-FLOWS: dict[str, Callable[..., None]] = {
+FLOWS: dict[FlowName, Callable[..., None]] = {
     "complaint": complaint.start,
     "inquiry": inquiry.start,
     "suggestion": suggestion.start,
@@ -69,6 +75,9 @@ FLOWS: dict[str, Callable[..., None]] = {
     "out_of_scope": out_of_scope.start,
 }
 
+_unregistered = set(FLOW_NAMES) ^ set(FLOWS)
+if _unregistered:  # pragma: no cover - a programming error, caught by any policy test
+    raise RuntimeError(f"flow names and the FLOWS registry differ: {sorted(_unregistered)}")
 
 class CallPolicy:
     """The hotline's service standard for one call. See DESIGN.md "The policy contract"."""
@@ -80,8 +89,8 @@ class CallPolicy:
                 f"locale {locale!r} has no prompt catalogue (have: {sorted(settings.prompts)})"
             )
         self.ctx = CallContext(settings=settings, locale=locale, flows=FLOWS)
-        self.low = low_volume.ConditionWatch(low_volume.VERDICT)
-        self.noisy = low_volume.ConditionWatch(noisy_line.VERDICT)
+        self.low = ConditionWatch(low_volume.VERDICT)
+        self.noisy = ConditionWatch(noisy_line.VERDICT)
         self.line_clear = True
         # Barge-in waits for the line monitor to say the speech is clear (verdict ok): noise
         # or a caller too quiet to understand must not cut the phrase that tells them so.
@@ -108,7 +117,7 @@ class CallPolicy:
         return self.ctx.ended
 
     @property
-    def end_reason(self) -> str | None:
+    def end_reason(self) -> EndReason | None:
         return self.ctx.end_reason
 
     @property
@@ -143,7 +152,7 @@ class CallPolicy:
             ctx.mark("blacklisted caller")
             harassment.start(ctx, blacklisted=True)
         else:
-            ctx.goto(IntentStep(prompts=greeting.opening_prompts(ctx.settings, ev), opening=True))
+            ctx.goto(silent_call.AfterGreeting(prompts=greeting.opening_prompts(ctx.settings, ev)))
 
     def _line(self, ev: e.LineReport) -> None:
         ctx = self.ctx

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -319,16 +319,6 @@ class Supervisor:
                 child.pump.join(timeout=2.0)
         log.info("all children stopped")
         return 0
-
-
-@dataclass(frozen=True)
-class ScalePlan:
-    """What ``run_supervisor`` will start, computed before anything runs (testable)."""
-
-    workers: tuple[ChildSpec, ...]
-    front: ChildSpec | None
-    front_files: Any = None  # ivr.scale.kamailio.FrontFiles when front == "kamailio"
-    warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
 class ScaleError(ValueError):

@@ -13,7 +13,6 @@ the media thread never waits.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import queue
 import threading
@@ -28,8 +27,8 @@ import numpy as np
 
 from ivr.config import Settings
 from ivr.masking import mask_number
-from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
-from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from ivr.media.monitor import LineThresholds
+from ivr.media.translator import FrameTranslator
 from ivr.policy import actions as act
 from ivr.policy import events as ev
 from ivr.policy import spoken_digits
@@ -46,16 +45,27 @@ from ivr.ports import (
 from ivr.session.call_record import call_record_draft
 from ivr.session.effects import short_ticket_id, ticket_draft, transfer_headers, transfer_target
 from ivr.session.facts import CallFacts, CallOutcome
+from ivr.session.inbox import (
+    FrameIn,
+    InboxMessage,
+    PcmReady,
+    PolicyEventIn,
+    PromptDone,
+    RecognizerResult,
+    Reload,
+    RemoteHangup,
+    TicketAnswer,
+)
+from ivr.session.playback import Playback
 from ivr.session.recording import CallRecorder
 from ivr.session.redaction import describe
 from ivr.session.render_pool import render_pool
 from ivr.session.timing import FRAME_MS, FrameTiming, MonotonicClock
 from ivr.tickets.types import TicketDraft, TicketReceipt
-from ivr.vocabulary import VERDICTS
+from ivr.vocabulary import EndReason
 
 log = logging.getLogger(__name__)
 
-LINE_REPORT_EVERY_FRAMES = 10  # a LineReport every 200 ms (and at once on a verdict change)
 ASR_RESULT_TIMEOUT_S = 3.0  # after this the segment reaches the policy without a transcript
 IDLE_POLL_S = 0.5  # the loop wakes at least this often to check timers and the stop flag
 
@@ -73,52 +83,52 @@ class CallSession:
         prompts: PromptSource,
         recognizer_factory: RecognizerFactory | None = None,
         tickets: TicketStore | None = None,
-        ticket_executor: Executor | None = None,
+        executor: Executor | None = None,
         recordings_dir: Path | None = None,
         clock: Clock | None = None,
         on_finished: Callable[[CallOutcome], None] | None = None,
         blacklist_check: Callable[[str], bool] | None = None,
-        render_executor: Executor | None = None,
     ) -> None:
+        """`executor` runs every piece of background work of the call (phrase synthesis,
+        ticket and call-record writes), never on the call thread; default: the process's
+        shared pool. `clock` is the only source of time (default: monotonic)."""
         self.settings = settings
         self.facts = facts
         self.call_id = facts.call_id
         self._control = control
-        self._player = player
-        self._prompts = prompts
         self._tickets = tickets
-        self._ticket_executor = ticket_executor
+        self._executor: Executor = executor or render_pool()
         self._clock = clock or MonotonicClock()
         self._on_finished = on_finished
         self._blacklist_check = blacklist_check
-        self._inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[InboxMessage] = queue.SimpleQueue()
         self._policy = CallPolicy(settings, facts.locale)
-        thresholds = LineThresholds.from_settings(settings)
-        self._monitor = LineMonitor(thresholds, facts.rate_hz, FRAME_MS)
-        self._segmenter = SpeechSegmenter.for_monitor(self._monitor)
+        self._translator = FrameTranslator(
+            LineThresholds.from_settings(settings), facts.rate_hz, FRAME_MS
+        )
         self._recognizer = (
             recognizer_factory(facts.rate_hz, self._on_asr_result) if recognizer_factory else None
         )
         self._t0 = self._clock.now()
         self._timers: dict[str, float] = {}
-        self._tags = itertools.count(1)
-        self._playing: dict[Any, str] = {}
-        self._pending_render: set[int] = set()  # tags whose PCM is being synthesised
-        self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
-        self._render_executor = render_executor or render_pool()
-        self._last_status: LineStatus | None = None
-        self._frames = 0
         self.frame_timing = FrameTiming()
-        self._verdict_frames: dict[str, int] = dict.fromkeys(VERDICTS, 0)
-        self._pending_speech: SpeechEnd | None = None
+        self._pending_speech: ev.SpeechEnded | None = None
         self._recorder = CallRecorder(
             facts.call_id, recordings_dir or settings.data_dir / "recordings", facts.rate_hz
         )
         self._ticket_requests: dict[str, str] = {}  # request id -> ticket id
         self._early_updates: dict[str, list[act.UpdateTicket]] = {}  # before the ticket id
-        self._prompts_played: list[str] = []
+        self.playback = Playback(
+            facts.call_id,
+            facts.locale,
+            facts.rate_hz,
+            player=player,
+            prompts=prompts,
+            executor=self._executor,
+            post=self._inbox.put,
+        )
         self._transfer_target: str | None = None
-        self._end_reason: str | None = None
+        self._end_reason: EndReason | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
@@ -126,25 +136,25 @@ class CallSession:
     # ---- inbound, from any thread ----------------------------------------------------------
 
     def frame_in(self, pcm: bytes) -> None:
-        self._inbox.put(("frame", pcm, time.perf_counter()))
+        self._inbox.put(FrameIn(pcm, time.perf_counter()))
 
     def dtmf_in(self, digit: str) -> None:
-        self._inbox.put(("event", ev.Dtmf(t=0.0, digit=digit)))
+        self._inbox.put(PolicyEventIn(ev.Dtmf(t=0.0, digit=digit)))
 
     def prompt_done(self, tag: Any, completed: bool) -> None:
-        self._inbox.put(("prompt_done", tag, completed))
+        self._inbox.put(PromptDone(tag, completed))
 
     def transfer_result(self, ok: bool, code: int) -> None:
-        self._inbox.put(("event", ev.TransferResult(t=0.0, ok=ok, code=code)))
+        self._inbox.put(PolicyEventIn(ev.TransferResult(t=0.0, ok=ok, code=code)))
 
     def caller_hung_up(self) -> None:
-        self._inbox.put(("remote_hangup",))
+        self._inbox.put(RemoteHangup())
 
     def request_shutdown(self) -> None:
-        self._inbox.put(("event", ev.ShutdownRequested(t=0.0)))
+        self._inbox.put(PolicyEventIn(ev.ShutdownRequested(t=0.0)))
 
     def reload(self, settings: Settings) -> None:
-        self._inbox.put(("reload", settings))
+        self._inbox.put(Reload(settings))
 
     @property
     def finished(self) -> bool:
@@ -215,6 +225,10 @@ class CallSession:
     def t(self) -> float:
         return self._clock.now() - self._t0
 
+    def _now_utc(self) -> dt.datetime:
+        """Wall-clock time on the session's clock: the answer time plus the call's age."""
+        return self.facts.answered_at + dt.timedelta(seconds=self.t)
+
     def _wait_s(self) -> float:
         if not self._timers:
             return IDLE_POLL_S
@@ -222,36 +236,37 @@ class CallSession:
 
     # ---- dispatch --------------------------------------------------------------------------
 
-    def handle(self, item: tuple[Any, ...]) -> None:
-        kind = item[0]
+    def handle(self, message: InboxMessage) -> None:
         if self._done.is_set():
             return
-        if kind == "frame":
+        if isinstance(message, FrameIn):
             started = time.perf_counter()
-            self._on_frame(item[1])
-            if len(item) > 2:
-                self.frame_timing.add(started - item[2], time.perf_counter() - started)
-        elif kind == "event":
-            self._event(_with_time(item[1], self.t))
-        elif kind == "prompt_done":
-            prompt_id = self._playing.pop(item[1], None)
+            self._on_frame(message.pcm)
+            if message.queued_at is not None:
+                self.frame_timing.add(started - message.queued_at, time.perf_counter() - started)
+        elif isinstance(message, PolicyEventIn):
+            self._event(_with_time(message.event, self.t))
+        elif isinstance(message, PromptDone):
+            prompt_id = self.playback.finished(message.tag)
             if prompt_id is not None:
                 self._event(
-                    ev.PromptFinished(t=self.t, prompt_id=prompt_id, interrupted=not item[2])
+                    ev.PromptFinished(
+                        t=self.t, prompt_id=prompt_id, interrupted=not message.completed
+                    )
                 )
-        elif kind == "pcm_ready":
-            self._on_pcm_ready(item[1], item[2])
-        elif kind == "asr":
-            self._deliver_speech(item[1])
-        elif kind == "ticket":
-            self._on_ticket(item[1], item[2], item[3])
-        elif kind == "remote_hangup":
+        elif isinstance(message, PcmReady):
+            self.playback.pcm_ready(message.tag, message.pcm)
+        elif isinstance(message, RecognizerResult):
+            self._deliver_speech(message.result)
+        elif isinstance(message, TicketAnswer):
+            self._on_ticket(message.request_id, message.receipt, message.error)
+        elif isinstance(message, RemoteHangup):
             log.info("call %s: caller hung up at t=%.2f", self.call_id, self.t)
             self._event(ev.CallerHungUp(t=self.t))
             self._end(self._end_reason or "caller_hangup", hang_up=False)
-        elif kind == "reload":
-            self.settings = item[1]
-            self._event(ev.ConfigUpdated(t=self.t, settings=item[1]))
+        elif isinstance(message, Reload):
+            self.settings = message.settings
+            self._event(ev.ConfigUpdated(t=self.t, settings=message.settings))
 
     def fire_due_timers(self) -> None:
         now = self._clock.now()
@@ -277,48 +292,28 @@ class CallSession:
 
     def _on_frame(self, pcm: bytes) -> None:
         frame = np.frombuffer(pcm, dtype=np.int16)
-        if len(frame) != self._monitor.frame_len:
+        events = self._translator.push(frame)
+        if events is None:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
-        self._frames += 1
-        status = self._monitor.push(frame)
-        self._verdict_frames[status.verdict] += 1
         if self._recorder.push(frame):
             self._stop_recording()
-        for seg in self._segmenter.push(frame, self._monitor.last):
-            if isinstance(seg, SpeechStart):
-                self._event(ev.SpeechStarted(t=self.t))
-            elif isinstance(seg, SpeechEnd):
-                self._on_speech_end(seg)
-        if self._recognizer is not None and self._segmenter.in_speech:
-            for chunk in self._segmenter.take_segment_frames():
+        for event in events:
+            if isinstance(event, ev.SpeechEnded):
+                self._on_speech_end(event)
+            else:
+                self._event(_with_time(event, self.t))
+        if self._recognizer is not None and self._translator.in_speech:
+            for chunk in self._translator.take_segment_frames():
                 self._recognizer.feed(chunk.tobytes())
-        last = self._last_status
-        if (
-            last is None
-            or last.verdict != status.verdict
-            or self._frames % LINE_REPORT_EVERY_FRAMES == 0
-        ):
-            self._last_status = status
-            self._event(
-                ev.LineReport(
-                    t=self.t,
-                    speech=status.speech,
-                    level_dbfs=status.level_dbfs,
-                    noise_dbfs=status.noise_dbfs,
-                    snr_db=status.snr_db,
-                    clipping=status.clipping,
-                    verdict=status.verdict,
-                )
-            )
 
-    def _on_speech_end(self, seg: SpeechEnd) -> None:
+    def _on_speech_end(self, segment: ev.SpeechEnded) -> None:
         if self._recognizer is None:
-            self._pending_speech = seg
+            self._pending_speech = segment
             self._deliver_speech(None)
             return
         if self._pending_speech is not None:  # the previous segment's result never came
             self._deliver_speech(None)
-        self._pending_speech = seg
+        self._pending_speech = segment
         self._recognizer.end_segment()
         self._timers["_asr"] = self._clock.now() + ASR_RESULT_TIMEOUT_S
 
@@ -326,7 +321,7 @@ class CallSession:
         """Recogniser callback (worker thread): final results only go to the policy."""
         if getattr(result, "partial", False):
             return
-        self._inbox.put(("asr", result))
+        self._inbox.put(RecognizerResult(result))
 
     def _deliver_speech(self, result: Any) -> None:
         seg = self._pending_speech
@@ -342,12 +337,11 @@ class CallSession:
                 "call %s: no recogniser result for a %.1f s segment", self.call_id, seg.duration_s
             )
         self._event(
-            ev.SpeechEnded(
+            replace(
+                seg,
                 t=self.t,
-                duration_s=seg.duration_s,
                 transcript=transcript,
                 confidence=confidence,
-                level_dbfs=seg.level_dbfs,
                 in_vocabulary=in_vocabulary,
             )
         )
@@ -358,20 +352,11 @@ class CallSession:
         if not isinstance(action, (act.StartTimer, act.CancelTimer)):
             self._note("action", describe(action))
         if isinstance(action, act.Play):
-            self._play_prompt(action)
+            self.playback.play(self._calling_number_filled(action))
         elif isinstance(action, act.Say):
-            tag = next(self._tags)
-            self._playing[tag] = "say"
-
-            self._pending_render.add(tag)
-
-            def ready(pcm: np.ndarray, tag: int = tag) -> None:
-                self._inbox.put(("pcm_ready", tag, pcm))
-
-            self._prompts.say(self.facts.locale, action.text, self.facts.rate_hz, ready)
+            self.playback.say(action.text)
         elif isinstance(action, act.StopPlayback):
-            self._player.stop()
-            self._cancelled_render |= self._pending_render
+            self.playback.stop()
         elif isinstance(action, act.StartTimer):
             self._timers[action.name] = self._clock.now() + action.seconds
         elif isinstance(action, act.CancelTimer):
@@ -394,53 +379,6 @@ class CallSession:
         else:
             log.warning("call %s: no handler for action %r", self.call_id, action)
 
-    def _play_prompt(self, action: act.Play) -> None:
-        tag = next(self._tags)
-        self._playing[tag] = action.prompt_id
-        if not action.vars:
-            # A catalogue phrase is ready PCM in memory: play it on this thread, at once.
-            self._on_pcm_ready(tag, self._render_prompt(action))
-            return
-        # Call variables (ticket number, hours, name) mean synthesis: never on the thread
-        # that reads the caller's frames.
-        self._pending_render.add(tag)
-
-        def render() -> None:
-            self._inbox.put(("pcm_ready", tag, self._render_prompt(action)))
-
-        self._render_executor.submit(render)
-
-    def _render_prompt(self, action: act.Play) -> np.ndarray:
-        try:
-            return self._prompts.prompt(
-                self.facts.locale, action.prompt_id, self.facts.rate_hz,
-                self._calling_number_filled(dict(action.vars)),
-            )
-        except Exception as exc:
-            # A missing or broken phrase must not stall the call: the policy carries on.
-            log.error("call %s: prompt %s unavailable: %s", self.call_id, action.prompt_id, exc)
-            return np.zeros(0, dtype=np.int16)
-
-    def _on_pcm_ready(self, tag: int, pcm: np.ndarray) -> None:
-        self._pending_render.discard(tag)
-        prompt_id = self._playing.get(tag)
-        if prompt_id is None:
-            return
-        if tag in self._cancelled_render:  # stopped (barge-in) before it could start
-            self._cancelled_render.discard(tag)
-            self.prompt_done(tag, False)
-            return
-        if prompt_id != "say":
-            self._prompts_played.append(prompt_id)
-        self._play_pcm(pcm, prompt_id, tag)
-
-    def _play_pcm(self, pcm: np.ndarray, prompt_id: str, tag: Any) -> None:
-        self._playing[tag] = prompt_id
-        if pcm.size == 0:
-            self.prompt_done(tag, True)
-            return
-        self._player.play(pcm.astype(np.int16, copy=False).tobytes(), tag)
-
     def _stop_recording(self) -> None:
         written = self._recorder.stop()
         if written is not None:
@@ -451,14 +389,14 @@ class CallSession:
         return ticket_draft(
             action,
             self.facts,
-            opened_at=dt.datetime.now(dt.timezone.utc),
-            line=self._last_status,
+            opened_at=self._now_utc(),
+            line=self._translator.last_reported,
             recording_paths=self._recorder.paths,
         )
 
     def _open_ticket(self, action: act.OpenTicket) -> None:
         if self._tickets is None:
-            self._inbox.put(("ticket", action.request_id, None, "no ticket store"))
+            self._inbox.put(TicketAnswer(action.request_id, None, "no ticket store"))
             return
         draft = self._ticket_draft(action)
 
@@ -467,14 +405,11 @@ class CallSession:
                 receipt = self._tickets.open_ticket(draft)  # type: ignore[union-attr]
             except Exception as exc:  # every failure becomes TicketResult(ok=False)
                 log.exception("call %s: ticket not opened", self.call_id)
-                self._inbox.put(("ticket", action.request_id, None, str(exc)))
+                self._inbox.put(TicketAnswer(action.request_id, None, str(exc)))
             else:
-                self._inbox.put(("ticket", action.request_id, receipt, ""))
+                self._inbox.put(TicketAnswer(action.request_id, receipt))
 
-        if self._ticket_executor is not None:
-            self._ticket_executor.submit(job)
-        else:
-            threading.Thread(target=job, name=f"ticket-{self.call_id[:8]}", daemon=True).start()
+        self._executor.submit(job)
 
     def _on_ticket(self, request_id: str, receipt: TicketReceipt | None, error: str) -> None:
         if receipt is None:
@@ -499,13 +434,14 @@ class CallSession:
             )
         )
 
-    def _calling_number_filled(self, vars: dict[str, Any]) -> dict[str, Any]:
+    def _calling_number_filled(self, action: act.Play) -> act.Play:
         """The policy sees the caller masked; a read-back of the calling number is filled here
         (to the caller's ear only: the phrase's variables are never logged)."""
-        if vars.get("number") == contact_number.CALLING_NUMBER:
-            digits = "".join(ch for ch in self.facts.caller if ch.isdigit())
-            vars["number"] = spoken_digits.speak(digits, self.facts.locale) if digits else ""
-        return vars
+        if action.vars.get("number") != contact_number.CALLING_NUMBER:
+            return action
+        digits = "".join(ch for ch in self.facts.caller if ch.isdigit())
+        spoken = spoken_digits.speak(digits, self.facts.locale) if digits else ""
+        return replace(action, vars={**action.vars, "number": spoken})
 
     def _update_ticket(self, action: act.UpdateTicket) -> None:
         ticket_id = self._ticket_requests.get(action.request_id)
@@ -529,7 +465,7 @@ class CallSession:
             except Exception:
                 log.exception("call %s: satisfaction not stored", self.call_id)
 
-        threading.Thread(target=job, daemon=True).start()
+        self._executor.submit(job)
 
     def _store_contact_number(self, ticket_id: str, number: str) -> None:
         """Attach the confirmed callback number (encrypted by the store; never logged)."""
@@ -543,10 +479,7 @@ class CallSession:
                 log.error("call %s: contact number not stored (%s)", self.call_id,
                           type(exc).__name__)
 
-        if self._ticket_executor is not None:
-            self._ticket_executor.submit(job)
-        else:
-            threading.Thread(target=job, name=f"ticket-{self.call_id[:8]}", daemon=True).start()
+        self._executor.submit(job)
 
     def _transfer(self, action: act.Transfer) -> None:
         target = transfer_target(action, self.settings.transfer)
@@ -558,11 +491,11 @@ class CallSession:
             self._control.transfer(target, headers)
         except Exception as exc:
             log.error("call %s: transfer failed to start: %s", self.call_id, exc)
-            self._inbox.put(("event", ev.TransferResult(t=0.0, ok=False, code=500)))
+            self._inbox.put(PolicyEventIn(ev.TransferResult(t=0.0, ok=False, code=500)))
 
     # ---- the end ---------------------------------------------------------------------------
 
-    def _end(self, reason: str, *, hang_up: bool) -> None:
+    def _end(self, reason: EndReason, *, hang_up: bool) -> None:
         if self._done.is_set():
             return
         self._end_reason = reason
@@ -586,7 +519,7 @@ class CallSession:
             duration_s=self.t,
             ticket_ids=[short_ticket_id(t) for t in self._ticket_requests.values()],
             transfer_target=self._transfer_target,
-            prompts_played=list(self._prompts_played),
+            prompts_played=list(self.playback.played),
             timeline=list(self.timeline),
             answered_at=self.facts.answered_at,
             sip_call_id=self.facts.sip_call_id,
@@ -612,7 +545,10 @@ class CallSession:
         if self._tickets is None:
             return
         record = call_record_draft(
-            self.facts, outcome, self._verdict_frames, tuple(self._ticket_requests.values())
+            self.facts,
+            outcome,
+            self._translator.verdict_frames,
+            tuple(self._ticket_requests.values()),
         )
         tickets = self._tickets
 
@@ -622,10 +558,7 @@ class CallSession:
             except Exception:
                 log.exception("call %s: call record not stored", self.call_id)
 
-        if self._ticket_executor is not None:
-            self._ticket_executor.submit(job)
-        else:
-            job()
+        self._executor.submit(job)
 
     def _note(self, kind: str, text: str) -> None:
         t = self.t

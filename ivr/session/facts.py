@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ivr.vocabulary import EndReason
+
 
 @dataclass(frozen=True)
 class CallFacts:
@@ -28,7 +30,7 @@ class CallOutcome:
 
     call_id: str
     caller_masked: str
-    end_reason: str
+    end_reason: EndReason
     duration_s: float
     ticket_ids: list[str]
     transfer_target: str | None

@@ -34,7 +34,14 @@ from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
-from ivr.sip.types import Accept, CallListener, Decision, IncomingCallInfo, Reject
+from ivr.sip.types import (
+    Accept,
+    CallListener,
+    Decision,
+    EngineHooks,
+    IncomingCallInfo,
+    Reject,
+)
 
 logger = logging.getLogger(__name__)
 pjsip_logger = logging.getLogger("ivr.sip.pjsip")
@@ -98,9 +105,9 @@ class _Account(pj.Account):
 class SipEngine:
     """The softphone: transports, one account (registered or direct) and up to 4 calls."""
 
-    def __init__(self, config: SipConfig, hooks: Any = None) -> None:
+    def __init__(self, config: SipConfig, hooks: EngineHooks | None = None) -> None:
         self.config = config
-        self.hooks = hooks or _DefaultHooks()
+        self.hooks: EngineHooks = hooks or _DefaultHooks()
         self.account: Any = None
         self.max_calls = 0
         self.ports: dict[str, int] = {}

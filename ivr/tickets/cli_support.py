@@ -16,20 +16,37 @@ from .types import DatabaseUnavailable, TicketError
 
 EXIT_OK = 0
 EXIT_FAIL = 1
+EXIT_USAGE = 2  # the command cannot run as asked (e.g. a read-only command and no database)
+
+
+class MissingDatabase(TicketError):
+    """A read-only command was pointed at an SQLite file that does not exist."""
 
 
 def load(args: argparse.Namespace) -> Any:
-    """The validated settings for --config (ConfigError propagates to `guarded`)."""
-    from ivr.config import load_settings
+    """The validated settings for --config, --set and --db (ConfigError propagates to
+    `guarded`)."""
+    from ivr.config import cli_overrides, load_settings
 
-    return load_settings(args.config)
+    overrides = cli_overrides(getattr(args, "set", None) or [], getattr(args, "db", None))
+    return load_settings(getattr(args, "config", None), overrides=overrides)
 
 
-def service_for(settings: Any, url: str | None = None) -> Any:
+def service_for(settings: Any, url: str | None = None, *, read_only: bool = False) -> Any:
     """A started TicketService (SQLite upgraded, journal replayed); `url` overrides the
-    configured database."""
+    configured database. `read_only`: an SQLite file that does not exist is refused
+    (MissingDatabase) before anything is created, so a wrong --db or data directory is
+    reported instead of answered from a new, empty database."""
+    from . import db
     from .service import TicketService
 
+    target = url or settings.database_url
+    missing = db.missing_sqlite_file(target)
+    if read_only and missing is not None:
+        raise MissingDatabase(
+            f"no ticket database at {missing} (check --db, $IVR_DATABASE_URL or "
+            "database.url); nothing was created"
+        )
     return TicketService.from_settings(settings, url=url)
 
 
@@ -46,6 +63,9 @@ def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return EXIT_FAIL
+        except MissingDatabase as exc:
+            print(f"ivr {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except DatabaseUnavailable as exc:
             text = str(exc)
             if "no such table" in text or "does not exist" in text:
@@ -58,6 +78,8 @@ def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
         except SQLAlchemyError as exc:
             print(f"ivr {args.command}: database error: {type(exc).__name__}", file=sys.stderr)
             return EXIT_FAIL
+        except BrokenPipeError:
+            raise  # the reader of our output left: ivr.cli ends quietly
         except OSError as exc:
             print(f"ivr {args.command}: {exc}", file=sys.stderr)
             return EXIT_FAIL

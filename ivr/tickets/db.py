@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,7 +20,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -35,6 +37,15 @@ def default_url(data_dir: Path) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL when it does not exist yet (None: it exists, or not SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
@@ -127,3 +138,17 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 def redacted_url(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def unavailable_as_error(fn: Callable[[], T], url: str) -> T:
+    """Run `fn`; a database error becomes DatabaseUnavailable naming the (redacted) URL."""
+    from .types import DatabaseUnavailable
+
+    try:
+        return fn()
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [""])[0]
+        raise DatabaseUnavailable(
+            f"ticket database {redacted_url(url)} is not available: {first}"
+        ) from exc

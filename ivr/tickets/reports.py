@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from .types import CATEGORIES, END_REASONS, STATUSES
+from .types import CATEGORIES, END_REASONS, SEVERITIES, STATUSES
 
 SERVICE_CATEGORIES = ("complaint", "inquiry", "suggestion", "callback")
 
@@ -29,6 +30,7 @@ class TicketFacts:
     replied_at: datetime | None
     dispatched_at: datetime | None
     satisfaction: int | None
+    severity: str = "normal"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class MonthlyReport:
     satisfaction_count: int
     satisfaction_avg: float | None
     notes: list[str] = field(default_factory=list)
+    by_severity: dict[str, int] = field(default_factory=dict)
 
     @property
     def month_label(self) -> str:
@@ -73,12 +76,14 @@ def build_report(
 ) -> MonthlyReport:
     by_category: dict[str, int] = {c: 0 for c in CATEGORIES}
     by_status: dict[str, int] = {s: 0 for s in STATUSES}
+    by_severity: dict[str, int] = {s: 0 for s in SEVERITIES}
     grid: dict[str, dict[str, int]] = {c: {s: 0 for s in STATUSES} for c in CATEGORIES}
     met = missed = pending = fcr_resolved = fcr_base = 0
     scores: list[int] = []
     for t in tickets:
         by_category[t.category] = by_category.get(t.category, 0) + 1
         by_status[t.status] = by_status.get(t.status, 0) + 1
+        by_severity[t.severity] = by_severity.get(t.severity, 0) + 1
         grid.setdefault(t.category, {s: 0 for s in STATUSES})[t.status] += 1
         if t.promised_reply_by is not None:
             if t.replied_at is not None:
@@ -105,6 +110,7 @@ def build_report(
         tickets_total=len(tickets),
         by_category=by_category,
         by_status=by_status,
+        by_severity=by_severity,
         by_category_status=grid,
         sla_met=met,
         sla_missed=missed,
@@ -139,6 +145,10 @@ def render_text(report: MonthlyReport) -> str:
         + "".join(f"{report.by_status.get(s, 0):>11}" for s in STATUSES)
         + f"{report.tickets_total:>8}"
     )
+    lines.append(
+        "Tickets by severity:      "
+        + ", ".join(f"{s} {report.by_severity.get(s, 0)}" for s in report.by_severity)
+    )
     lines += [
         "",
         f"SLA met:                  {_pct(report.sla_met_pct)} "
@@ -159,6 +169,15 @@ def render_text(report: MonthlyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_json(report: MonthlyReport) -> dict[str, Any]:
+    """Every figure of the report, for `ivr report --json`."""
+    out = asdict(report)
+    out["month"] = report.month_label
+    out["sla_met_pct"] = report.sla_met_pct
+    out["fcr_pct"] = report.fcr_pct
+    return out
+
+
 def render_csv(report: MonthlyReport) -> str:
     """Long format: section, key, value (easy to pivot in a spreadsheet)."""
     buf = io.StringIO()
@@ -169,6 +188,8 @@ def render_csv(report: MonthlyReport) -> str:
         w.writerow([m, "tickets_by_category", cat, n])
     for status, n in report.by_status.items():
         w.writerow([m, "tickets_by_status", status, n])
+    for severity, n in report.by_severity.items():
+        w.writerow([m, "tickets_by_severity", severity, n])
     for cat, row in report.by_category_status.items():
         for status, n in row.items():
             w.writerow([m, "tickets_by_category_status", f"{cat}/{status}", n])

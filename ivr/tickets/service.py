@@ -33,7 +33,7 @@ from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
 from .reports import MonthlyReport, TicketFacts, build_report
-from .sla import DEFAULT_COMMITMENTS, Calendar, Commitment, commitment_for, parse_holidays
+from .sla import Calendar, Commitment, commitment_for, default_commitments, parse_holidays
 from .sla import promised_reply_by as compute_promise
 from .types import (
     CATEGORIES,
@@ -110,9 +110,8 @@ class TicketService:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.calendar = calendar or Calendar()
-        self.commitments: dict[str, Commitment] = dict(
-            DEFAULT_COMMITMENTS if commitments is None else commitments
-        )
+        table = default_commitments() if commitments is None else commitments
+        self.commitments: dict[str, Commitment] = {str(k): v for k, v in table.items()}
         self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
         self.blacklist_days = blacklist_days
         self.recording_retention_days = recording_retention_days
@@ -143,14 +142,7 @@ class TicketService:
             working_weekdays=tuple(business.working_weekdays),
             holidays=parse_holidays(business.holidays),
         )
-        commitments = {
-            name: Commitment(
-                reply_within_hours=c.reply_within_hours,
-                reply_within_working_days=c.reply_within_working_days,
-                count_business_hours_only=c.count_business_hours_only,
-            )
-            for name, c in settings.commitments.items()
-        }
+        commitments: dict[str, Commitment] = dict(settings.commitments)
         env_name = settings.privacy.number_key_env
         kwargs: dict[str, Any] = {
             "number_key_env": env_name,
@@ -828,6 +820,7 @@ class TicketService:
             tickets = [
                 TicketFacts(
                     category=t.category,
+                    severity=t.severity,
                     status=t.status,
                     promised_reply_by=t.promised_reply_by,
                     replied_at=t.replied_at,

@@ -1,18 +1,24 @@
 """Business calendar and the promised reply time (pure: no clock, no I/O).
 
 The seeds promise a first reply "within the working hour", ordinary issues within 24 hours and
-complex ones within 3 working days. A commitment counts either wall-clock hours or business time
-(hours inside opening hours on working days that are not holidays). Working days are counted as
-business time too: 3 working days = 3 x the length of a business day, counted from the moment the
-ticket was opened (or from the next opening if it was opened outside business hours).
+complex ones within 3 working days; the table of promises is config [commitments]
+(ivr.config.Commitment, default_commitments()). A commitment counts either wall-clock hours or
+business time (hours inside opening hours on working days that are not holidays). Working days
+are counted as business time too: 3 working days = 3 x the length of a business day, counted
+from the moment the ticket was opened (or from the next opening if it was opened outside
+business hours).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+# The promised-reply table is config's (seed 003): one model, one default table, no copy here.
+from ivr.config import Commitment as Commitment
+from ivr.config import default_commitments as default_commitments
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_OPENS_AT = time(9, 0)
@@ -61,38 +67,8 @@ class Calendar:
         return self.is_working_day(local.date()) and self.opens_at <= local.time() < self.closes_at
 
 
-@dataclass(frozen=True)
-class Commitment:
-    """How soon a category is promised a reply (the 回复承诺时间表)."""
-
-    reply_within_hours: float | None = None
-    reply_within_working_days: float | None = None
-    count_business_hours_only: bool = False
-
-    def __post_init__(self) -> None:
-        values = (self.reply_within_hours, self.reply_within_working_days)
-        given = [v for v in values if v is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "a commitment needs exactly one of reply_within_hours or reply_within_working_days"
-            )
-        if given[0] <= 0:
-            raise ValueError(f"a commitment's reply time must be > 0, got {given[0]}")
-
-
-# The seeds' table: inquiry first reply within the working hour, ordinary issues 24 h,
-# complex ones 3 working days. Harassment and silent-call follow-ups carry no promise.
-DEFAULT_COMMITMENTS: dict[str, Commitment] = {
-    "inquiry": Commitment(reply_within_hours=1, count_business_hours_only=True),
-    "complaint": Commitment(reply_within_hours=24),
-    "suggestion": Commitment(reply_within_working_days=3),
-    "callback": Commitment(reply_within_hours=24),
-    "complex": Commitment(reply_within_working_days=3),
-}
-
-
 def commitment_for(
-    category: str, severity: str, commitments: dict[str, Commitment]
+    category: str, severity: str, commitments: Mapping[str, Commitment]
 ) -> Commitment | None:
     """Severity 'complex' uses the 'complex' row when there is one; else the category's row."""
     if severity == "complex" and "complex" in commitments and category != "harassment":

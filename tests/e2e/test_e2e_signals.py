@@ -3,14 +3,18 @@ callers); SIGHUP reloads the configuration, refusing a bad file and applying a g
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from e2ekit import OPEN_HOURS, ROOT, Agent, BackgroundCall, place_call
+from e2ekit import OPEN_HOURS, ROOT, Agent, BackgroundCall, ivr_argv, place_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sip"))
 from rawsip import SipProbe  # (the SIP layer's raw-SIP test helper)
@@ -67,6 +71,18 @@ def test_sigterm_ends_the_call_with_the_closing_phrase_and_refuses_new_calls(
     finished = [i for i, s in enumerate(steps)
                 if s["what"].startswith("PromptFinished(prompt_id=closing_goodbye")]
     assert finished and goodbye < finished[0] < hangup, [s["what"] for s in steps]
+    # The drained call is in the register: `ivr report` and `ivr tickets list` read the very
+    # database `ivr serve --db` wrote, and the call shows under its end reason.
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    report = subprocess.run(
+        ivr_argv("report", "--db", agent.db_url, "--month", month, "--json"),
+        capture_output=True, text=True, env=e2e_env, timeout=60, check=False,
+    )
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["calls_by_end_reason"]["shutdown"] == 1, report.stdout
+    listed = subprocess.run(ivr_argv("tickets", "list", "--db", agent.db_url),
+                            capture_output=True, text=True, env=e2e_env, timeout=60, check=False)
+    assert listed.returncode == 0, listed.stderr
 
 
 def _config_with(path: Path, **changes: str) -> Path:

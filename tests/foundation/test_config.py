@@ -15,10 +15,10 @@ from ivr.config import (
     DEFAULT_PROMPTS_DIR,
     KNOWN_VARIABLES,
     LOCALES,
-    REQUIRED_PROMPT_IDS,
     ConfigError,
     load_prompt_file,
     load_settings,
+    required_prompt_ids,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +98,7 @@ def test_cross_field_rules_are_checked() -> None:
 def test_catalogue_has_every_required_phrase(locale: str) -> None:
     prompts, problems = load_prompt_file(DEFAULT_PROMPTS_DIR / f"{locale}.toml", locale)
     assert problems == []
-    assert REQUIRED_PROMPT_IDS <= set(prompts)
+    assert required_prompt_ids() <= set(prompts)
     for prompt in prompts.values():
         assert prompt.variables <= KNOWN_VARIABLES
 

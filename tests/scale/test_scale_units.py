@@ -54,11 +54,29 @@ def test_serve_worker_argv_keeps_operator_options_and_binds_loopback(tmp_path):
     assert argv[1:3] == ["-m", "ivr.cli"]
     assert "--bind 127.0.0.1 --sip-port 5072 --worker-id 2 --workers 1 --front none" in joined
     assert f"--config {tmp_path / 'x.toml'}" in joined and argv.count("-v") == 2
-    assert "--db sqlite:///t.db" in joined and "--no-asr" in argv
+    assert "--no-asr" in argv
     assert "--set vad.hangover_ms=400" in joined
     # one admin endpoint for the set (the supervisor's): workers write a heartbeat instead
     assert "--admin-port" not in argv
     assert f"--heartbeat {tmp_path / 'worker-2.health.json'}" in joined
+    # The database URL (it may hold a password) never goes on a command line, where `ps`
+    # shows it: the workers get it through the environment (worker_environment).
+    assert "--db" not in argv and "t.db" not in joined
+
+
+def test_workers_get_the_database_url_through_the_environment_only(tmp_path):
+    import argparse
+
+    from ivr.config import load_settings
+    from ivr.serve_plan import worker_environment
+
+    url = "postgresql+psycopg://ivr:s3cret@db.example:5432/tickets"
+    args = argparse.Namespace(config=None, verbose=0, db=url, no_asr=False, admin_port=0,
+                              set=["database.url=" + url, "vad.hangover_ms=400"])
+    settings = load_settings(overrides={"database": {"url": url}})
+    joined = " ".join(serve_worker_argv(args, 1, 5071))
+    assert "s3cret" not in joined and "--set vad.hangover_ms=400" in joined
+    assert worker_environment(settings) == {"IVR_DATABASE_URL": url}
 
 
 def test_child_lines_keep_their_level():

@@ -74,7 +74,8 @@ class ToneLibrary:
 
 
 class InlineExecutor:
-    """Runs ticket work at once, so a virtual call never outruns its database."""
+    """Runs background work (tickets, call records, phrase synthesis) at once, so a virtual
+    call never outruns its database."""
 
     def submit(self, fn: Any, *args: Any) -> None:
         fn(*args)
@@ -128,6 +129,7 @@ class VirtualLine:
         transfer_ok: bool = True,
         answered_at: dt.datetime | None = None,
         transcripts: list[str] | None = None,
+        call_id: str = "virtual-call-0001",
     ) -> None:
         self.clock = VirtualClock()
         self.control = FakeControl(clock=self.clock)
@@ -148,7 +150,7 @@ class VirtualLine:
         self.session = CallSession(
             settings,
             CallFacts(
-                call_id="virtual-call-0001",
+                call_id=call_id,
                 caller=caller,
                 rate_hz=rate_hz,
                 answered_at=answered_at or BUSINESS_HOURS,
@@ -158,8 +160,7 @@ class VirtualLine:
             prompts=self.library,
             recognizer_factory=recognizer_factory if transcripts is not None else None,
             tickets=tickets,
-            ticket_executor=InlineExecutor(),  # type: ignore[arg-type]
-            render_executor=InlineExecutor(),  # type: ignore[arg-type]
+            executor=InlineExecutor(),  # type: ignore[arg-type]
             recordings_dir=recordings_dir,
             clock=self.clock,
             on_finished=self.outcomes.append,
@@ -167,7 +168,7 @@ class VirtualLine:
         self.player = FramePlayer(
             self.frame_len * 2, on_done=lambda tag, tf, done: self.session.prompt_done(tag, done)
         )
-        self.session._player = self.player
+        self.session.playback.player = self.player
         self.t0 = self.clock.t
 
     @property

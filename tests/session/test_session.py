@@ -209,6 +209,41 @@ def test_spoken_complaint_with_the_callers_name_reaches_the_ticket(settings, tmp
     assert not any("王" in what for _, _, what in line.session.timeline)
 
 
+class CapturingStore:
+    """A ticket store that keeps what the session hands it (the register is tested apart)."""
+
+    def __init__(self) -> None:
+        self.drafts: list = []
+        self.records: list = []
+
+    def open_ticket(self, draft):
+        from ivr.tickets.types import TicketReceipt, short_id, ticket_uuid
+
+        self.drafts.append(draft)
+        ticket_id = ticket_uuid(draft.call_id, draft.category)
+        return TicketReceipt(ticket_id, short_id(ticket_id), None)
+
+    def record_call(self, record) -> None:
+        self.records.append(record)
+
+    def set_satisfaction(self, ticket_id: str, score: int) -> None:
+        pass
+
+
+def test_ticket_and_call_record_times_come_from_the_sessions_clock(settings):
+    """opened_at is the answer time plus the call's age on the injected (virtual) clock, not
+    the machine's wall clock; the call record's end likewise."""
+    store = CapturingStore()
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)], tickets=store)
+    outcome = line.run()
+    (draft,) = store.drafts
+    (opened_t,) = [t for t, kind, what in line.events("action") if what.startswith("OpenTicket")]
+    answered = line.session.facts.answered_at
+    assert draft.opened_at == answered + dt.timedelta(seconds=opened_t)
+    (record,) = store.records
+    assert record.ended_at == answered + dt.timedelta(seconds=outcome.duration_s)
+
+
 def test_after_hours_callback_number_is_confirmed_and_stored_encrypted(tmp_path, caplog,
                                                                       monkeypatch):
     """Seed 001 特殊 11: the calling number, read back in full, confirmed by key, on the ticket."""

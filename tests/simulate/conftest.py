@@ -10,21 +10,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ivr.media.levels import active_speech_level_dbfs
 from ivr.media.wavio import read_wav, write_wav
 
 SPEECH_WAV = Path(
     "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
 )
-from sim_support import QUIET_DBFS  # noqa: E402
-
-
-def at_level(samples: np.ndarray, rate_hz: int, target_dbfs: float) -> np.ndarray:
-    """Scale speech so its active speech level (P.56 style) is `target_dbfs`."""
-    level = active_speech_level_dbfs(samples, rate_hz)
-    assert level is not None
-    gain = 10 ** ((target_dbfs - level) / 20)
-    return np.clip(np.round(samples * gain), -32768, 32767).astype(np.int16)
+from sim_support import QUIET_DBFS, at_level  # noqa: E402
 
 
 @pytest.fixture(scope="session")

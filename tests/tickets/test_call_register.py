@@ -91,7 +91,7 @@ def test_log_format_json_writes_one_object_per_line(tmp_path):
 
     cfg = _config(tmp_path, f"sqlite:///{tmp_path / 'log.db'}")
     proc = subprocess.run([sys.executable, "-m", "ivr.cli", "--config", str(cfg),
-                           "--log-format", "json", "-v", "calls", "list"],
+                           "--log-format", "json", "-v", "db", "upgrade"],
                           capture_output=True, text=True, timeout=60, env=dict(os.environ),
                           check=False)
     assert proc.returncode == 0, proc.stderr

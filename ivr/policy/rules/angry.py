@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from ivr.policy.context import CallContext
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"angry_caller"})
+
 
 def on_abuse(ctx: CallContext) -> None:
     ctx.angry_turns += 1

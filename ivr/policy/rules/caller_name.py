@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 from ivr.policy.context import CallContext
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"greeting_surname"})
+
 GREETING = "greeting_surname"
 _HAN = "[\u4e00-\u9fff]"
 # Two-character surnames (复姓) a caller may give; any other surname is one character.

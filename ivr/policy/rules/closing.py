@@ -19,6 +19,9 @@ from ivr.policy.rules.intent import (
 )
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"closing_anything_else", "closing_goodbye", "menu", "survey"})
+
 REASON: EndReason = "normal"
 GOODBYE = "closing_goodbye"
 
@@ -39,10 +42,8 @@ class AnythingElse(Step):
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         keywords = ctx.settings.keywords(ctx.locale)
         intent = classify(ev.transcript, keywords)
-        if intent in BUSINESS_INTENTS:
-            ctx.start_flow(intent)  # type: ignore[arg-type]
-        elif intent in SPECIAL_INTENTS:
-            ctx.start_flow(intent)  # type: ignore[arg-type]
+        if intent is not None and (intent in BUSINESS_INTENTS or intent in SPECIAL_INTENTS):
+            ctx.start_flow(intent)
         elif intent is None and yes_no(ev.transcript, keywords) is True:
             ctx.goto(IntentStep(prompts=(*_by_name(ctx), "menu"), misses=0))
         elif intent is None and ev.confidence is None and not ev.transcript:

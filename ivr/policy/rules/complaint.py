@@ -15,6 +15,18 @@ from ivr.policy.rules.intent import yes_no
 from ivr.policy.rules.recording import AskThenRecord
 from ivr.vocabulary import TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset(
+    {
+        "complaint_apology",
+        "complaint_ask_details",
+        "complaint_confirm",
+        "complaint_promise",
+        "complaint_readback_intro",
+        "complaint_ticket_number",
+    }
+)
+
 CATEGORY: TicketCategory = "complaint"
 SUMMARY_CHARS = 60
 

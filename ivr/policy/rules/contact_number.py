@@ -41,6 +41,8 @@ FIELD = "contact_number"  # the UpdateTicket field the session stores encrypted
 # needs it in full, the policy says this and the session puts the real number in its place.
 CALLING_NUMBER = "<calling-number>"
 ASKED = "contact_number"  # ctx.asked key: asked once per call
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({USE_CALLER, ASK, CONFIRM, RETRY})
 
 Then = Callable[[CallContext], None]
 

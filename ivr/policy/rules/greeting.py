@@ -11,6 +11,9 @@ from ivr.policy import events as e
 from ivr.policy.rules.holiday import holiday_greeting
 from ivr.policy.rules.queue_wait import waited_too_long
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"greeting", "menu", "queue_wait_apology"})
+
 
 def opening_prompts(settings: Settings, answered: e.Answered) -> tuple[str, ...]:
     if waited_too_long(settings, answered.ring_s):

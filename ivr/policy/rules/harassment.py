@@ -14,6 +14,9 @@ from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.intent import BUSINESS_INTENTS, classify, digit_intent
 from ivr.vocabulary import EndReason, TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"harassment_final", "harassment_warning"})
+
 REASON: EndReason = "harassment"
 CATEGORY: TicketCategory = "harassment"
 
@@ -36,9 +39,9 @@ class Harassment(Ladder):
 
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         intent = classify(ev.transcript, ctx.settings.keywords(ctx.locale))
-        if intent in BUSINESS_INTENTS:
+        if intent is not None and intent in BUSINESS_INTENTS:
             ctx.mark(f"harassment left for {intent}")
-            ctx.start_flow(intent)  # type: ignore[arg-type]
+            ctx.start_flow(intent)
         elif ev.transcript or ev.confidence is not None:
             ctx.interrupt()
             self.climb(ctx)  # still no business: the next warning (or the final phrase)

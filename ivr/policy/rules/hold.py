@@ -12,6 +12,9 @@ from collections.abc import Callable
 from ivr.policy import events as e
 from ivr.policy.context import TICKET, CallContext, Step
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"hold_long", "hold_short", "hold_thanks"})
+
 # A wait shorter than this needs no hold phrase.
 HOLD_AFTER_S = 2.0
 

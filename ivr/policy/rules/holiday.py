@@ -6,6 +6,9 @@ import datetime as dt
 
 from ivr.config import Settings
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"greeting_holiday_festival", "greeting_holiday_new_year"})
+
 
 def holiday_greeting(settings: Settings, local_time: dt.datetime | None) -> str | None:
     """The holiday variant of the greeting for the caller's local day, or None."""

@@ -11,6 +11,9 @@ from ivr.policy.rules.recording import AskThenRecord
 from ivr.policy.rules.understood import explain
 from ivr.vocabulary import TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"callback_promise", "inquiry_ask"})
+
 CATEGORY: TicketCategory = "inquiry"
 
 

@@ -11,14 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
+from ivr.policy.flows import FlowName
 from ivr.policy.rules.caller_name import parse as parse_name
 from ivr.policy.rules.caller_name import reprompt
 from ivr.text import has_keyword
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"menu", "repeat_please", "silent_reprompt"})
+
 # The order in which intents win when a sentence holds several keywords: a business request
 # beats the special ones (seed 001 特殊沟通内容 1, 2, 4, 5), which beat the generic inquiry words
 # ("请问" is politeness as often as a question) and thanks/goodbye.
-INTENT_ORDER = (
+INTENT_ORDER: tuple[FlowName, ...] = (
     "person",
     "complaint",
     "suggestion",
@@ -30,9 +34,11 @@ INTENT_ORDER = (
     "thanks",
     "goodbye",
 )
-BUSINESS_INTENTS = frozenset({"person", "complaint", "suggestion", "inquiry"})
+BUSINESS_INTENTS: frozenset[FlowName] = frozenset({"person", "complaint", "suggestion", "inquiry"})
 # Requests the standard answers with its own phrase; they are not business (see ctx.business).
-SPECIAL_INTENTS = frozenset({"wrong_number", "named_colleague", "personal_info", "out_of_scope"})
+SPECIAL_INTENTS: frozenset[FlowName] = frozenset(
+    {"wrong_number", "named_colleague", "personal_info", "out_of_scope"}
+)
 
 
 def _has_word(text: str, word: str) -> bool:
@@ -45,7 +51,7 @@ def matches(text: str, words: Iterable[str]) -> bool:
     return any(_has_word(text, w) for w in words)
 
 
-def classify(text: str, keywords: Mapping[str, Sequence[str]]) -> str | None:
+def classify(text: str, keywords: Mapping[str, Sequence[str]]) -> FlowName | None:
     """The caller's intent from a transcript, or None when no keyword matches."""
     if not text.strip():
         return None
@@ -68,9 +74,9 @@ def is_abuse(text: str, keywords: Mapping[str, Sequence[str]]) -> bool:
     return matches(text, keywords.get("abuse", ()))
 
 
-def digit_intent(settings: Settings, digit: str) -> str | None:
+def digit_intent(settings: Settings, digit: str) -> FlowName | None:
     menu = settings.menu
-    table = {
+    table: dict[str, FlowName] = {
         menu.complaint_digit: "complaint",
         menu.inquiry_digit: "inquiry",
         menu.suggestion_digit: "suggestion",
@@ -84,10 +90,9 @@ class IntentStep(Step):
 
     name = "intent"
 
-    def __init__(self, prompts: Sequence[str] = ("menu",), *, opening: bool = False,
-                 misses: int = 0, talk_misses: int = 0) -> None:
+    def __init__(self, prompts: Sequence[str] = ("menu",), *, misses: int = 0,
+                 talk_misses: int = 0) -> None:
         self.prompts = tuple(prompts)
-        self.opening = opening  # right after the greeting: a silent line starts the silent ladder
         self.misses = misses
         self.talk_misses = talk_misses  # understood speech with no business in it
 
@@ -96,11 +101,6 @@ class IntentStep(Step):
             ctx.play(prompt_id)
 
     def on_idle(self, ctx: CallContext) -> None:
-        if self.opening and not ctx.heard:
-            from ivr.policy.rules.silent_call import SilentCall
-
-            ctx.goto(SilentCall(back=IntentStep(prompts=(), misses=self.misses)))
-            return
         ctx.start_timer(WAIT, ctx.settings.dialogue.intent_timeout_s)
 
     def on_timer(self, ctx: CallContext, name: str) -> None:

@@ -10,36 +10,20 @@ from __future__ import annotations
 from ivr.config import Settings
 from ivr.policy import events as e
 from ivr.policy.context import CallContext, Step
-from ivr.policy.ladder import Ladder, Rung
+from ivr.policy.ladder import Ladder, Rung, back_of
 from ivr.vocabulary import EndReason
+
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset(
+    {
+        "low_volume_call_again",
+        "low_volume_pick_up_handset",
+        "low_volume_speak_louder",
+    }
+)
 
 REASON: EndReason = "low_volume"
 VERDICT = "low_volume"
-# Reports further apart than this count as this long (a gap in reports is not evidence).
-MAX_REPORT_GAP_S = 1.0
-
-
-class ConditionWatch:
-    """Accumulates how long a bad line verdict has lasted; a clearly heard report resets it."""
-
-    def __init__(self, verdict: str) -> None:
-        self.verdict = verdict
-        self.accumulated_s = 0.0
-        self.last_t: float | None = None
-
-    def update(self, ev: e.LineReport) -> float:
-        gap = 0.0 if self.last_t is None else min(max(ev.t - self.last_t, 0.0), MAX_REPORT_GAP_S)
-        self.last_t = ev.t
-        if ev.verdict == self.verdict:
-            self.accumulated_s += gap
-        elif ev.verdict == "ok":
-            self.accumulated_s = 0.0
-        return self.accumulated_s
-
-    def reset(self) -> None:
-        self.accumulated_s = 0.0
-
-
 def first_prompt(settings: Settings, reverberant: bool) -> str:
     """Speakerphone variant when the line sounds reverberant (first_prompt auto)."""
     choice = settings.low_volume.first_prompt
@@ -71,9 +55,4 @@ class LowVolume(Ladder):
 def start(ctx: CallContext, reverberant: bool = False) -> None:
     """Take over after the current phrase (it is not cut: the caller hears us fine)."""
     ctx.clear_queue()
-    ctx.goto(LowVolume(back=_back(ctx), reverberant=reverberant))
-
-
-def _back(ctx: CallContext) -> Step | None:
-    step = ctx.step
-    return step if not isinstance(step, Ladder) else step.back
+    ctx.goto(LowVolume(back=back_of(ctx), reverberant=reverberant))

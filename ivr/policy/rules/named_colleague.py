@@ -13,6 +13,9 @@ from ivr.policy.rules.conversation import back_step
 from ivr.policy.rules.understood import explain
 from ivr.vocabulary import TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"callback_promise", "named_colleague", "named_colleague_insist"})
+
 FIRST = "named_colleague"
 INSIST = "named_colleague_insist"
 CATEGORY: TicketCategory = "callback"

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from ivr.policy import events as e
 from ivr.policy.context import CallContext
-from ivr.policy.ladder import Ladder, Rung
-from ivr.policy.rules.low_volume import _back
+from ivr.policy.ladder import Ladder, Rung, back_of
 from ivr.vocabulary import EndReason
+
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"noisy_line"})
 
 REASON: EndReason = "noisy"
 VERDICT = "noisy"
@@ -33,4 +35,4 @@ class NoisyLine(Ladder):
 
 def start(ctx: CallContext) -> None:
     ctx.clear_queue()
-    ctx.goto(NoisyLine(back=_back(ctx)))
+    ctx.goto(NoisyLine(back=back_of(ctx)))

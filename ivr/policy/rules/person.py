@@ -15,6 +15,9 @@ from ivr.policy.rules.business_hours import is_open
 from ivr.policy.rules.understood import explain
 from ivr.vocabulary import EndReason, TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"after_hours", "transfer_failed", "transfer_notice"})
+
 CATEGORY: TicketCategory = "callback"
 REASON: EndReason = "transferred"
 # How long to wait for the callback ticket's id before transferring without it.

@@ -11,6 +11,9 @@ from __future__ import annotations
 from ivr.policy.context import CallContext
 from ivr.policy.rules.conversation import back_step
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"personal_info", "personal_info_insist"})
+
 FIRST = "personal_info"
 INSIST = "personal_info_insist"
 

@@ -15,10 +15,26 @@ from ivr.policy import events as e
 from ivr.policy.context import CallContext
 from ivr.policy.ladder import Ladder, Rung
 from ivr.policy.rules.caller_name import reprompt
+from ivr.policy.rules.intent import IntentStep
 from ivr.vocabulary import EndReason
+
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"silent_final_notice", "silent_goodbye", "silent_reprompt"})
 
 REASON: EndReason = "silent"
 GOODBYE = "silent_goodbye"
+
+
+class AfterGreeting(IntentStep):
+    """The intent step right after the greeting: when the greeting (and menu) have been said
+    and nothing at all was heard, the silent-call ladder starts (its first rung is the pause
+    after the greeting); after a word or a key it is an ordinary intent step."""
+
+    def on_idle(self, ctx: CallContext) -> None:
+        if not ctx.heard:
+            ctx.goto(SilentCall(back=IntentStep(prompts=(), misses=self.misses)))
+            return
+        super().on_idle(ctx)
 
 
 class SilentCall(Ladder):

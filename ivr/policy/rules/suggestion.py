@@ -10,6 +10,9 @@ from ivr.policy.context import CallContext
 from ivr.policy.rules.recording import AskThenRecord
 from ivr.vocabulary import TicketCategory
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"suggestion_ask", "suggestion_thanks"})
+
 CATEGORY: TicketCategory = "suggestion"
 
 

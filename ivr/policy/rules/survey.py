@@ -7,6 +7,9 @@ from ivr.policy import events as e
 from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.rules.closing import goodbye
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"survey", "survey_thanks"})
+
 SCORES = frozenset("12345")
 
 

@@ -26,6 +26,9 @@ from ivr.policy.rules.intent import (
     yes_no,
 )
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"closing_understood"})
+
 PROMPT = "closing_understood"
 
 
@@ -87,8 +90,10 @@ class Understood(Step):
             self.again(ctx)
             return
         intent = classify(ev.transcript, keywords)
-        if intent in BUSINESS_INTENTS or intent in SPECIAL_INTENTS or intent == "thanks":
-            ctx.start_flow(intent)  # type: ignore[arg-type]
+        if intent is not None and (
+            intent in BUSINESS_INTENTS or intent in SPECIAL_INTENTS or intent == "thanks"
+        ):
+            ctx.start_flow(intent)
         elif intent == "goodbye":
             closing.finish(ctx)
         else:

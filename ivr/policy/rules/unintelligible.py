@@ -13,6 +13,9 @@ from ivr.policy.context import WAIT, CallContext, Step
 from ivr.policy.ladder import Ladder, Rung
 from ivr.vocabulary import EndReason
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"dialect_ask_someone_nearby", "dialect_final", "dialect_speak_mandarin"})
+
 REASON: EndReason = "unintelligible"
 
 

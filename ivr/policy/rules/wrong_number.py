@@ -9,6 +9,9 @@ from __future__ import annotations
 from ivr.policy.context import CallContext
 from ivr.policy.rules import closing
 
+# The catalogue phrases this rule plays (ivr.policy.catalogue gathers them for the check).
+PROMPTS = frozenset({"wrong_number"})
+
 PROMPT = "wrong_number"
 
 
