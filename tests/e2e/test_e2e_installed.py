@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -129,5 +130,15 @@ def test_installed_agent_answers_a_call_from_root(installed, e2e_data_dir, tmp_p
         print(f"installed agent: caller heard the greeting at RMS {rms:.3f}")
         assert rms > GREETING_MIN_RMS
         assert agent.wait_for(lambda ln: ln.startswith("call "), 30), agent.tail()
+        # a single agent's own /metrics: the call is counted once it has ended
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        samples = {s.name: s.value for f in text_string_to_metric_families(text)
+                   for s in f.samples if not s.labels}
+        ended = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                    if s.name == "ivr_calls_total")
+        assert ended == 1 and samples["ivr_calls_in_progress"] == 0, text
     finally:
         agent.stop()
