@@ -43,3 +43,22 @@ def test_to_tag_tells_a_new_invite_from_a_re_invite():
     again = b"INVITE sip:a@b SIP/2.0\r\nt: <sip:a@b>; tag=9\r\nFrom: <sip:c@d>;tag=1\r\n\r\n"
     assert not to_tag_present(new)
     assert to_tag_present(again)
+
+
+def test_json_log_lines_and_a_workers_json_line_passed_on_not_rewrapped():
+    import json
+    import logging
+
+    from ivr.ops.jsonlog import JsonFormatter
+
+    fmt = JsonFormatter()
+    plain = logging.LogRecord("ivr.x", logging.WARNING, __file__, 1, "call %s", ("ab12",), None)
+    entry = json.loads(fmt.format(plain))
+    assert entry["msg"] == "call ab12" and entry["level"] == "WARNING" and entry["ts"]
+    inner = json.dumps({"ts": "t", "level": "INFO", "logger": "ivr.sip", "msg": "ready"})
+    child = logging.LogRecord("ivr.scale.supervisor.child", logging.INFO, __file__, 1,
+                              "[%s] %s", ("worker 2", inner), None)
+    assert json.loads(fmt.format(child)) == {**json.loads(inner), "child": "worker 2"}
+    kamailio = logging.LogRecord("ivr.scale.supervisor.child", logging.INFO, __file__, 1,
+                                 "[%s] %s", ("front", " 0(1) NOTICE: {x}"), None)
+    assert json.loads(fmt.format(kamailio))["msg"] == "[front]  0(1) NOTICE: {x}"
