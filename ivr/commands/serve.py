@@ -157,6 +157,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         admin = start_admin(args.admin_bind, args.admin_port, lambda: agent_health(agent),
                             lambda: render(services.tickets))
     heartbeat = _Heartbeat(agent, getattr(args, "heartbeat", None))
+    heartbeat.start()
     stop = threading.Event()
     reload_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -165,16 +166,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     say("ready")
     try:
         while not stop.wait(0.2):
-            heartbeat.beat()
             if reload_requested.is_set():
                 reload_requested.clear()
                 _reload(agent, args, say)
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
-        drained = threading.Event()
-        threading.Thread(target=_beat_until, args=(heartbeat, drained), daemon=True).start()
         cut = agent.drain(settings.sip.drain_timeout_s)
-        drained.set()
+        heartbeat.stop()
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
         if admin is not None:
@@ -242,24 +240,38 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
 
 
 class _Heartbeat:
-    """Once a second: the recogniser backlog gauge, and (a supervised worker) the health file
-    the supervisor's one /health reads."""
+    """Once a second, on its own thread (a reload or a drain on the main thread must not make
+    a worker look dead): the recogniser backlog gauge and, for a supervised worker, the health
+    file the supervisor's one /health reads."""
 
     def __init__(self, agent: Any, path: str | None) -> None:
         self.agent = agent
         self.path = Path(path) if path else None
-        self.next_at = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from ivr.ops.health import HEARTBEAT_INTERVAL_S
+
+        while True:
+            try:
+                self.beat()
+            except Exception:  # a background thread logs its exceptions and goes on
+                log.exception("heartbeat failed")
+            if self._done.wait(HEARTBEAT_INTERVAL_S):
+                return
 
     def beat(self) -> None:
-        import time
-
         from ivr.ops import metrics
-        from ivr.ops.health import HEARTBEAT_INTERVAL_S, agent_health, write_heartbeat
+        from ivr.ops.health import agent_health, write_heartbeat
 
-        now = time.monotonic()
-        if now < self.next_at:
-            return
-        self.next_at = now + HEARTBEAT_INTERVAL_S
         pool = self.agent.services.recognizer_pool
         if pool is not None and hasattr(pool, "backlog_s"):
             metrics.RECOGNISER_BACKLOG.set(pool.backlog_s())
@@ -269,12 +281,6 @@ class _Heartbeat:
                 write_heartbeat(self.path, status, body)
             except OSError as exc:
                 log.warning("heartbeat %s not written: %s", self.path, exc)
-
-
-def _beat_until(heartbeat: _Heartbeat, done: threading.Event) -> None:
-    """Keep the heartbeat going during a drain (the main thread waits in drain())."""
-    while not done.wait(0.2):
-        heartbeat.beat()
 
 
 def run_reload(args: argparse.Namespace) -> int:
