@@ -11,8 +11,9 @@
 # (see deploy/README.md: Docker).
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    IVR_DATA_DIR=/var/lib/ivr IVR_CONFIG=/etc/ivr/ivr.toml
+# IVR_ENV=production: `ivr doctor` FAILs without IVR_NUMBER_KEY (pass it with -e, never bake it in).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 IVR_DATA_DIR=/var/lib/ivr IVR_ENV=production \
+    IVR_CONFIG=/etc/ivr/ivr.toml
 WORKDIR /opt/ivr
 
 # runtime profile: espeak-ng (prompts), sox, sipp, kamailio (the front of --workers)

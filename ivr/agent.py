@@ -29,6 +29,7 @@ from ivr.sip.types import Accept, CallListener, IncomingCallInfo, Reject
 if TYPE_CHECKING:  # heavy imports (vosk, SQLAlchemy) happen in build_services, at start-up
     from ivr.media.asr import RecognizerPool
     from ivr.media.prompt_library import PromptLibrary
+    from ivr.tickets.diskspace import DiskGuard
     from ivr.tickets.service import TicketService
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,11 @@ def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | 
     return SipConfig.from_section(settings.sip, **overrides)
 
 
+class StartupError(Exception):
+    """Storage the agent cannot use (a read-only data folder, a mistyped database URL): one
+    line for the operator, exit status 2, no traceback."""
+
+
 @dataclass
 class AgentServices:
     """What every call shares; built once at start-up."""
@@ -61,6 +67,7 @@ class AgentServices:
     prompts: PromptLibrary
     recognizer_pool: RecognizerPool | None  # None without a model: the DTMF menu only
     tickets: TicketService | None
+    disk: DiskGuard | None = None  # refuses calls before a full disk could lose a ticket
 
 
 class _CallControl:
@@ -99,7 +106,7 @@ class _Bridge(CallListener):
 
     def on_disconnected(self, call: AgentCall, code: int, reason: str, by_remote: bool) -> None:
         if self.session is not None:
-            self.session.caller_hung_up()
+            self.session.line_ended(by_remote, code, reason)
 
 
 class Agent:
@@ -129,17 +136,71 @@ class Agent:
         self._lock = threading.Lock()
         self._ticket_pool = ThreadPoolExecutor(TICKET_WORKERS_COUNT, thread_name_prefix="tickets")
         self.calls_finished = 0
+        self._draining = False
+        self._disk_reason = ""
+        self._stop_watch = threading.Event()
+        self._disk_watch: threading.Thread | None = None
 
     # ---- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
         self.engine.start()
+        if self.services.disk is not None:
+            self._check_disk()  # before the first call: a full disk refuses it at once
+            self._disk_watch = threading.Thread(
+                target=self._watch_disk, name="disk-guard", daemon=True
+            )
+            self._disk_watch.start()
         log.info(
             "listening on %s (%s), at most %d calls in this process",
             self.engine.local_uri,
             ", ".join(f"{k}:{v}" for k, v in self.engine.ports.items()),
             self.engine.max_calls,
         )
+
+    def _watch_disk(self) -> None:
+        guard = self.services.disk
+        assert guard is not None
+        while not self._stop_watch.wait(guard.check_interval_s):
+            try:
+                self._check_disk()
+            except Exception:  # a background thread must log, never die silently
+                log.exception("disk guard: unexpected error")
+
+    def _check_disk(self) -> None:
+        guard = self.services.disk
+        if guard is None:
+            return
+        report = guard.check()
+        with self._lock:
+            self._disk_reason = "" if report.ok else f"disk: {report.reason}"
+        self._apply_accepting()
+
+    def _apply_accepting(self) -> None:
+        with self._lock:
+            accepting = not self._draining and not self._disk_reason
+        if accepting != self.engine.accepting:
+            self.engine.set_accepting(accepting)
+
+    @property
+    def draining(self) -> bool:
+        """True once drain() began (SIGTERM): new calls get 503 on purpose."""
+        with self._lock:
+            return self._draining
+
+    @property
+    def disk_problem(self) -> str:
+        """Why calls are refused for lack of disk space ("" when there is room)."""
+        with self._lock:
+            return self._disk_reason
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """GET /health: 200 when every named check passes (ivr.ops.health.agent_checks:
+        sip, disk, tickets_db, journal); 503 naming the failing ones, and ``reason`` when
+        calls are refused for a fault (a disk too full to keep a ticket)."""
+        from ivr.ops.health import agent_health
+
+        return agent_health(self)
 
     @property
     def active_sessions(self) -> list[CallSession]:
@@ -148,7 +209,9 @@ class Agent:
 
     def drain(self, timeout_s: float) -> int:
         """Refuse new calls (503), end the calls in progress politely; returns calls cut."""
-        self.engine.set_accepting(False)
+        with self._lock:
+            self._draining = True
+        self._apply_accepting()
         sessions = self.active_sessions
         for session in sessions:
             session.request_shutdown()
@@ -164,6 +227,9 @@ class Agent:
         return len(remaining)
 
     def stop(self) -> None:
+        self._stop_watch.set()
+        if self._disk_watch is not None:
+            self._disk_watch.join(timeout=5)
         self.engine.stop()
         self._ticket_pool.shutdown(wait=True)
 
@@ -291,13 +357,32 @@ def build_services(
 ) -> AgentServices:
     """Tickets first (no complaint lost), prompts rendered (first greeting instant), then ASR."""
     say = progress or (lambda msg: log.info("%s", msg))
+    from ivr.tickets.db import DatabaseUrlError
+    from ivr.tickets.diskspace import writable_dir_problem
     from ivr.tickets.service import TicketService
 
-    tickets = TicketService.from_settings(settings)
+    problem = writable_dir_problem(settings.data_dir)
+    if problem is not None:
+        raise StartupError(f"{problem}: fix its owner or mount, or set paths.data_dir / "
+                           "IVR_DATA_DIR")
+    try:
+        tickets = TicketService.from_settings(settings)
+    except DatabaseUrlError as exc:
+        raise StartupError(f"{exc} (database.url or --db)") from None
     tickets.start_replayer(settings.database.journal_replay_interval_s)
     say(
         f"tickets: {mask_url(settings.database_url)} (journal replayed every "
         f"{settings.database.journal_replay_interval_s:.0f} s)"
+    )
+    from ivr.tickets.diskspace import guard_for
+
+    disk = guard_for(tickets, min_free_bytes=settings.paths.min_free_mb * 1024 * 1024,
+                     check_interval_s=settings.paths.disk_check_interval_s)
+    first = disk.check()
+    say(
+        f"disk: {first.free_bytes // (1024 * 1024)} MB free on {first.path}, calls refused "
+        f"below {disk.min_free_bytes // (1024 * 1024)} MB"
+        + ("" if first.ok else f" -- REFUSING CALLS: {first.reason}")
     )
 
     from ivr.media.prompt_library import PromptLibrary
@@ -329,7 +414,7 @@ def build_services(
             pool = RecognizerPool(load_model(model_dir), settings.asr.workers_count)
             say(f"speech recognition: {model_dir}")
             _check_keywords(settings, pool, say)
-    return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets)
+    return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets, disk=disk)
 
 
 def _check_keywords(settings: Settings, pool: Any, say: Callable[[str], None]) -> None:

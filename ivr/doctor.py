@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import shutil
 import subprocess
 import tempfile
@@ -205,6 +206,13 @@ def check_database(settings: Any) -> CheckResult:
     if not url:
         return CheckResult("database", "FAIL", "database.url is empty",
                            "set database.url in config/ivr.toml")
+    try:
+        db.check_url(url)
+    except db.DatabaseUrlError as exc:
+        file = db.sqlite_file(url)
+        data_dir = Path(str(getattr(settings, "data_dir", ""))).resolve()
+        if file is None or file.parent.resolve() != data_dir:  # the data dir is made at start
+            return CheckResult("database", "FAIL", str(exc), "fix database.url")
     shown = db.redacted_url(url)
     try:
         if db.missing_sqlite_file(url) is not None:
@@ -226,6 +234,34 @@ def check_database(settings: Any) -> CheckResult:
                            f"{shown} at schema {current or 'empty'}, newest is {head}",
                            "run `ivr db upgrade`")
     return CheckResult("database", "OK", f"{shown} reachable, schema {current} (newest)")
+
+
+# caller-number key -------------------------------------------------------------------------
+def check_number_key(settings: Any) -> CheckResult:
+    """The key that encrypts caller numbers at rest; required in production (IVR_ENV)."""
+    try:
+        privacy = importlib.import_module("ivr.tickets.privacy")
+    except ImportError as exc:
+        return CheckResult("caller-number key", "WARN", f"ticket store not available in this "
+                           f"build ({exc.name})")
+    env_name = str(getattr(getattr(settings, "privacy", None), "number_key_env", "")
+                   or privacy.DEFAULT_NUMBER_KEY_ENV)
+    secret = os.environ.get(env_name) or ""
+    mode = (f"{privacy.PRODUCTION_ENV}={privacy.PRODUCTION_VALUE}" if privacy.production_mode()
+            else f"not production ({privacy.PRODUCTION_ENV} != {privacy.PRODUCTION_VALUE})")
+    fix = (f"export {env_name}=<a secret of {privacy.MIN_SECRET_LENGTH}+ characters, kept "
+           "outside the data directory>")
+    if secret and len(secret) < privacy.MIN_SECRET_LENGTH:
+        return CheckResult("caller-number key", "FAIL", f"{env_name} is {len(secret)} "
+                           f"characters, needs {privacy.MIN_SECRET_LENGTH}+", fix)
+    if secret:
+        return CheckResult("caller-number key", "OK", f"{env_name} set: caller numbers are "
+                           f"encrypted at rest; {mode}")
+    detail = (f"{env_name} not set ({mode}): only masked numbers are stored, blacklist and "
+              "repeat-caller look-ups are off")
+    if privacy.production_mode():
+        return CheckResult("caller-number key", "FAIL", detail, fix)
+    return CheckResult("caller-number key", "WARN", detail, fix)
 
 
 # Kamailio and sipp --------------------------------------------------------------------------
@@ -280,8 +316,8 @@ def run_checks(settings: Any) -> list[CheckResult]:
     results += check_voices(settings)
     results += [check_vosk_model(settings)]
     results += check_keywords_heard(settings)
-    results += [check_database(settings), check_kamailio(settings), check_front(settings),
-                check_sipp()]
+    results += [check_database(settings), check_number_key(settings), check_kamailio(settings),
+                check_front(settings), check_sipp()]
     return results
 
 

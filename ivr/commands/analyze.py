@@ -8,9 +8,9 @@ import sys
 
 from ivr.commands._common import settings_from
 from ivr.config import ConfigError
-from ivr.media.analysis import AnalysisResult, analyze_audio
+from ivr.media.analysis import AnalysisResult, analyze_file
 from ivr.media.monitor import LineThresholds
-from ivr.media.wavio import WavError, read_wav
+from ivr.media.wavio import WavError
 
 DESCRIPTION = """\
 Analyse a WAV recording as the agent hears a caller: voice activity (webrtcvad behind automatic
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ivr analyze: configuration: {exc}", file=sys.stderr)
         return 2
     try:
-        audio = read_wav(args.file)
-        result = analyze_audio(audio, thresholds)
+        result = analyze_file(args.file, thresholds)  # streamed: bounded memory
     except WavError as exc:
         print(f"ivr analyze: {exc}", file=sys.stderr)
         return 2

@@ -28,11 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _engine(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
     from ivr.tickets import db
 
-    url = args.url or load(args).database_url
+    settings = load(args)
+    url = args.url or settings.database_url
     missing = db.missing_sqlite_file(url)
     if read_only and missing is not None:
         raise MissingDatabase(f"no ticket database at {missing}; nothing was created")
-    return db, db.make_engine(url), url
+    # the data directory (home of the default SQLite file) may be made; no other directory
+    return db, db.make_engine(url, create_dir=settings.data_dir), url
 
 
 @guarded

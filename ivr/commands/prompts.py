@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     say = sub.add_parser("say", help="render one phrase (and write it to a WAV file)",
                          description="Render phrase ID as the agent would play it. Call "
                          "variables are given as --var name=value.")
-    say.add_argument("prompt_id", metavar="ID", help="phrase id, e.g. greeting")
+    say.add_argument("prompt_id", metavar="ID", type=_prompt_id, help="phrase id, e.g. greeting")
     say.add_argument("--locale", choices=LOCALES, help="default: service.default_locale")
     say.add_argument("--rate", type=int, default=None, metavar="HZ",
                      help="sample rate (one of tts.sample_rates_hz; default the highest)")
@@ -142,3 +142,13 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     print("ok")
     return 0
+
+
+def _prompt_id(text: str) -> str:
+    """argparse type: a prompt id (it becomes a file name: never a path)."""
+    from ivr.config.prompts import prompt_id_problem
+
+    problem = prompt_id_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text

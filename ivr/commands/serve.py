@@ -110,7 +110,7 @@ def _run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `ivr --help` and the pure commands never load pjsua2.
-    from ivr.agent import Agent, build_services
+    from ivr.agent import Agent, StartupError, build_services
     from ivr.session import CallOutcome
 
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -122,7 +122,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         print(message, flush=True)
 
     say(f"ivr serve: configuration {settings.source}")
-    services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    try:
+        services = build_services(settings, with_asr=not args.no_asr, progress=say)
+    except StartupError as exc:
+        print(f"ivr serve: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def finished(outcome: CallOutcome) -> None:
         tickets = ",".join(outcome.ticket_ids) or "-"
@@ -151,10 +155,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     admin = None
     if args.admin_port:
         from ivr.ops.admin import start_admin
-        from ivr.ops.health import agent_health
         from ivr.ops.metrics import render
 
-        admin = start_admin(args.admin_bind, args.admin_port, lambda: agent_health(agent),
+        admin = start_admin(args.admin_bind, args.admin_port, agent.health,
                             lambda: render(services.tickets))
     heartbeat = _Heartbeat(agent, getattr(args, "heartbeat", None))
     heartbeat.start()
@@ -188,12 +191,18 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
+    """Apply the edited configuration, or refuse it and keep running on the old one: a reload
+    must never stop the agent (a non-UTF-8 file once drained it and exited)."""
     try:
         settings = load_settings(args.config, overrides=_overrides(args))
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("reload refused: %s", problem)
         say(f"reload refused ({len(exc.problems)} problem(s)); the old configuration stays")
+        return
+    except Exception as exc:  # anything else reading the file: refused the same way
+        log.exception("reload refused: unexpected error reading the configuration")
+        say(f"reload refused ({type(exc).__name__}); the old configuration stays")
         return
     try:
         report = (
@@ -204,7 +213,10 @@ def _reload(agent: Any, args: argparse.Namespace, say: Any) -> None:
     except Exception:
         log.exception("prompt re-render failed; the old prompts stay")
         report = None
-    agent.reload(settings)
+    try:
+        agent.reload(settings)
+    except Exception:  # a session that cannot take the new settings keeps its old ones
+        log.exception("reload: a call could not take the new configuration")
     say(f"reloaded {settings.source}" + (f" ({report})" if report else ""))
 
 
@@ -270,13 +282,13 @@ class _Heartbeat:
 
     def beat(self) -> None:
         from ivr.ops import metrics
-        from ivr.ops.health import agent_health, write_heartbeat
+        from ivr.ops.health import write_heartbeat
 
         pool = self.agent.services.recognizer_pool
         if pool is not None and hasattr(pool, "backlog_s"):
             metrics.RECOGNISER_BACKLOG.set(pool.backlog_s())
         if self.path is not None:
-            status, body = agent_health(self.agent)
+            status, body = self.agent.health()
             try:
                 write_heartbeat(self.path, status, body)
             except OSError as exc:

@@ -9,6 +9,7 @@ import getpass
 import io
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,30 @@ EXPORT_FIELDS = (
     "promised_reply_by", "replied_at", "resolved_at", "closed_at", "satisfaction", "summary",
     "transcript", "recording_path", "level_dbfs", "noise_dbfs", "snr_db", "notes",
 )  # fmt: skip
+
+
+MAX_LIMIT = 1_000_000  # a listing bigger than this is an export's job; and SQL takes it
+MAX_RETENTION_DAYS = 3650  # as privacy.recording_retention_days
+
+
+def int_in_range(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in low..high, else argparse's one-line usage error
+    (a 20-digit --limit once reached the database driver and ended in a traceback)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number in {low}..{high}, got {text[:40]!r}"
+            ) from None
+        if not low <= value <= high:
+            shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."
+            raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {shown}")
+        return value
+
+    parse.__name__ = f"whole number {low}..{high}"
+    return parse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             metavar="DATE",
             help="only tickets opened at or after DATE (YYYY-MM-DD or ISO datetime)",
         )
-        p.add_argument("--limit", type=int, metavar="N", help="at most N tickets")
+        p.add_argument(
+            "--limit",
+            type=int_in_range(1, MAX_LIMIT),
+            metavar="N",
+            help=f"at most N tickets (1..{MAX_LIMIT})",
+        )
         p.add_argument(
             "--reveal",
             action="store_true",
@@ -120,7 +150,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(privacy.recording_retention_days unless --days). The running agent's journal "
         "replayer also does this once an hour.",
     )
-    p.add_argument("--days", type=int, metavar="N", help="retention in days (>= 1)")
+    p.add_argument(
+        "--days",
+        type=int_in_range(1, MAX_RETENTION_DAYS),
+        metavar="N",
+        help=f"retention in days (1..{MAX_RETENTION_DAYS})",
+    )
     p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
     p.set_defaults(func=run_purge)
 
@@ -143,8 +178,6 @@ def _clip(text: str | None, width: int) -> str:
 
 
 def _filters(args: argparse.Namespace, now: datetime) -> TicketFilters:
-    if args.limit is not None and args.limit < 1:
-        raise ValueError(f"--limit must be >= 1, got {args.limit}")
     return TicketFilters(
         status=args.status,
         category=args.category,
@@ -290,8 +323,6 @@ def run_export(args: argparse.Namespace) -> int:
 @guarded
 def run_purge(args: argparse.Namespace) -> int:
     settings = load(args)
-    if args.days is not None and args.days < 1:
-        raise ValueError(f"--days must be >= 1, got {args.days}")
     with service_for(settings) as svc:
         done = svc.purge_recordings(retention_days=args.days, dry_run=args.dry_run)
         days = args.days or svc.recording_retention_days

@@ -113,6 +113,10 @@ class PathSettings(Section):
     data_dir: str = ""
     prompts_dir: str = ""
     audio_dir: str = ""
+    # The disk guard (ivr.tickets.diskspace): below this much free space in the data directory
+    # (or the SQLite database's), new calls get 503 so a ticket always has room.
+    min_free_mb: Annotated[int, Field(ge=2, le=1_000_000)] = 64
+    disk_check_interval_s: Annotated[float, Field(ge=0.5, le=300.0)] = 5.0
 
 
 class ScaleSettings(Section):

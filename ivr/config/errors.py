@@ -17,8 +17,23 @@ class ConfigProblem:
     message: str
 
     def __str__(self) -> str:
-        shown = "" if self.value is _MISSING else f" = {self.value!r}"
-        return f"{self.file}: {self.key or '<top>'}{shown}: {self.message}"
+        shown = "" if self.value is _MISSING else f" = {_cut(repr(self.value))}"
+        return _one_line(f"{self.file}: {self.key or '<top>'}{shown}: {self.message}")
+
+
+MAX_SHOWN_VALUE = 200  # characters of a value shown in a problem line
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_VALUE else text[:MAX_SHOWN_VALUE] + "..."
+
+
+def _one_line(text: str) -> str:
+    """Control characters escaped: a key or message from a file never starts a new line."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 class ConfigError(ValueError):

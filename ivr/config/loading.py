@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +27,67 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024  # the shipped config is 15 kB, a catalogue 10 kB
+MAX_NESTING = 16  # tables and arrays inside each other; no setting nests deeper than 4
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as data, or ConfigError with one line naming the file: missing, unreadable,
+    too big, not UTF-8, not TOML, or nested deeper than any setting (which, thousands deep,
+    once ended in a RecursionError)."""
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([ConfigProblem(str(path), "", _MISSING, message)])
+
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise refuse(f"is {size / 2**20:.1f} MiB; a configuration file is at most "
+                         f"{MAX_FILE_BYTES // 2**20} MiB")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "", _MISSING, "file not found")]) from None
+        raise refuse("file not found") from None
+    except OSError as exc:
+        raise refuse(f"cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise refuse(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}, column "
+                     f"{column} (save the file as UTF-8)") from None
+    return _parse_toml(text.removeprefix("\ufeff"), refuse)
+
+
+def _parse_toml(text: str, refuse: Callable[[str], ConfigError]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            [ConfigProblem(str(path), "", _MISSING, f"not valid TOML: {exc}")]
-        ) from None
+        raise refuse(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise refuse(f"nested too deeply to read (settings nest at most {MAX_NESTING} "
+                     "levels)") from None
+    where = _too_deep(data)
+    if where is not None:
+        raise refuse(f"nested more than {MAX_NESTING} levels at {where} (no setting nests "
+                     "like that)")
+    return data
+
+
+def _too_deep(data: Any) -> str | None:
+    """The key path where `data` nests deeper than MAX_NESTING, else None (iterative: a
+    recursive walk is what must not happen here)."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_NESTING:
+            return where or "<top>"
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1, f"{where}.{k}" if where else str(k))
+                         for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(node))
+    return None
 
 
 # Loading -------------------------------------------------------------------------------------
@@ -152,6 +203,12 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
             value = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw.strip()
+        except RecursionError:
+            raise ConfigError([ConfigProblem("--set", key.strip(), _MISSING,
+                                             "value nested too deeply to read")]) from None
+        if _too_deep(value) is not None:
+            raise ConfigError([ConfigProblem("--set", key.strip(), _MISSING,
+                                             f"value nested more than {MAX_NESTING} levels")])
         node = overrides
         for part in parts[:-1]:
             node = node.setdefault(part, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,6 +30,21 @@ def required_prompt_ids() -> frozenset[str]:
     return gathered()
 
 
+# A prompt id becomes a file name (audio/<locale>/<id>.wav, the render cache): lower-case ASCII
+# letters, digits and underscores only, so no id can name a path outside those folders.
+PROMPT_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+PROMPT_ID_RULE = "a-z first, then a-z, 0-9 or _, at most 64 characters ([a-z][a-z0-9_]{0,63})"
+_PROMPT_ID_RE = re.compile(PROMPT_ID_PATTERN)
+PromptId = Annotated[str, Field(pattern=PROMPT_ID_PATTERN)]
+
+
+def prompt_id_problem(value: object) -> str | None:
+    """None for a valid prompt id, else a one-line reason naming the value and the rule."""
+    if isinstance(value, str) and _PROMPT_ID_RE.fullmatch(value):
+        return None
+    return f"prompt id {str(value)[:80]!r} is not valid: {PROMPT_ID_RULE}"
+
+
 class PromptDef(BaseModel):
     """One standard phrase: its text and whether a caller may talk over it."""
 
@@ -49,7 +65,7 @@ class PromptFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     locale: Locale
-    prompts: dict[str, PromptDef]
+    prompts: dict[PromptId, PromptDef]
 
 
 # Errors --------------------------------------------------------------------------------------

@@ -10,20 +10,23 @@ guard's warm-up), never of quiet speech frames: a caller who talks without pausi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ivr.media.frames import frame_length, split_frames, vad_rate_for
-from ivr.media.levels import noise_floor_dbfs
+from ivr.media.levels import DBFS_FLOOR, NOISE_PERCENTILE
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds, line_verdict
-from ivr.media.resample import resample
+from ivr.media.resample import StreamResampler, resample
 from ivr.media.segmenter import SegmentEvent, SpeechSegmenter
 from ivr.media.vad import GUARD_WARMUP_MS, GuardedVad
-from ivr.media.wavio import Audio
+from ivr.media.wavio import DEFAULT_BLOCK_FRAMES, Audio, WavReader
 
 ANALYSIS_FRAME_MS = 20
+LEVEL_BIN_DB = 0.01  # noise-floor histogram resolution (figures are printed to 0.01 dB)
+_LEVEL_BINS = round(-DBFS_FLOOR / LEVEL_BIN_DB) + 1
 
 
 @dataclass(frozen=True)
@@ -62,59 +65,122 @@ def prepare(audio: Audio) -> Audio:
 
 
 def analyze_audio(audio: Audio, thresholds: LineThresholds | None = None) -> AnalysisResult:
-    """Verdict and figures for a whole recording (what `ivr analyze` prints)."""
+    """Verdict and figures for a whole recording in memory (see :func:`analyze_blocks`)."""
+    return analyze_blocks([audio.samples], audio.rate_hz, thresholds)
+
+
+def analyze_file(
+    path: str | Path,
+    thresholds: LineThresholds | None = None,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
+) -> AnalysisResult:
+    """What `ivr analyze` prints, reading the file a block at a time: memory stays bounded
+    whatever the file's length (a 1 GiB file once took 3.2 GB read whole)."""
+    with WavReader(path) as reader:
+        return analyze_blocks(reader.blocks(block_frames), reader.rate_hz, thresholds)
+
+
+def analyze_blocks(
+    blocks: Iterable[np.ndarray], rate_hz: int, thresholds: LineThresholds | None = None
+) -> AnalysisResult:
+    """Verdict and figures over consecutive blocks of one recording (any block sizes)."""
     th = thresholds or LineThresholds()
-    a = prepare(audio)
-    frame_ms = ANALYSIS_FRAME_MS
-    flen = frame_length(a.rate_hz, frame_ms)
-    frames = split_frames(a.samples, flen)
-    n = len(frames)
-    duration = len(audio.samples) / audio.rate_hz
-    if n == 0:
-        raise ValueError(f"audio of {duration:.3f} s is shorter than one {frame_ms} ms frame")
-    vad = GuardedVad(a.rate_hz, frame_ms, th.vad_aggressiveness, th.noise_margin_db,
-                     th.silent_below_dbfs)
-    hang = round(th.vad_hangover_ms / frame_ms)
-    voiced = np.zeros(n, dtype=bool)
-    levels = np.empty(n)
-    powers = np.empty(n)
-    clipped = 0
-    for i, f in enumerate(frames):
-        d = vad.decide(f)
-        voiced[i], levels[i], powers[i] = d.speech, d.level_dbfs, d.power
-        clipped += d.clipped
-    flag = _with_hangover(voiced, hang)
-    n_speech = int(flag.sum())
-    quiet = ~voiced
-    warmup = math.ceil(GUARD_WARMUP_MS / frame_ms)
-    if quiet[warmup:].any():  # a very short file may have non-speech in the warm-up only
-        quiet[:warmup] = False
-    noise = noise_floor_dbfs(levels[quiet])
-    level = snr = None
-    has_speech = int(voiced.sum()) >= max(1, math.ceil(th.min_speech_ms / frame_ms))
-    if has_speech:
-        ms = float(powers[flag].sum()) / (n_speech * flen)
-        level = max(-100.0, 10 * math.log10(ms / 1073741824.0)) if ms > 0 else -100.0
-        snr = level - noise
-    return AnalysisResult(
-        verdict=line_verdict(th, has_speech, level, noise, snr),
-        duration_s=duration,
-        speech_ratio=n_speech / n,
-        speech_level_dbfs=level,
-        noise_floor_dbfs=noise,
-        snr_db=snr,
-        clipping_ratio=clipped / (n * flen),
-    )
+    vad_rate = vad_rate_for(rate_hz)
+    resampler = StreamResampler(rate_hz, vad_rate) if vad_rate != rate_hz else None
+    acc = _Accumulator(vad_rate, th)
+    total = 0
+    for block in blocks:
+        x = np.asarray(block, dtype=np.int16)
+        total += len(x)
+        acc.push(resampler.push(x) if resampler is not None else x)
+    if resampler is not None:
+        acc.push(resampler.flush())
+    return acc.result(total / rate_hz)
 
 
-def _with_hangover(voiced: np.ndarray, hang: int) -> np.ndarray:
-    """Frames that are speech or within ``hang`` frames after a speech frame."""
-    if hang <= 0:
-        return voiced.copy()
-    csum = np.concatenate([[0], np.cumsum(voiced)])
-    idx = np.arange(1, len(voiced) + 1)
-    result: np.ndarray = (csum[idx] - csum[np.maximum(idx - hang - 1, 0)]) > 0
-    return result
+class _Accumulator:
+    """The per-frame work of the whole-file analysis with O(1) state: running sums, an online
+    hang-over, and histograms of the non-speech levels for the noise-floor percentile."""
+
+    def __init__(self, rate_hz: int, th: LineThresholds) -> None:
+        self.th = th
+        self.flen = frame_length(rate_hz, ANALYSIS_FRAME_MS)
+        self.vad = GuardedVad(rate_hz, ANALYSIS_FRAME_MS, th.vad_aggressiveness,
+                              th.noise_margin_db, th.silent_below_dbfs)
+        self.hang = round(th.vad_hangover_ms / ANALYSIS_FRAME_MS)
+        self.warmup = math.ceil(GUARD_WARMUP_MS / ANALYSIS_FRAME_MS)
+        self.rest = np.zeros(0, dtype=np.int16)
+        self.n = self.n_voiced = self.n_flagged = self.clipped = 0
+        self.flagged_power = 0.0
+        self.since_voiced = self.hang + 1  # frames since the last voiced one
+        self.quiet_warmup = _LevelHistogram()  # non-speech levels in the guard's warm-up
+        self.quiet_after = _LevelHistogram()  # and after it
+
+    def push(self, samples: np.ndarray) -> None:
+        x = np.concatenate([self.rest, samples]) if len(self.rest) else samples
+        frames = split_frames(x, self.flen)
+        self.rest = x[len(frames) * self.flen:].copy()
+        for f in frames:
+            d = self.vad.decide(f)
+            self.clipped += d.clipped
+            if d.speech:
+                self.n_voiced += 1
+                self.since_voiced = 0
+            else:
+                self.since_voiced += 1
+                (self.quiet_warmup if self.n < self.warmup else self.quiet_after).add(
+                    d.level_dbfs
+                )
+            if self.since_voiced <= self.hang:
+                self.n_flagged += 1
+                self.flagged_power += d.power
+            self.n += 1
+
+    def result(self, duration_s: float) -> AnalysisResult:
+        th, n = self.th, self.n
+        if n == 0:
+            raise ValueError(
+                f"audio of {duration_s:.3f} s is shorter than one {ANALYSIS_FRAME_MS} ms frame"
+            )
+        # a very short file may have non-speech in the warm-up only: then that counts
+        quiet = self.quiet_after if self.quiet_after.count else self.quiet_warmup
+        noise = quiet.percentile(NOISE_PERCENTILE)
+        level = snr = None
+        has_speech = self.n_voiced >= max(1, math.ceil(th.min_speech_ms / ANALYSIS_FRAME_MS))
+        if has_speech:
+            ms = self.flagged_power / (self.n_flagged * self.flen)
+            level = max(-100.0, 10 * math.log10(ms / 1073741824.0)) if ms > 0 else -100.0
+            snr = level - noise
+        return AnalysisResult(
+            verdict=line_verdict(th, has_speech, level, noise, snr),
+            duration_s=duration_s,
+            speech_ratio=self.n_flagged / n,
+            speech_level_dbfs=level,
+            noise_floor_dbfs=noise,
+            snr_db=snr,
+            clipping_ratio=self.clipped / (n * self.flen),
+        )
+
+
+class _LevelHistogram:
+    """Levels in dBFS counted in LEVEL_BIN_DB bins: a percentile within half a bin of the exact
+    one (inverted CDF, as levels.noise_floor_dbfs), in constant memory."""
+
+    def __init__(self) -> None:
+        self.bins = np.zeros(_LEVEL_BINS, dtype=np.int64)
+        self.count = 0
+
+    def add(self, level_dbfs: float) -> None:
+        i = round((min(0.0, max(DBFS_FLOOR, level_dbfs)) - DBFS_FLOOR) / LEVEL_BIN_DB)
+        self.bins[i] += 1
+        self.count += 1
+
+    def percentile(self, q: float) -> float:
+        if self.count == 0:
+            return DBFS_FLOOR
+        rank = max(1, math.ceil(self.count * q / 100))
+        i = int(np.searchsorted(np.cumsum(self.bins), rank))
+        return DBFS_FLOOR + i * LEVEL_BIN_DB
 
 
 @dataclass(frozen=True)

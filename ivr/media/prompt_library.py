@@ -40,6 +40,7 @@ from ivr.config import (
     render_text,
     required_prompt_ids,
 )
+from ivr.config.prompts import prompt_id_problem
 from ivr.media import tts
 from ivr.media.levels import active_speech_level_dbfs
 from ivr.media.resample import resample
@@ -125,7 +126,7 @@ class PromptLibrary:
         return load_prompt_catalogue(locale, self.settings)
 
     def override_path(self, locale: str, prompt_id: str) -> Path | None:
-        path = self.audio_dir / locale / f"{prompt_id}.wav"
+        path = _inside(self.audio_dir, locale, f"{_checked_id(prompt_id)}.wav")
         return path if path.is_file() else None
 
     def digest(self, locale: str, text: str) -> str:
@@ -158,7 +159,8 @@ class PromptLibrary:
         return planned
 
     def cache_path(self, item: PlannedPrompt, rate_hz: int) -> Path:
-        return self.cache_dir / item.locale / str(rate_hz) / f"{item.prompt_id}-{item.digest}.wav"
+        name = f"{_checked_id(item.prompt_id)}-{item.digest}.wav"
+        return _inside(self.cache_dir, item.locale, str(rate_hz), name)
 
     def is_cached(self, item: PlannedPrompt) -> bool:
         return all(self.cache_path(item, rate).is_file() for rate in self.rates_hz)
@@ -241,6 +243,7 @@ class PromptLibrary:
 
     def get(self, locale: str, prompt_id: str, rate_hz: int) -> np.ndarray:
         """Ready int16 PCM of a phrase without call variables (in memory after warm-up)."""
+        _checked_id(prompt_id)
         if rate_hz not in self.rates_hz:
             raise PromptError(f"rate {rate_hz} Hz not rendered; tts.sample_rates_hz is "
                               f"{list(self.rates_hz)}")
@@ -271,6 +274,7 @@ class PromptLibrary:
     def prompt(self, locale: str, prompt_id: str, rate_hz: int,
                variables: Mapping[str, Any] | None = None) -> np.ndarray:
         """A phrase with its call variables filled (Synthesizer port); cached per distinct text."""
+        _checked_id(prompt_id)
         catalogue = self.catalogue(locale)
         if prompt_id not in catalogue:
             raise PromptError(f"unknown prompt id {prompt_id!r} in locale {locale}")
@@ -404,6 +408,26 @@ class PromptLibrary:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _checked_id(prompt_id: str) -> str:
+    """The id, or PromptError: an id becomes a file name, so `../x` must never get that far."""
+    problem = prompt_id_problem(prompt_id)
+    if problem is not None:
+        raise PromptError(problem)
+    return prompt_id
+
+
+def _inside(root: Path, *parts: str) -> Path:
+    """root/parts..., refused (PromptError) unless it stays inside root: a second guard behind
+    the id check, for locales and anything else that ends up in a path."""
+    path = root.joinpath(*parts)
+    base = os.path.abspath(root)
+    if os.path.commonpath([base, os.path.abspath(path)]) != base or any(
+        p in ("", ".", "..") or "/" in p or "\x00" in p for p in parts
+    ):
+        raise PromptError(f"prompt path {'/'.join(parts)!r} would leave {root}")
+    return path
 
 
 def _audio_problems(where: str, samples: np.ndarray, rate_hz: int) -> list[str]:

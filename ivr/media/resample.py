@@ -65,3 +65,60 @@ def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
         gathered = xf[q[:, None] + d[None, :] + half]
         out[n] = np.einsum("ij,ij->i", gathered, w[phase])
     return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+
+class StreamResampler:
+    """:func:`resample` over a signal that arrives in pieces: push() blocks of any size, then
+    flush(); the outputs, joined, are exactly ``resample(whole, from_hz, to_hz)``.
+
+    Keeps only the filter's reach of input (about 2 * half samples), so memory does not grow with
+    the signal: this is what lets `ivr analyze` read an hour-long 44.1 kHz file in blocks.
+    """
+
+    def __init__(self, from_hz: int, to_hz: int) -> None:
+        if from_hz <= 0 or to_hz <= 0:
+            raise ValueError(f"rates must be positive, got {from_hz} -> {to_hz} Hz")
+        g = gcd(int(from_hz), int(to_hz))
+        self._up, self._down = int(to_hz) // g, int(from_hz) // g
+        self._w, self._half = _polyphase(self._up, self._down)
+        self._d = np.arange(-self._half, self._half + 1)
+        self._buf = np.zeros(self._half)  # input samples from index _start (zeros before 0)
+        self._start = -self._half
+        self._n_in = 0
+        self._next_out = 0
+
+    def _input_index(self, n: int) -> int:
+        return (n * self._down) // self._up
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Feed the next block; returns the output samples it completes (maybe none)."""
+        x = np.asarray(samples, dtype=np.int16).astype(np.float64)
+        self._buf = np.concatenate([self._buf, x])
+        self._n_in += len(x)
+        # output n needs inputs up to index q(n) + half: produce while they have arrived
+        last_q = self._n_in - 1 - self._half
+        end = (last_q * self._up) // self._down + 1 if last_q >= 0 else 0
+        while end > 0 and self._input_index(end - 1) > last_q:
+            end -= 1
+        return self._produce(end)
+
+    def flush(self) -> np.ndarray:
+        """The remaining outputs (the signal ends here: zeros beyond it, as resample pads)."""
+        self._buf = np.concatenate([self._buf, np.zeros(self._half + 1)])
+        return self._produce((self._n_in * self._up) // self._down)
+
+    def _produce(self, end: int) -> np.ndarray:
+        parts = []
+        for first in range(self._next_out, end, _CHUNK_OUTPUTS):
+            n = np.arange(first, min(end, first + _CHUNK_OUTPUTS))
+            pos = n * self._down
+            q, phase = pos // self._up, pos % self._up
+            gathered = self._buf[q[:, None] + self._d[None, :] - self._start]
+            parts.append(np.einsum("ij,ij->i", gathered, self._w[phase]))
+        self._next_out = max(self._next_out, end)
+        keep_from = self._input_index(self._next_out) - self._half  # the next output's reach
+        if keep_from > self._start:
+            self._buf = self._buf[keep_from - self._start:]
+            self._start = keep_from
+        out = np.concatenate(parts) if parts else np.zeros(0)
+        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)

@@ -7,10 +7,13 @@ with a :class:`WavError` that names the file and the problem, so the CLI can pri
 
 from __future__ import annotations
 
+import io
 import struct
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -66,65 +69,140 @@ def read_wav(path: str | Path) -> Audio:
     """Read a WAV file into mono int16 :class:`Audio`.
 
     Accepts 16-bit PCM and G.711 mu-law/A-law, mono or stereo (downmixed), 8-48 kHz.
-    Raises :class:`WavError` for anything else.
+    Raises :class:`WavError` for anything else. The whole file ends up in memory: for
+    arbitrarily long files read blocks from a :class:`WavReader` instead.
     """
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except IsADirectoryError:
-        raise _fail(p, "is a directory, not a WAV file") from None
-    except FileNotFoundError:
-        raise _fail(p, "no such file") from None
-    except OSError as exc:
-        raise _fail(p, f"cannot read ({exc.strerror or exc})") from None
-    return parse_wav(data, name=str(p))
+    with WavReader(path) as reader:
+        return reader.read_all()
 
 
 def parse_wav(data: bytes, name: str = "<bytes>") -> Audio:
     """Parse WAV bytes (see :func:`read_wav`); ``name`` is used in error messages."""
-    if len(data) == 0:
-        raise _fail(name, "file is empty")
-    if len(data) < 12 or data[0:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise _fail(name, "not a WAV file (no RIFF/WAVE header)")
-    fmt: tuple[int, int, int, int, int] | None = None
-    pcm: bytes | None = None
-    pos = 12
-    while pos + 8 <= len(data):
-        cid = data[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", data, pos + 4)
-        body_start = pos + 8
-        body_end = body_start + size
-        if cid == b"fmt ":
-            if size < 16 or body_end > len(data):
-                raise _fail(name, "truncated or malformed 'fmt ' chunk")
-            tag, channels, rate, _byte_rate, block_align, bits = struct.unpack_from(
-                "<HHIIHH", data, body_start
-            )
-            if tag == FORMAT_EXTENSIBLE:
-                if size < 40:
-                    raise _fail(name, "malformed WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk")
-                (tag,) = struct.unpack_from("<H", data, body_start + 24)
-            fmt = (tag, channels, rate, block_align, bits)
-        elif cid == b"data":
-            if fmt is None:
-                raise _fail(name, "'data' chunk comes before the 'fmt ' chunk")
-            if body_end > len(data):
-                raise _fail(
-                    name,
-                    f"truncated: 'data' chunk declares {size} bytes but only "
-                    f"{len(data) - body_start} are present",
+    with WavReader(io.BytesIO(data), name=name) as reader:
+        return reader.read_all()
+
+
+DEFAULT_BLOCK_FRAMES = 65536  # samples per channel read at a time: 128-256 kB of PCM
+_MAX_FMT_BYTES = 64  # all we read of a 'fmt ' chunk (WAVE_FORMAT_EXTENSIBLE needs 40)
+
+
+class WavReader:
+    """A WAV file opened for reading in blocks (bounded memory, whatever the file's size).
+
+    The header is parsed by seeking from chunk to chunk, so a 'data' chunk of any length is
+    never read whole; :meth:`blocks` then decodes it a block at a time to mono int16.
+    """
+
+    def __init__(self, source: str | Path | BinaryIO, name: str | None = None) -> None:
+        self.name = name or str(source)
+        if isinstance(source, (str, Path)):
+            p = Path(source)
+            try:
+                self._fh: BinaryIO = open(p, "rb")  # closed by close()
+            except IsADirectoryError:
+                raise _fail(p, "is a directory, not a WAV file") from None
+            except FileNotFoundError:
+                raise _fail(p, "no such file") from None
+            except OSError as exc:
+                raise _fail(p, f"cannot read ({exc.strerror or exc})") from None
+        else:
+            self._fh = source
+        try:
+            self._parse_header()
+        except OSError as exc:
+            self.close()
+            raise _fail(self.name, f"cannot read ({exc.strerror or exc})") from None
+        except WavError:
+            self.close()
+            raise
+
+    def __enter__(self) -> WavReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._fh.close()
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.rate_hz
+
+    def _parse_header(self) -> None:
+        fh, name = self._fh, self.name
+        size_total = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        if size_total == 0:
+            raise _fail(name, "file is empty")
+        head = fh.read(12)
+        if len(head) < 12 or head[0:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise _fail(name, "not a WAV file (no RIFF/WAVE header)")
+        fmt: tuple[int, int, int, int, int] | None = None
+        data: tuple[int, int] | None = None
+        pos = 12
+        while pos + 8 <= size_total:
+            fh.seek(pos)
+            cid, size = struct.unpack("<4sI", fh.read(8))
+            body_start = pos + 8
+            body_end = body_start + size
+            if cid == b"fmt ":
+                if size < 16 or body_end > size_total:
+                    raise _fail(name, "truncated or malformed 'fmt ' chunk")
+                body = fh.read(min(size, _MAX_FMT_BYTES))
+                tag, channels, rate, _byte_rate, block_align, bits = struct.unpack_from(
+                    "<HHIIHH", body
                 )
-            pcm = data[body_start:body_end]
-            break
-        pos = body_end + (size & 1)  # chunks are padded to an even length
-    if fmt is None:
-        raise _fail(name, "truncated or malformed: no 'fmt ' chunk")
-    if pcm is None:
-        raise _fail(name, "truncated or malformed: no 'data' chunk")
-    return _decode(fmt, pcm, name)
+                if tag == FORMAT_EXTENSIBLE:
+                    if size < 40:
+                        raise _fail(name, "malformed WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk")
+                    (tag,) = struct.unpack_from("<H", body, 24)
+                fmt = (tag, channels, rate, block_align, bits)
+            elif cid == b"data":
+                if fmt is None:
+                    raise _fail(name, "'data' chunk comes before the 'fmt ' chunk")
+                if body_end > size_total:
+                    raise _fail(
+                        name,
+                        f"truncated: 'data' chunk declares {size} bytes but only "
+                        f"{size_total - body_start} are present",
+                    )
+                data = (body_start, size)
+                break
+            pos = body_end + (size & 1)  # chunks are padded to an even length
+        if fmt is None:
+            raise _fail(name, "truncated or malformed: no 'fmt ' chunk")
+        if data is None:
+            raise _fail(name, "truncated or malformed: no 'data' chunk")
+        self._tag, self.channels, rate = fmt[0], fmt[1], fmt[2]
+        self.rate_hz = int(rate)
+        self._frame_bytes = _check_format(fmt, name) * self.channels
+        self._data_start = data[0]
+        self.n_frames = data[1] // self._frame_bytes
+        if self.n_frames == 0:
+            raise _fail(name, "no audio (the 'data' chunk is empty)")
+
+    def blocks(self, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[np.ndarray]:
+        """Successive mono int16 blocks of at most ``block_frames`` samples, to the end."""
+        if block_frames < 1:
+            raise ValueError(f"block_frames must be at least 1, got {block_frames}")
+        self._fh.seek(self._data_start)
+        left = self.n_frames
+        while left > 0:
+            n = min(left, block_frames)
+            raw = self._fh.read(n * self._frame_bytes)
+            if len(raw) < n * self._frame_bytes:
+                raise _fail(self.name, "the file got shorter while it was being read")
+            left -= n
+            yield _decode_block(self._tag, self.channels, raw)
+
+    def read_all(self) -> Audio:
+        samples = next(self.blocks(self.n_frames))
+        return Audio(samples=np.ascontiguousarray(samples, dtype=np.int16), rate_hz=self.rate_hz)
 
 
-def _decode(fmt: tuple[int, int, int, int, int], pcm: bytes, name: str) -> Audio:
+def _check_format(fmt: tuple[int, int, int, int, int], name: str) -> int:
+    """Bytes per sample of one channel, or a WavError naming what is not supported."""
     tag, channels, rate, block_align, bits = fmt
     if tag == FORMAT_PCM:
         if bits != 16:
@@ -145,11 +223,10 @@ def _decode(fmt: tuple[int, int, int, int, int], pcm: bytes, name: str) -> Audio
         raise _fail(name, f"sample rate {rate} Hz is outside {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz")
     if block_align not in (0, width * channels):
         raise _fail(name, f"block align {block_align} does not match {channels}x{bits}-bit")
-    frame_bytes = width * channels
-    n_frames = len(pcm) // frame_bytes
-    if n_frames == 0:
-        raise _fail(name, "no audio (the 'data' chunk is empty)")
-    pcm = pcm[: n_frames * frame_bytes]
+    return width
+
+
+def _decode_block(tag: int, channels: int, pcm: bytes) -> np.ndarray:
     if tag == FORMAT_PCM:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
     elif tag == FORMAT_MULAW:
@@ -159,7 +236,7 @@ def _decode(fmt: tuple[int, int, int, int, int], pcm: bytes, name: str) -> Audio
     if channels == 2:
         pairs = samples.reshape(-1, 2).astype(np.int32)
         samples = ((pairs[:, 0] + pairs[:, 1]) // 2).astype(np.int16)
-    return Audio(samples=np.ascontiguousarray(samples, dtype=np.int16), rate_hz=int(rate))
+    return np.asarray(samples, dtype=np.int16)
 
 
 def write_wav(

@@ -125,14 +125,19 @@ def as_dict(check: Check) -> dict[str, Any]:
 
 
 def agent_checks(agent: Any) -> list[CheckFn]:
-    """One agent's checks: taking calls (not draining), then the ticket store's."""
+    """One agent's checks: taking calls (not draining), room on the disk, then the ticket
+    store's."""
 
     def sip() -> Check:
-        if agent.engine.accepting:
-            return Check("sip", True, "taking calls")
-        return Check("sip", False, "draining: new calls get 503")
+        if getattr(agent, "draining", not agent.engine.accepting):
+            return Check("sip", False, "draining: new calls get 503")
+        return Check("sip", True, "taking calls" if agent.engine.accepting else "refusing calls")
 
-    checks: list[CheckFn] = [sip]
+    def disk() -> Check:
+        problem = getattr(agent, "disk_problem", "")
+        return Check("disk", not problem, problem or "room to keep tickets")
+
+    checks: list[CheckFn] = [sip, disk]
     tickets = getattr(agent.services, "tickets", None)
     if tickets is not None:
         checks += ticket_checks(tickets)
@@ -141,13 +146,16 @@ def agent_checks(agent: Any) -> list[CheckFn]:
 
 def agent_health(agent: Any, extra: Iterable[CheckFn] = ()) -> tuple[int, dict[str, Any]]:
     """GET /health of a single agent (and the body of a worker's heartbeat)."""
-    return health_response(
-        run_checks([*agent_checks(agent), *extra]),
-        accepting=agent.engine.accepting,
-        calls=len(agent.active_sessions),
-        max_calls=agent.engine.max_calls,
-        calls_finished=agent.calls_finished,
-    )
+    facts: dict[str, Any] = {
+        "accepting": agent.engine.accepting,
+        "calls": len(agent.active_sessions),
+        "max_calls": agent.engine.max_calls,
+        "calls_finished": agent.calls_finished,
+    }
+    problem = getattr(agent, "disk_problem", "")
+    if problem:
+        facts["reason"] = problem  # why calls are refused for a fault
+    return health_response(run_checks([*agent_checks(agent), *extra]), **facts)
 
 
 def supervisor_checks(sup: Any, run_dir: Path, worker_names: list[tuple[int, str]]

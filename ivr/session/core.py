@@ -48,6 +48,7 @@ from ivr.session.facts import CallFacts, CallOutcome
 from ivr.session.inbox import (
     FrameIn,
     InboxMessage,
+    LocalHangup,
     PcmReady,
     PolicyEventIn,
     PromptDone,
@@ -129,6 +130,7 @@ class CallSession:
         )
         self._transfer_target: str | None = None
         self._end_reason: EndReason | None = None
+        self._shutdown_requested = False
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self.timeline: list[tuple[float, str, str]] = []
@@ -150,7 +152,17 @@ class CallSession:
     def caller_hung_up(self) -> None:
         self._inbox.put(RemoteHangup())
 
+    def line_ended(self, by_remote: bool, code: int = 0, reason: str = "") -> None:
+        """The SIP call is gone. `by_remote`: the caller hung up. Otherwise our side ended it
+        without the policy asking (a drain with no time left, a call the SIP layer lost): that
+        is recorded as "shutdown" or "error", never as the caller's hang-up."""
+        if by_remote:
+            self.caller_hung_up()
+        else:
+            self._inbox.put(LocalHangup(code, reason))
+
     def request_shutdown(self) -> None:
+        self._shutdown_requested = True
         self._inbox.put(PolicyEventIn(ev.ShutdownRequested(t=0.0)))
 
     def reload(self, settings: Settings) -> None:
@@ -264,6 +276,11 @@ class CallSession:
             log.info("call %s: caller hung up at t=%.2f", self.call_id, self.t)
             self._event(ev.CallerHungUp(t=self.t))
             self._end(self._end_reason or "caller_hangup", hang_up=False)
+        elif isinstance(message, LocalHangup):
+            reason: EndReason = "shutdown" if self._shutdown_requested else "error"
+            log.info("call %s: ended on our side (%s %s) at t=%.2f: %s", self.call_id,
+                     message.code, message.reason[:60], self.t, reason)
+            self._end(self._end_reason or reason, hang_up=False)
         elif isinstance(message, Reload):
             self.settings = message.settings
             self._event(ev.ConfigUpdated(t=self.t, settings=message.settings))
@@ -542,7 +559,11 @@ class CallSession:
                 log.exception("call %s: on_finished callback failed", self.call_id)
 
     def _record_call(self, outcome: CallOutcome) -> None:
+        # The recordings' live marker goes only once the call record is stored (or journaled):
+        # until then a recording without a ticket is not an orphan.
+        recorder = self._recorder
         if self._tickets is None:
+            recorder.close()
             return
         record = call_record_draft(
             self.facts,
@@ -557,6 +578,8 @@ class CallSession:
                 tickets.record_call(record)
             except Exception:
                 log.exception("call %s: call record not stored", self.call_id)
+            finally:
+                recorder.close()
 
         self._executor.submit(job)
 

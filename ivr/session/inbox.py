@@ -65,6 +65,15 @@ class RemoteHangup:
 
 
 @dataclass(frozen=True)
+class LocalHangup:
+    """The SIP call ended on our side without the policy asking (a drain with no time left, a
+    call the SIP layer lost): recorded as shutdown or error, never as the caller's hang-up."""
+
+    code: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Reload:
     settings: Settings
 
@@ -77,5 +86,6 @@ InboxMessage = (
     | RecognizerResult
     | TicketAnswer
     | RemoteHangup
+    | LocalHangup
     | Reload
 )

@@ -1,9 +1,17 @@
-"""The caller's audio kept while the policy records (a complaint), written as WAV files."""
+"""The caller's audio kept while the policy records (a complaint), written as WAV files.
+
+From the first recording until the call ends the recorder holds an flock on
+`<recordings>/<call id>.live`: the register (TicketService.adopt_orphan_recordings) knows by it
+that the call is still going on; a killed agent's lock is freed by the kernel, and its
+recordings of unconfirmed complaints become tickets at the next start.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -24,12 +32,14 @@ class CallRecorder:
         self._frames: list[np.ndarray] | None = None
         self._purpose = ""
         self._max_frames = 0
+        self._live: IO[str] | None = None
 
     @property
     def active(self) -> bool:
         return self._frames is not None
 
     def start(self, purpose: str, max_s: float) -> None:
+        self._hold_live_lock()
         self._frames = []
         self._purpose = purpose
         self._max_frames = max(1, round(max_s * 1000 / FRAME_MS))
@@ -71,3 +81,34 @@ class CallRecorder:
                 self.paths.append(str(path))
             except OSError as exc:
                 log.error("call %s: partial recording not saved (%s)", self.call_id, exc)
+
+    def _hold_live_lock(self) -> None:
+        if self._live is not None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fh = open(self.directory / f"{self.call_id}{LIVE_SUFFIX}", "a+")
+        except OSError as exc:
+            log.warning("call %s: no live marker for its recordings (%s)", self.call_id, exc)
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            log.warning("call %s: live marker already locked (%s)", self.call_id, exc)
+            fh.close()
+            return
+        self._live = fh
+
+    def close(self) -> None:
+        """At the end of the call (after its record is handed over): no longer live."""
+        fh, self._live = self._live, None
+        if fh is None:
+            return
+        try:
+            (self.directory / f"{self.call_id}{LIVE_SUFFIX}").unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("call %s: live marker not removed (%s)", self.call_id, exc)
+        fh.close()  # releases the flock
+
+
+LIVE_SUFFIX = ".live"

@@ -26,7 +26,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # people at the CLI, migrations, the journal replay
+# Writes and look-ups made for a caller on the line: a lock held longer than this (an admin's
+# open transaction) sends the ticket to the journal at once instead of 30 s of silence.
+CALL_BUSY_TIMEOUT_MS = 1_000
 PG_CONNECT_TIMEOUT_S = 3
 DEFAULT_DB_FILENAME = "tickets.sqlite3"
 
@@ -41,25 +44,107 @@ def is_sqlite(url: str) -> bool:
 
 def missing_sqlite_file(url: str) -> Path | None:
     """The file of an SQLite URL when it does not exist yet (None: it exists, or not SQLite)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    path = sqlite_file(url)
+    return None if path is None or path.exists() else path
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL that is malformed or points where no database should be made; the
+    message names the URL (password hidden) and the form that was probably meant."""
+
+
+SQLITE_FORMS = "sqlite:////absolute/path/tickets.db (4 slashes) or sqlite:///relative/path.db"
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_url(url: str, create_dir: Path | None = None) -> None:
+    """Refuse a URL that would silently open the wrong database: unparseable, an SQLite URL
+    with a host part (SQLAlchemy would open an in-memory database, lost at exit) or without a
+    file, an unknown backend, or an SQLite file whose directory does not exist (a typo would
+    otherwise create a new, empty register). `create_dir` is the one directory that may be
+    created (the data directory, home of the default database)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # ArgumentError, ValueError: nothing of the text is a URL
+        raise DatabaseUrlError(
+            f"database URL {_shown(url)!r} is not a URL; an SQLite file is {SQLITE_FORMS}"
+        ) from None
+    backend = parsed.get_backend_name()
+    shown = redacted_url(url)
+    if backend == "postgres":
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: write postgresql+psycopg://user@host/db (postgres:// "
+            "is not a backend name SQLAlchemy knows)"
+        )
+    if backend not in KNOWN_BACKENDS:
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: unknown backend {backend!r}; use {SQLITE_FORMS} or "
+            "postgresql+psycopg://user@host/db"
+        )
+    if backend != "sqlite":
+        return
+    if parsed.host:
+        raise DatabaseUrlError(
+            f"database URL {shown!r} has a host part {parsed.host!r} (SQLAlchemy would open a "
+            f"database in memory, lost at exit): did you mean sqlite:///{parsed.host}"
+            f"{'/' + parsed.database if parsed.database else ''}? Forms: {SQLITE_FORMS}"
+        )
+    if not parsed.database:
+        raise DatabaseUrlError(
+            f"database URL {shown!r} names no database file (it would live in memory, lost at "
+            f"exit); use {SQLITE_FORMS}"
+        )
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    directory = Path(parsed.database).parent
+    if create_dir is not None and directory.resolve() == Path(create_dir).resolve():
+        directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():
+        raise DatabaseUrlError(
+            f"database URL {shown!r}: directory {directory} does not exist (a typo? a new "
+            "database is only created in an existing directory): create it or fix the URL"
+        )
+
+
+def _shown(url: str) -> str:
+    """Unparseable text, cut short and without anything after an @ (a password may be in it)."""
+    text = url.strip()
+    if "@" in text:
+        text = text.split("://", 1)[0] + "://***@" + text.rsplit("@", 1)[1]
+    return text[:120]
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None for other backends, in-memory SQLite and
+    text that is not a URL."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL: no file either
         return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """An engine tuned for the register's workload (many small write transactions)."""
+def make_engine(
+    url: str,
+    pool_size: int = 10,
+    create_dir: Path | None = None,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+) -> Engine:
+    """An engine tuned for the register's workload (many small write transactions). The URL
+    is checked first (check_url): a typo never opens a new, empty database."""
+    check_url(url, create_dir)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         )
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, busy_timeout_ms)
         return engine
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": 10}
     if backend == "postgresql":
@@ -67,14 +152,14 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN IMMEDIATE below is ours.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()

@@ -13,10 +13,17 @@ Replay takes the whole journal aside (rename to `journal.replaying-<pid>-<n>.jso
 an flock while being worked), applies each entry idempotently, re-appends the ones the database
 still refuses, and deletes the taken file. A replayer killed midway leaves its taken file
 unlocked; the next replay picks it up. Entries are idempotent, so applying one twice is harmless.
+
+A full disk must not lose a ticket either: the journal keeps `journal.reserve`, a file of
+RESERVE_BYTES (real blocks, not sparse). An append that meets ENOSPC deletes it and writes again,
+so the calls in progress when the disk fills still get their tickets journaled; the disk guard
+(ivr.tickets.diskspace) refuses new calls while the reserve is gone and makes it again when
+there is room.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import itertools
 import json
@@ -35,6 +42,11 @@ JOURNAL_NAME = "journal.jsonl"
 LOCK_NAME = "journal.lock"
 REJECTED_NAME = "journal.rejected"
 TAKEN_PREFIX = "journal.replaying-"
+RESERVE_NAME = "journal.reserve"
+# About 100 tickets with long transcripts (an entry is a few kB): the calls in progress when
+# the disk fills up, and the ones the guard lets through before its next check.
+RESERVE_BYTES = 1024 * 1024
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 FORMAT_VERSION = 1
 KINDS = ("ticket", "call", "satisfaction", "contact_number")
 
@@ -62,6 +74,7 @@ class Journal:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / JOURNAL_NAME
         self._lock_path = self.directory / LOCK_NAME
+        self.reserve_path = self.directory / RESERVE_NAME
         self._thread_lock = threading.Lock()
 
     @contextmanager
@@ -87,19 +100,71 @@ class Journal:
     def _append_lines(self, lines: list[str]) -> None:
         payload = "".join(line + "\n" for line in lines).encode()
         with self._locked():
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
-                size = os.fstat(fd).st_size
-                if size and _last_byte(self.path, size) != b"\n":
-                    payload = b"\n" + payload  # end a torn line left by a killed writer
-                view = memoryview(payload)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                self._write(payload)
+            except OSError as exc:
+                if exc.errno not in _DISK_FULL or not self._release_reserve():
+                    raise
+                # The failed write may have left part of the line: _write ends it first, and
+                # the replay sets the fragment aside as torn; the whole entry follows it.
+                self._write(payload)
+        _fsync_dir(self.directory)
+
+    def _write(self, payload: bytes) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and _last_byte(self.path, size) != b"\n":
+                payload = b"\n" + payload  # end a torn line left by a killed writer
+            _write_all(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _release_reserve(self) -> bool:
+        """Give the reserve's blocks to the journal (under the lock); False when none left."""
+        try:
+            self.reserve_path.unlink()
+        except FileNotFoundError:
+            log.error("disk full and the journal reserve is used up: this entry is NOT written")
+            return False
+        log.error(
+            "disk full in %s: released the journal reserve to journal this entry; new calls "
+            "are refused until there is room again",
+            self.directory,
+        )
+        return True
+
+    @property
+    def has_reserve(self) -> bool:
+        try:
+            return self.reserve_path.stat().st_size >= RESERVE_BYTES
+        except FileNotFoundError:
+            return False
+
+    def ensure_reserve(self) -> bool:
+        """Make the reserve file if it is missing; False when the disk has no room for it (a
+        partial reserve is removed: only a whole one is trusted)."""
+        if self.has_reserve:
+            return True
+        partial = self.directory / (RESERVE_NAME + ".new")
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                block = b"\0" * 65536  # written, not fallocated: a sparse file reserves nothing
+                for _ in range(RESERVE_BYTES // len(block)):
+                    _write_all(fd, block)
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            os.rename(partial, self.reserve_path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            if exc.errno not in _DISK_FULL:
+                log.warning("journal reserve not made in %s: %s", self.directory, exc)
+            return False
         _fsync_dir(self.directory)
+        return True
 
     def pending_count(self) -> int:
         """Entry lines waiting (journal plus any taken-but-unfinished files)."""
@@ -211,6 +276,13 @@ def _parse(raw: bytes) -> tuple[str, dict[str, Any]] | None:
     ):
         return None
     return entry["kind"], entry["data"]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _last_byte(path: Path, size: int) -> bytes:

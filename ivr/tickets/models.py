@@ -1,7 +1,9 @@
 """SQLAlchemy 2 models: Ticket, TicketEvent (audit trail), CallRecord.
 
 Times are stored as naive UTC (UTCDateTime) so SQLite and PostgreSQL compare them the same way;
-they come back timezone-aware (UTC). Caller numbers exist only as ciphertext, keyed hash and mask.
+they come back timezone-aware (UTC). Caller numbers exist only as ciphertext, keyed hash and mask;
+a hash stands only beside ciphertext (migration 0003 enforces it: CHECK on PostgreSQL, triggers
+on SQLite).
 The schema itself is owned by the Alembic migrations in ./migrations; keep the two in step.
 """
 

@@ -2,11 +2,17 @@
 
 The secret comes from an environment variable (settings.privacy.number_key_env, default
 IVR_NUMBER_KEY): any string of at least 16 characters. Two independent keys are derived from it,
-one for Fernet encryption and one for the HMAC-SHA256 look-up hash.
+one for Fernet encryption and one for the HMAC-SHA256 look-up hash. The secret is never written
+to the data directory, so whoever copies the directory and the database gets no number back.
 
-Without the secret, raw numbers are refused: only the masked form and a hash are stored. That
-hash is keyed by a random pepper kept in the data directory (`number-pepper`, mode 0600), so
-repeat-caller and blacklist look-ups still work on that machine, and a warning is logged once.
+Without the secret only the masked form (138****5678) is stored: no hash at all. A hash keyed by
+anything kept beside the database (the old `number-pepper` file) plus the mask gave the number
+back by brute force over the 4 hidden digits in 0.24 s, and over every mobile number in hours
+without the mask. So blacklist and repeat-caller look-ups need the key; without it they are off
+and a warning says so once. The database enforces "a hash only beside ciphertext" (migration 0003).
+
+Production mode (`IVR_ENV=production`, set by the Dockerfile) makes a missing key a FAIL of
+`ivr doctor`; tests and the demo run without it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ import hashlib
 import hmac
 import logging
 import os
-import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +34,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NUMBER_KEY_ENV = "IVR_NUMBER_KEY"
 MIN_SECRET_LENGTH = 16
-PEPPER_FILE = "number-pepper"
+LEGACY_PEPPER_FILE = "number-pepper"  # written before migration 0003; removed at start
+PRODUCTION_ENV = "IVR_ENV"
+PRODUCTION_VALUE = "production"
 
 _warned_lock = threading.Lock()
 _warned = False
@@ -52,20 +59,17 @@ class ProtectedNumber:
     """A caller number as stored: never the raw string unless encrypted."""
 
     encrypted: str | None
-    hashed: str
+    hashed: str | None  # only with the key (beside the ciphertext), else None
     masked: str
 
 
 class NumberProtector:
     """Encrypts, hashes and masks caller numbers. Thread-safe (stateless after init)."""
 
-    def __init__(
-        self,
-        secret: str | None,
-        data_dir: Path | None = None,
-        env_name: str = DEFAULT_NUMBER_KEY_ENV,
-    ):
+    def __init__(self, secret: str | None, env_name: str = DEFAULT_NUMBER_KEY_ENV):
         self._fernet: Fernet | None = None
+        self._hash_key: bytes | None = None
+        self.env_name = env_name
         if secret:
             if len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
@@ -77,18 +81,20 @@ class NumberProtector:
             self._fernet = Fernet(base64.urlsafe_b64encode(fkey))
             self._hash_key = hashlib.sha256(b"ivr-number-hmac\x00" + raw).digest()
         else:
-            self._hash_key = _load_pepper(data_dir)
             _warn_once(env_name)
 
     @classmethod
-    def from_env(cls, env_name: str = DEFAULT_NUMBER_KEY_ENV, data_dir: Path | None = None):
-        return cls(os.environ.get(env_name) or None, data_dir, env_name)
+    def from_env(cls, env_name: str = DEFAULT_NUMBER_KEY_ENV) -> NumberProtector:
+        return cls(os.environ.get(env_name) or None, env_name)
 
     @property
     def has_key(self) -> bool:
         return self._fernet is not None
 
-    def hash(self, number: str) -> str:
+    def hash(self, number: str) -> str | None:
+        """The look-up hash, or None without the key (nothing can be matched then)."""
+        if self._hash_key is None:
+            return None
         return hmac.new(self._hash_key, normalise_number(number).encode(), "sha256").hexdigest()
 
     def protect(self, number: str | None) -> ProtectedNumber | None:
@@ -112,26 +118,27 @@ class NumberProtector:
             return None
 
 
-def _load_pepper(data_dir: Path | None) -> bytes:
-    if data_dir is None:
-        return hashlib.sha256(b"ivr-number-pepper-ephemeral" + secrets.token_bytes(32)).digest()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / PEPPER_FILE
+def remove_legacy_pepper(data_dir: Path) -> bool:
+    """Delete the `number-pepper` file older versions kept beside the database (its hashes are
+    dropped by migration 0003, and it only ever helped an attacker). True when one was removed."""
+    path = Path(data_dir) / LEGACY_PEPPER_FILE
+    if not path.exists():
+        return False
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-            fh.flush()
-            os.fsync(fh.fileno())
-    for _ in range(50):  # another process may be between create and write
-        text = path.read_text().strip()
-        if len(text) == 64:
-            return bytes.fromhex(text)
-        threading.Event().wait(0.01)
-    raise ValueError(f"{path} does not hold a 64-hex-digit pepper; delete it to make a new one")
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("the old %s file could not be removed: %s", path, exc.strerror or exc)
+        return False
+    log.info("removed the old %s file from the data directory (no longer used)",
+             LEGACY_PEPPER_FILE)
+    return True
+
+
+def production_mode() -> bool:
+    """True when the environment says this is a production install (IVR_ENV=production)."""
+    return os.environ.get(PRODUCTION_ENV, "").strip().lower() == PRODUCTION_VALUE
 
 
 def _warn_once(env_name: str) -> None:
@@ -141,8 +148,9 @@ def _warn_once(env_name: str) -> None:
             return
         _warned = True
     log.warning(
-        "no caller-number key configured (env %s): raw caller numbers will NOT be stored, "
-        "only the masked form and a hash; set the variable to a secret of %d+ characters",
+        "no caller-number key configured (env %s): caller numbers will NOT be stored, only "
+        "the masked form; blacklist and repeat-caller look-ups are off; set the variable to "
+        "a secret of %d+ characters (kept outside the data directory)",
         env_name,
         MIN_SECRET_LENGTH,
     )

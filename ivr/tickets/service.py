@@ -11,8 +11,10 @@ caller passes no `now`); everything below it takes time as an argument.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -31,7 +33,7 @@ from . import db as dbmod
 from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
-from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector
+from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector, remove_legacy_pepper
 from .reports import MonthlyReport, TicketFacts, build_report
 from .sla import Calendar, Commitment, commitment_for, default_commitments, parse_holidays
 from .sla import promised_reply_by as compute_promise
@@ -63,6 +65,17 @@ DEFAULT_BLACKLIST_DAYS = 30
 DEFAULT_RETRY_AFTER_S = 2.0  # after a failure, journal straight away for this long
 MIN_PREFIX_LENGTH = 4
 RECORDING_PURGE_EVERY_S = 3600.0
+RECORDINGS_SUBDIR = "recordings"  # in the data directory, as the session writes them
+LIVE_SUFFIX = ".live"  # ivr.session.recording: flock-held while the call goes on
+# A recording this young may belong to a call that just ended and whose record is on its way.
+ORPHAN_MIN_AGE_S = 60.0
+_RECORDING_NAME = re.compile(
+    r"(?P<call>[0-9A-Za-z_.]{1,200})-(?P<purpose>[a-z_]{1,32})-(?P<index>[0-9]{1,6}|partial)\.wav"
+)
+UNCONFIRMED_SUMMARY = (
+    "unconfirmed: recorded when the agent stopped mid-call; listen to the recording"
+)
+UNCONFIRMED_NOTE = "unconfirmed: the caller never confirmed it (the agent stopped mid-call)"
 
 
 def _utcnow() -> datetime:
@@ -105,20 +118,33 @@ class TicketService:
         auto_upgrade: bool | None = None,
         retry_after_s: float = DEFAULT_RETRY_AFTER_S,
         pool_size: int = 10,
+        call_busy_timeout_ms: int = dbmod.CALL_BUSY_TIMEOUT_MS,
+        orphan_min_age_s: float = ORPHAN_MIN_AGE_S,
     ):
+        # before anything is logged: a typo is refused first (only the data dir may be made)
+        dbmod.check_url(url, create_dir=Path(data_dir))
         self.url = url
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.calendar = calendar or Calendar()
         table = default_commitments() if commitments is None else commitments
         self.commitments: dict[str, Commitment] = {str(k): v for k, v in table.items()}
-        self.protector = NumberProtector(number_key or None, self.data_dir, number_key_env)
+        self.protector = NumberProtector(number_key or None, number_key_env)
+        self._lookups_warned = False
         self.blacklist_days = blacklist_days
         self.recording_retention_days = recording_retention_days
         self.auto_upgrade = dbmod.is_sqlite(url) if auto_upgrade is None else auto_upgrade
         self.retry_after_s = retry_after_s
-        self.engine = dbmod.make_engine(url, pool_size=pool_size)
+        self.orphan_min_age_s = orphan_min_age_s
+        self.engine = dbmod.make_engine(url, pool_size=pool_size, create_dir=self.data_dir)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For a caller on the line: SQLite waits for a lock only briefly, then the journal
+        # takes the entry (PostgreSQL locks rows, not the file: one engine serves both paths).
+        self._call_engine = (
+            dbmod.make_engine(url, pool_size=pool_size, busy_timeout_ms=call_busy_timeout_ms)
+            if dbmod.is_sqlite(url) else self.engine
+        )
+        self._call_sessions = sessionmaker(self._call_engine, expire_on_commit=False)
         self.journal = Journal(self.data_dir)
         self._down_until = 0.0
         self._state_lock = threading.Lock()
@@ -163,12 +189,26 @@ class TicketService:
     def start(self) -> TicketService:
         """Upgrade the schema if this service owns it, then replay the journal. An unreachable
         database is logged, not raised: tickets will be journaled until it comes back."""
+        remove_legacy_pepper(self.data_dir)
+        if not self.journal.ensure_reserve():
+            log.error(
+                "no room for the ticket journal's reserve in %s: on a full disk a ticket "
+                "could be lost; free some space",
+                self.data_dir,
+            )
         self._ensure_schema()
         try:
             self.replay_journal()
         except SQLAlchemyError as exc:
             log.warning("journal replay at start failed: %s", _brief(exc))
+        self._adopt_quietly()
         return self
+
+    def _adopt_quietly(self) -> None:
+        try:
+            self.adopt_orphan_recordings()
+        except (DatabaseUnavailable, SQLAlchemyError, OSError) as exc:
+            log.warning("orphan recordings not checked: %s", exc)
 
     def _ensure_schema(self) -> bool:
         if self._schema_ready:
@@ -188,6 +228,8 @@ class TicketService:
             self._replayer.join(timeout=10)
             self._replayer = None
         self.engine.dispose()
+        if self._call_engine is not self.engine:
+            self._call_engine.dispose()
 
     def __enter__(self) -> TicketService:
         return self
@@ -198,8 +240,10 @@ class TicketService:
     # Database helpers ------------------------------------------------------------------------
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+    def _session(self, for_call: bool = False) -> Iterator[Session]:
+        """A transaction; `for_call` when a caller is waiting (short SQLite busy timeout)."""
+        factory = self._call_sessions if for_call else self._sessions
+        with factory() as session, session.begin():
             yield session
 
     def _db_available(self) -> bool:
@@ -248,7 +292,7 @@ class TicketService:
         }
         if self._db_available() and self._ensure_schema():
             try:
-                outcome = self._insert_ticket(row)
+                outcome = self._insert_ticket(row, for_call=True)
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
             else:
@@ -294,16 +338,16 @@ class TicketService:
             "promised_reply_by": _iso(promise),
         }
 
-    def _insert_ticket(self, row: dict[str, Any]) -> _Outcome:
+    def _insert_ticket(self, row: dict[str, Any], for_call: bool = False) -> _Outcome:
         opened_at = datetime.fromisoformat(row["opened_at"])
-        values = dict(row)
+        values = _without_unkeyed_hash(row)
         values["opened_at"] = opened_at
         values["promised_reply_by"] = _from_iso(row["promised_reply_by"])
         values["status"] = "new"
         values["created_at"] = opened_at
         values["updated_at"] = opened_at
         try:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if session.get(Ticket, row["id"]) is not None:
                     return _Outcome(created=False)
                 ticket = Ticket(**values)
@@ -320,7 +364,7 @@ class TicketService:
                 session.add(ticket)
         except IntegrityError:
             # Another writer inserted the same (call_id, category) between our check and insert.
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if session.get(Ticket, row["id"]) is not None:
                     return _Outcome(created=False)
             raise
@@ -349,19 +393,19 @@ class TicketService:
         }
         if self._db_available() and self._ensure_schema():
             try:
-                self._insert_call(row)
+                self._insert_call(row, for_call=True)
                 return
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
         self.journal.append("call", row)
         log.info("call %s: call record journaled", record.call_id)
 
-    def _insert_call(self, row: dict[str, Any]) -> bool:
-        values = dict(row)
+    def _insert_call(self, row: dict[str, Any], for_call: bool = False) -> bool:
+        values = _without_unkeyed_hash(row)
         values["answered_at"] = datetime.fromisoformat(row["answered_at"])
         values["ended_at"] = datetime.fromisoformat(row["ended_at"])
         try:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 exists = session.scalar(
                     select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
                 )
@@ -369,7 +413,7 @@ class TicketService:
                     return False
                 session.add(CallRecord(**values))
         except IntegrityError:
-            with self._session() as session:
+            with self._session(for_call) as session:
                 if (
                     session.scalar(
                         select(CallRecord.id).where(CallRecord.call_id == row["call_id"])
@@ -388,15 +432,15 @@ class TicketService:
         row = {"ticket_id": ticket_id, "score": score, "at": (now or _utcnow()).isoformat()}
         if self._db_available() and self._ensure_schema():
             try:
-                if self._apply_satisfaction(row):
+                if self._apply_satisfaction(row, for_call=True):
                     return
                 raise TicketNotFound(f"no ticket with id {ticket_id}")
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
         self.journal.append("satisfaction", row)
 
-    def _apply_satisfaction(self, row: dict[str, Any]) -> bool:
-        with self._session() as session:
+    def _apply_satisfaction(self, row: dict[str, Any], for_call: bool = False) -> bool:
+        with self._session(for_call) as session:
             ticket = session.get(Ticket, row["ticket_id"])
             if ticket is None:
                 return False
@@ -417,15 +461,15 @@ class TicketService:
                "at": (now or _utcnow()).isoformat()}
         if self._db_available() and self._ensure_schema():
             try:
-                if self._apply_contact_number(row):
+                if self._apply_contact_number(row, for_call=True):
                     return
                 raise TicketNotFound(f"no ticket with id {ticket_id}")
             except SQLAlchemyError as exc:
                 self._mark_down(exc)
         self.journal.append("contact_number", row)
 
-    def _apply_contact_number(self, row: dict[str, Any]) -> bool:
-        with self._session() as session:
+    def _apply_contact_number(self, row: dict[str, Any], for_call: bool = False) -> bool:
+        with self._session(for_call) as session:
             ticket = session.get(Ticket, row["ticket_id"])
             if ticket is None:
                 return False
@@ -446,9 +490,11 @@ class TicketService:
         if not caller_number or self.blacklist_days <= 0:
             return False
         since = (now or _utcnow()) - timedelta(days=self.blacklist_days)
-        digest = self.protector.hash(caller_number)
+        digest = self._lookup_hash(caller_number, "blacklist")
+        if digest is None:
+            return False
         try:
-            with self._session() as session:
+            with self._session(for_call=True) as session:
                 hit = session.scalar(
                     select(Ticket.id)
                     .where(Ticket.caller_number_hash == digest)
@@ -462,8 +508,11 @@ class TicketService:
         return hit is not None
 
     def repeat_calls(self, caller_number: str, since: datetime) -> int:
-        """How many tickets this number opened since `since` (repeat-caller look-up)."""
-        digest = self.protector.hash(caller_number)
+        """How many tickets this number opened since `since` (repeat-caller look-up); 0 without
+        the key, when no number is stored in a matchable form."""
+        digest = self._lookup_hash(caller_number, "repeat-caller")
+        if digest is None:
+            return 0
         return self._read(
             lambda s: int(
                 s.scalar(
@@ -474,6 +523,18 @@ class TicketService:
                 or 0
             )
         )
+
+    def _lookup_hash(self, caller_number: str, what: str) -> str | None:
+        digest = self.protector.hash(caller_number)
+        if digest is None and not self._lookups_warned:
+            self._lookups_warned = True
+            log.warning(
+                "%s look-up skipped: it needs the caller-number key (env %s); without it no "
+                "number is stored in a form that can be matched",
+                what,
+                self.protector.env_name,
+            )
+        return digest
 
     # Journal ---------------------------------------------------------------------------------
 
@@ -529,6 +590,7 @@ class TicketService:
 
         def loop() -> None:
             last_purge = 0.0
+            last_adopt = time.monotonic()  # start() just did it
             while not self._stop.wait(interval_s):
                 try:
                     if self.journal.pending_count():
@@ -539,6 +601,9 @@ class TicketService:
                     ):
                         last_purge = time.monotonic()
                         self.purge_recordings()
+                    if time.monotonic() - last_adopt >= RECORDING_PURGE_EVERY_S:
+                        last_adopt = time.monotonic()
+                        self._adopt_quietly()
                 except Exception:  # a background thread must log, never die silently
                     log.exception("ticket journal replayer: unexpected error")
 
@@ -546,6 +611,70 @@ class TicketService:
         self._replayer = threading.Thread(target=loop, name="ticket-replayer", daemon=True)
         self._replayer.start()
         return self._replayer
+
+    # Orphan recordings ---------------------------------------------------------------------
+
+    def adopt_orphan_recordings(self, now: float | None = None) -> list[TicketReceipt]:
+        """Open an unconfirmed ticket for each call whose recordings have no ticket and no call
+        record while its agent is gone (the recorder's live lock is free) and the newest file is
+        older than orphan_min_age_s: an agent killed mid-call (say, before the caller confirmed
+        the complaint) leaves them. Idempotent; nothing is deleted. Skipped while the journal
+        holds entries (a journaled call record may explain a recording)."""
+        folder = self.data_dir / RECORDINGS_SUBDIR
+        if not folder.is_dir() or self.journal.pending_count():
+            return []
+        at = time.time() if now is None else now
+        calls: dict[str, list[tuple[float, Path, str]]] = {}
+        for path in folder.glob("*.wav"):
+            match = _RECORDING_NAME.fullmatch(path.name)
+            if match is None or path.is_symlink() or not path.is_file():
+                continue
+            calls.setdefault(match["call"], []).append(
+                (path.stat().st_mtime, path, match["purpose"])
+            )
+        candidates = {
+            call_id: files
+            for call_id, files in calls.items()
+            if at - max(f[0] for f in files) >= self.orphan_min_age_s
+            and not _live(folder / f"{call_id}{LIVE_SUFFIX}")
+        }
+        if not candidates:
+            return []
+        known = self._read(lambda s: self._calls_known(s, list(candidates)))
+        receipts = []
+        for call_id in sorted(set(candidates) - known):
+            mtime, path, purpose = max(candidates[call_id])
+            receipts.append(
+                self.open_ticket(
+                    TicketDraft(
+                        call_id=call_id,
+                        category=purpose if purpose in CATEGORIES else "complaint",
+                        opened_at=datetime.fromtimestamp(mtime, timezone.utc),
+                        summary=UNCONFIRMED_SUMMARY,
+                        recording_path=str(path),
+                        notes=UNCONFIRMED_NOTE,
+                    )
+                )
+            )
+            (folder / f"{call_id}{LIVE_SUFFIX}").unlink(missing_ok=True)
+        if receipts:
+            log.warning(
+                "%d recording(s) left by an agent stopped mid-call: opened as unconfirmed "
+                "ticket(s) %s",
+                len(receipts),
+                " ".join(r.short_id for r in receipts),
+            )
+        return receipts
+
+    @staticmethod
+    def _calls_known(session: Session, call_ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for i in range(0, len(call_ids), 500):
+            chunk = call_ids[i : i + 500]
+            known.update(session.scalars(select(CallRecord.call_id).where(
+                CallRecord.call_id.in_(chunk))))
+            known.update(session.scalars(select(Ticket.call_id).where(Ticket.call_id.in_(chunk))))
+        return known
 
     # Lifecycle (agents, CLI) ---------------------------------------------------------------
 
@@ -776,7 +905,13 @@ class TicketService:
 
     def caller_hash(self, number: str) -> str:
         """The look-up hash the register stores for ``number`` (filter without the number)."""
-        return self.protector.hash(number)
+        hashed = self.protector.hash(number)
+        if hashed is None:
+            raise InvalidDraft(
+                "matching a caller needs the caller-number key (privacy.number_key_env, default "
+                "IVR_NUMBER_KEY): without it the register keeps no hash to match"
+            )
+        return hashed
 
     def overdue_count(self, now: datetime | None = None) -> int:
         """How many open tickets are past their promised reply time (for /metrics)."""
@@ -904,6 +1039,31 @@ def _call_view(row: CallRecord) -> CallView:
         ticket_ids=tuple(row.ticket_ids or ()), prompts_played=tuple(row.prompts_played or ()),
         silent_s=row.silent_s, low_volume_s=row.low_volume_s, noisy_s=row.noisy_s,
     )
+
+
+def _live(marker: Path) -> bool:
+    """True while a recorder holds the marker's lock (its call goes on, in any process)."""
+    try:
+        fh = open(marker, "rb")
+    except FileNotFoundError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def _without_unkeyed_hash(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a ticket or call row in which a hash stands only beside ciphertext: entries
+    journaled by older versions without a key carry a pepper-keyed hash that, with the mask,
+    gives the number back (migration 0003 refuses it)."""
+    values = dict(row)
+    if values.get("caller_number_enc") is None:
+        values["caller_number_hash"] = None
+    return values
 
 
 def _cut(value: str | None, limit: int) -> str | None:

@@ -56,6 +56,7 @@ def pg_url() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test on an SQLite file and on a fresh PostgreSQL database."""
     if request.param == "sqlite":
+        (tmp_path / "db").mkdir(exist_ok=True)  # a database is only created in an existing dir
         return f"sqlite:///{tmp_path / 'db' / 'tickets.sqlite3'}"
     return request.getfixturevalue("pg_url")
 

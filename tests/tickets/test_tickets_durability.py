@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from ticket_helpers import REPO, TEST_KEY, pg_control, unreachable_pg_url
 
+from ivr.tickets.db import SQLITE_BUSY_TIMEOUT_MS
 from ivr.tickets.journal import JOURNAL_NAME, REJECTED_NAME, Journal
 from ivr.tickets.models import Ticket, TicketEvent
 from ivr.tickets.types import CallRecordDraft, TicketDraft
@@ -229,7 +230,9 @@ def test_postgres_outage_mid_run_is_journaled_and_replayed(pg_url: str, make_ser
 
 
 def test_eight_writer_threads_create_exactly_2000(db_url: str, make_service) -> None:
-    svc = make_service(db_url)
+    # SQLite's own handling of contention (WAL, BEGIN IMMEDIATE) is what is tested here, so
+    # calls wait the long busy timeout; a held lock journals at once (test_locked_database).
+    svc = make_service(db_url, call_busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     per = TOTAL // WRITERS
 
     def writer(w: int) -> list[bool]:

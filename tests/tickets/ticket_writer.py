@@ -13,6 +13,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ivr.tickets.db import SQLITE_BUSY_TIMEOUT_MS
 from ivr.tickets.service import TicketService
 from ivr.tickets.types import TicketDraft
 
@@ -23,7 +24,9 @@ def main() -> int:
     url, data_dir, prefix, count_s, threads_s = sys.argv[1:6]
     dup_prefix = sys.argv[7] if len(sys.argv) > 7 and sys.argv[6] == "--duplicates-of" else None
     count, threads = int(count_s), int(threads_s)
-    svc = TicketService(url, Path(data_dir), number_key=KEY, auto_upgrade=False)
+    # contention is what the callers test: wait the long busy timeout, as people at the CLI do
+    svc = TicketService(url, Path(data_dir), number_key=KEY, auto_upgrade=False,
+                        call_busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
     out_lock = threading.Lock()
     opened = datetime(2026, 11, 17, 2, 0, tzinfo=timezone.utc)
 
