@@ -181,6 +181,10 @@ class Agent:
 
         overrides = parse_assignments(self.overrides)
         overrides.setdefault("database", {})["url"] = self.db_url
+        # Pinned: Settings.data_dir reads IVR_DATA_DIR when used, not when loaded, and after
+        # this returns the variable is back to what it was (often unset: ~/.local/share/ivr,
+        # where any stray recording would become a ticket of this test's database).
+        overrides.setdefault("paths", {})["data_dir"] = str(self.data_dir)
         old = os.environ.get("IVR_DATA_DIR")
         os.environ["IVR_DATA_DIR"] = str(self.data_dir)
         try:
