@@ -78,7 +78,8 @@ def agent_main(mode: str) -> int:
         def on_registration(self, ok: bool, code: int, reason: str) -> None:
             return None
 
-    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0), Hooks())
+    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0,
+                                 unconfirmed_per_source_count=4), Hooks())
     engine.start()
     print(json.dumps({"port": engine.ports["udp"]}), flush=True)
     sys.stdin.read()
@@ -140,7 +141,9 @@ def measure_full(seconds: float, calls: int, data_dir: Path) -> dict[str, float]
     env = dict(os.environ, IVR_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
     agent = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli", "serve", "--bind", "127.0.0.1", "--sip-port", str(port),
-         "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}"],
+         "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}",
+         # sipp plays every caller from one address: lift the per-source cap (docs/security.md)
+         "--set", "sip.unconfirmed_per_source_count=4"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )
     lines: list[str] = []

@@ -52,7 +52,10 @@ def start(n: int, args: argparse.Namespace, data_dir: Path, log_path: Path
                f"--worker-id {{id}}"]
     else:
         cmd = [sys.executable, "-m", "ivr.cli", "-v", "serve", "--workers", str(n),
-               "--front", "kamailio", "--bind", "127.0.0.1", "--sip-port", str(sip_port)]
+               "--front", "kamailio", "--bind", "127.0.0.1", "--sip-port", str(sip_port),
+               # sipp plays every caller from one address: lift the per-caller cap on
+               # unconfirmed calls (docs/security.md), which would refuse its bursts
+               "--set", "sip.unconfirmed_per_source_count=4"]
         if args.no_asr:
             cmd.append("--no-asr")
     env = dict(os.environ, IVR_DATA_DIR=str(data_dir))

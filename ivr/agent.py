@@ -133,6 +133,7 @@ class Agent:
         self._on_call_finished = on_call_finished
         self.worker_id = worker_id
         self._sessions: dict[str, CallSession] = {}
+        self._sip_calls: dict[str, AgentCall] = {}
         self._lock = threading.Lock()
         self._ticket_pool = ThreadPoolExecutor(TICKET_WORKERS_COUNT, thread_name_prefix="tickets")
         self.calls_finished = 0
@@ -324,14 +325,21 @@ class Agent:
         call.player.on_done = lambda tag, t_frames, completed: session.prompt_done(tag, completed)
         with self._lock:
             self._sessions[facts.call_id] = session
+            self._sip_calls[facts.call_id] = call
         metrics.CALLS_IN_PROGRESS.inc()
         session.start()
         return session
 
     def _finished(self, outcome: CallOutcome) -> None:
-        # Report first, count second: whoever sees the count (GET /health) also finds the
-        # call's line and timeline already written.
-        if self._on_call_finished is not None:
+        with self._lock:
+            call = self._sip_calls.pop(outcome.call_id, None)
+        if call is not None and call.answered_at is not None and call.confirmed_at is None:
+            # Answered and never ACKed (a forged or flooding INVITE, docs/security.md): not a
+            # call anyone made, so no call line and no calls/*.json that a flood could pile up.
+            log.info("call %s never ACKed: no timeline written", outcome.call_id)
+        elif self._on_call_finished is not None:
+            # Report first, count second: whoever sees the count (GET /health) also finds the
+            # call's line and timeline already written.
             self._on_call_finished(outcome)
         with self._lock:
             session = self._sessions.pop(outcome.call_id, None)

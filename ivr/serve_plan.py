@@ -24,7 +24,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +130,16 @@ def worker_rtp_range(low: int, high: int, worker_id: int, workers: int, calls: i
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
-                      media: list[str] | None = None, heartbeat: Path | None = None
-                      ) -> list[str]:
-    """The `ivr serve` command line of one worker, carrying over the operator's options;
-    ``media`` (from :func:`worker_media_argv`) comes after the operator's --set so it wins."""
+                      trusted: Sequence[str] = (), media: list[str] | None = None,
+                      heartbeat: Path | None = None) -> list[str]:
+    """The `ivr serve` command line of one worker, carrying over the operator's options.
+
+    ``trusted`` (the front's address) goes to the worker's ``sip.trusted_sources``: the
+    worker's per-source limits then count each caller by the Via the front adds, not the
+    front itself (docs/security.md). ``media`` (from :func:`worker_media_argv`) comes after
+    the operator's --set so it wins; ``heartbeat`` is the file the supervisor's one admin
+    endpoint reads (workers open no admin port).
+    """
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
@@ -147,6 +153,9 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
     # --db and --set database.url are secrets: they reach the workers through the environment.
     for assignment in without_secrets(getattr(args, "set", None) or []):
         argv += ["--set", assignment]
+    if trusted:
+        listed = ", ".join(f'"{entry}"' for entry in trusted)
+        argv += ["--set", f"sip.trusted_sources=[{listed}]"]
     argv += media or []
     if heartbeat is not None:  # the supervisor's one admin endpoint reads it; no port per worker
         argv += ["--heartbeat", str(heartbeat)]
@@ -248,9 +257,13 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         return 2
 
     run_dir = workers_run_dir(settings, sip_port)
+    trusted: list[str] = []
+    if front != "none":
+        front_at = args.bind or settings.sip.bind_address
+        trusted = list(dict.fromkeys([*settings.sip.trusted_sources, front_at]))
 
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k), media.get(k),
+        return serve_worker_argv(args, k, worker_port(base, k), trusted, media.get(k),
                                  heartbeat_path(run_dir, k))
 
     # Children (and a single worker exec'd in our place) inherit our environment.

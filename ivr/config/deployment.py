@@ -80,6 +80,24 @@ class SipSettings(Section):
                 ) from None
         return value
 
+    # Hostile callers (docs/security.md): sources exempt from the per-source limits (a PBX, a
+    # carrier SBC; a front proxy's clients are limited by their Via), and how many answered,
+    # not yet ACKed calls any other source may hold.
+    trusted_sources: list[str] = Field(default_factory=list)
+    unconfirmed_per_source_count: Annotated[int, Field(ge=1, le=WHEEL_MAX_CALLS)] = 2
+
+    @field_validator("trusted_sources")
+    @classmethod
+    def _trusted_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted source {entry!r} is not an IPv4/IPv6 address or CIDR network"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _tls_needs_files(self) -> SipSettings:
         if "tls" in self.transports and not (self.tls_cert_file and self.tls_key_file):

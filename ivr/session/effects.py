@@ -39,8 +39,12 @@ def ticket_draft(
 
 
 def transfer_target(action: act.Transfer, transfer: TransferSettings) -> str:
-    """A SIP URI as given, else the named queue's URI, else the default queue's."""
-    if action.target.startswith("sip"):
+    """The named queue's URI, or a URI that is one of the queues; else the default queue's.
+
+    The [transfer] queues are the allow-list: nothing else is ever dialled (toll fraud,
+    docs/security.md).
+    """
+    if action.target in transfer.queues.values():
         return action.target
     return transfer.queues.get(action.target, transfer.queues[transfer.default_queue])
 

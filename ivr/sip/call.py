@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
 
+from ivr.sip.dtmf import DtmfGate
 from ivr.sip.headers import mask_uri, refer_target
+from ivr.sip.logsafe import wire_text
+from ivr.sip.medialock import MediaLock, parse_address
 from ivr.sip.player import FramePlayer
 from ivr.sip.port import FRAMES_IN_MAX_COUNT, CallMediaPort
 from ivr.sip.types import CallListener, IncomingCallInfo
@@ -51,8 +54,16 @@ class _PjCall(pj.Call):
         self.owner._guard("media", self.owner._on_media_state)
 
     def onDtmfDigit(self, prm: Any) -> None:
+        if int(prm.method) != pj.PJSUA_DTMF_METHOD_SIP_INFO:
+            return  # RFC 2833 digits come through onDtmfEvent, checked by the DtmfGate
         digit = str(prm.digit)
         self.owner._guard("dtmf", lambda: self.owner._on_dtmf(digit))
+
+    def onDtmfEvent(self, prm: Any) -> None:
+        digit, stamp = str(prm.digit), int(prm.timestamp)
+        duration, flags = int(prm.duration), int(prm.flags)
+        self.owner._guard("dtmf", lambda: self.owner._on_dtmf_event(digit, stamp, duration,
+                                                                    flags))
 
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
@@ -101,6 +112,8 @@ class AgentCall:
         self.call_id = call_id
         self._rx_packets = 0
         self._rx_changed_at = 0.0
+        self._dtmf_gate = DtmfGate()
+        self._media_lock: MediaLock | None = None
 
     # ----- public API (any thread) -------------------------------------------------------------
 
@@ -159,7 +172,7 @@ class AgentCall:
         self._pj.answer(prm)
         if code == 200:
             self.answered_at = time.monotonic()
-            self.engine._watch_ack(self)
+            self.engine._call_answered(self)
         logger.info("%s: answered %d", self.tag, code)
 
     def _hangup_now(self, reason_code: int = 0, reason: str = "") -> None:
@@ -197,6 +210,7 @@ class AgentCall:
             self.remote_uri = info.remoteUri
         logger.info("%s: state %s", self.tag, self.state)
         if self.state == "CONFIRMED" and self.confirmed_at is None:
+            self.engine._call_settled(self)
             self.confirmed_at = time.monotonic()
             self._rx_changed_at = self.confirmed_at
             if self.answered_at is None:
@@ -207,9 +221,11 @@ class AgentCall:
             self.end_reason = str(info.lastReason)
             self.ended_by_remote = not self._local_hangup
             self.player.stop()
+            self.engine._call_settled(self)
             self.engine._call_ended(self)
             logger.info(
-                "%s: disconnected %d %s by %s (%s)", self.tag, self.end_code, self.end_reason,
+                "%s: disconnected %d %s by %s (%s)", self.tag, self.end_code,
+                wire_text(self.end_reason, 80),
                 "remote" if self.ended_by_remote else "us", mask_uri(self.remote_uri),
             )
             self.listener.on_disconnected(self, self.end_code, self.end_reason,
@@ -235,6 +251,8 @@ class AgentCall:
                 self._port = port
             audio.startTransmit(self._port)
             self._port.startTransmit(audio)
+            if self.direction == "in" and cfg_lock(self):
+                self._start_media_lock(media.index)
             if not self._media_ready:
                 self._media_ready = True
                 logger.info("%s: media ready", self.tag)
@@ -243,6 +261,38 @@ class AgentCall:
 
     def _frame_hook(self, pcm: bytes, t_frames: int) -> None:
         self.listener.on_frame(self, pcm, t_frames)
+
+    def _start_media_lock(self, index: int) -> None:
+        """Lock the media sockets to the caller's signalled addresses (``medialock.py``)."""
+        stream = self._pj.getStreamInfo(index)
+        transport = self._pj.getMedTransportInfo(index)
+        local_rtp = parse_address(str(transport.localRtpName))
+        signalled = parse_address(str(stream.remoteRtpAddress))
+        if local_rtp is None or signalled is None:
+            logger.warning("%s: media addresses unreadable; media not locked", self.tag)
+            return
+        current = self._media_lock
+        if current is not None and signalled[0] in current.allowed:
+            return  # already locked to this address (a re-offer to the same place, or hold)
+        # First media, or a re-INVITE moving the media (the shield lets only trusted sources,
+        # such as a PBX releasing its media path, do that): lock to the new address.
+        source_ip = self.info.source.rsplit(":", 1)[0].strip("[]") if self.info else ""
+        self._media_lock = MediaLock(
+            self.tag, local_rtp, parse_address(str(transport.localRtcpName)), signalled,
+            parse_address(str(stream.remoteRtcpAddress)), source_ip,
+        )
+        self._media_lock.lock()
+
+    def _on_dtmf_event(self, digit: str, timestamp_ms: int, duration_ms: int, flags: int
+                       ) -> None:
+        """An RFC 2833 packet's event (media thread): a digit only once it is a real press
+        (``dtmf.py``); packets from anyone but the caller never get here (``medialock.py``)."""
+        logger.debug("%s: DTMF event %r ts=%d dur=%d flags=%d", self.tag, digit, timestamp_ms,
+                     duration_ms, flags)
+        pressed = self._dtmf_gate.feed(digit, timestamp_ms, duration_ms, flags)
+        if pressed is None:
+            return
+        self._on_dtmf(pressed)
 
     def _on_dtmf(self, digit: str) -> None:
         logger.info("%s: DTMF received", self.tag)
@@ -254,6 +304,13 @@ class AgentCall:
             self.listener.on_transfer_result(self, 200 <= code < 300, code)
 
     def _on_transfer_request(self, prm: Any) -> None:
+        if self.direction == "in":
+            # A caller asking the agent to dial somewhere is toll fraud: the agent only
+            # transfers by its own REFER, to its own allow-listed targets (the guard refuses
+            # these REFERs earlier; this is the second line).
+            prm.statusCode = 603
+            logger.warning("%s: caller's REFER refused (603); nothing dialled", self.tag)
+            return
         child = AgentCall(self.engine, direction="out", listener=self.listener)
         child.remote_uri = str(prm.dstUri)
         child.transferred_from = self
@@ -298,6 +355,11 @@ class AgentCall:
             self.engine._retire_port(self._port)
             self._port = None
         self._pj = None
+
+
+def cfg_lock(call: AgentCall) -> bool:
+    """True when this engine locks answered calls' media to the caller."""
+    return bool(call.engine.config.media_lock)
 
 
 def _add_headers(prm: Any, headers: dict[str, str] | None) -> None:

@@ -30,6 +30,16 @@ DEFAULT_NO_MEDIA_TIMEOUT_S = 15.0
 # never ACKed keeps its call slot inside pjsua, and Timer B/F for our own requests.
 DEFAULT_TRANSACTION_TIMEOUT_S = 8.0
 DEFAULT_PJSIP_LOG_LEVEL = 1
+# ACK-less INVITE floods (issue 11): one source may hold this many answered, not yet ACKed
+# calls; this many never-ACKed calls within ack_strike_window_s ban it for ack_ban_s.
+DEFAULT_UNCONFIRMED_PER_SOURCE_COUNT = 2
+DEFAULT_ACK_STRIKES_COUNT = 2
+DEFAULT_ACK_STRIKE_WINDOW_S = 60.0
+DEFAULT_ACK_BAN_S = 60.0
+# TCP/TLS connections with no call and no request for this long are closed; one source may
+# keep this many such connections (ivr/sip/tcpguard.py).
+DEFAULT_TCP_IDLE_TIMEOUT_S = 10.0
+DEFAULT_TCP_PER_SOURCE_COUNT = 8
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
 # RTP ports: 0/0 = any free port the OS gives. A range is what a firewall or a container
 # publishes; pjsua takes an even RTP port and the next odd one for RTCP for every call.
@@ -80,6 +90,16 @@ class SipConfig:
     public_address: str | None = None
     rtp_port_min: int = DEFAULT_RTP_PORT_MIN
     rtp_port_max: int = DEFAULT_RTP_PORT_MAX
+    # Sources exempt from the per-source limits (the front proxy, a PBX): IPs or CIDRs.
+    trusted_sources: tuple[str, ...] = ()
+    unconfirmed_per_source_count: int = DEFAULT_UNCONFIRMED_PER_SOURCE_COUNT
+    ack_strikes_count: int = DEFAULT_ACK_STRIKES_COUNT
+    ack_strike_window_s: float = DEFAULT_ACK_STRIKE_WINDOW_S
+    ack_ban_s: float = DEFAULT_ACK_BAN_S
+    # Lock each answered call's RTP to the caller's address (ivr/sip/medialock.py).
+    media_lock: bool = True
+    tcp_idle_timeout_s: float = DEFAULT_TCP_IDLE_TIMEOUT_S
+    tcp_per_source_count: int = DEFAULT_TCP_PER_SOURCE_COUNT
 
     def __post_init__(self) -> None:
         _check_address(self.bind_address)
@@ -129,6 +149,20 @@ class SipConfig:
         _check_range("no_media_timeout_s", self.no_media_timeout_s, 0.0, 3600.0)
         _check_range("transaction_timeout_s", self.transaction_timeout_s, 2.0, 32.0)
         _check_range("pjsip_log_level", self.pjsip_log_level, 0, 6)
+        _check_range("unconfirmed_per_source_count", self.unconfirmed_per_source_count, 1, 1000)
+        _check_range("ack_strikes_count", self.ack_strikes_count, 1, 1000)
+        _check_range("ack_strike_window_s", self.ack_strike_window_s, 1.0, 86400.0)
+        _check_range("ack_ban_s", self.ack_ban_s, 0.0, 86400.0)
+        _check_range("tcp_idle_timeout_s", self.tcp_idle_timeout_s, 1.0, 3600.0)
+        _check_range("tcp_per_source_count", self.tcp_per_source_count, 1, 1000)
+        for entry in self.trusted_sources:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SipConfigError(
+                    f"sip.trusted_sources has {entry!r}; allowed: IPv4/IPv6 addresses or CIDR "
+                    "networks such as 10.0.0.0/8"
+                ) from None
 
     def _check_rtp_ports(self) -> None:
         low, high = self.rtp_port_min, self.rtp_port_max

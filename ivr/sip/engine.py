@@ -34,6 +34,9 @@ from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
+from ivr.sip.logsafe import LogLimiter, source_of, wire_text
+from ivr.sip.shield import Shield, ShieldLimits
+from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard, defer_accept
 from ivr.sip.types import (
     Accept,
     CallListener,
@@ -52,6 +55,8 @@ STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_HANGUP_WAIT_S = 2.0
 WATCH_INTERVAL_S = 1.0
 PORT_RETIRE_S = 2.0  # a finished call's media port lives this long before it is destroyed
+GLOBAL_LOG_BURST_COUNT = 50  # PJSIP lines from all sources together, at once...
+GLOBAL_LOG_REFILL_S = 1.0  # ...then one a second
 _TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
@@ -77,11 +82,33 @@ class _DefaultHooks:
 
 
 class _LogWriter(pj.LogWriter):
-    """Routes PJSIP's own log lines into Python logging."""
+    """Routes PJSIP's own log lines into Python logging, made safe (see ``logsafe.py``).
+
+    PJSIP quotes a bad packet in its error line: the line is escaped, masked, shortened, and
+    each sender gets a small budget of lines (plus one for everyone), so garbage on the wire
+    cannot grow the log faster than a few lines a minute per source.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._per_source = LogLimiter(time.monotonic)
+        self._overall = LogLimiter(time.monotonic, burst=GLOBAL_LOG_BURST_COUNT,
+                                   refill_s=GLOBAL_LOG_REFILL_S)
 
     def write(self, entry: Any) -> None:
         level = logging.WARNING if entry.level <= 2 else logging.DEBUG
-        pjsip_logger.log(level, "%s", str(entry.msg).rstrip())
+        if not pjsip_logger.isEnabledFor(level):
+            return
+        text = str(entry.msg).rstrip()
+        source = source_of(text[:200])
+        allowed, dropped = self._per_source.allow(source)
+        if allowed:
+            allowed, more = self._overall.allow("*")
+            dropped += more
+        if not allowed:
+            return
+        suffix = f" ({dropped} similar lines suppressed)" if dropped else ""
+        pjsip_logger.log(level, "%s%s", wire_text(text), suffix)
 
 
 class _Account(pj.Account):
@@ -126,6 +153,7 @@ class SipEngine:
         self._thread: threading.Thread | None = None
         self._ep: Any = None
         self._guard: MethodGuard | None = None
+        self._tcp_guard: TcpGuard | None = None
         self._log_writer: _LogWriter | None = None
         self.registered = False
 
@@ -221,11 +249,15 @@ class SipEngine:
             return
         self._ready.set_result(None)
         next_watch = time.monotonic() + WATCH_INTERVAL_S
+        next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while not self._stop.is_set():
             try:
                 self._ep.libHandleEvents(POLL_MS)
                 self._drain_commands()
                 self._run_timers()
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + SWEEP_INTERVAL_S
+                    self._sweep_tcp()
                 if time.monotonic() >= next_watch:
                     next_watch = time.monotonic() + WATCH_INTERVAL_S
                     self._watch_media()
@@ -277,7 +309,18 @@ class SipEngine:
             "with PJSUA_MAX_CALLS=%d); further INVITEs get 486",
             self.max_calls, cfg.max_calls_count, PJSUA_COMPILED_MAX_CALLS,
         )
-        self._guard = MethodGuard(lib)
+        limits = ShieldLimits(
+            unconfirmed_per_source_count=cfg.unconfirmed_per_source_count,
+            strikes_count=cfg.ack_strikes_count,
+            strike_window_s=cfg.ack_strike_window_s,
+            ban_s=cfg.ack_ban_s,
+        )
+        shield = Shield(limits, cfg.trusted_sources)
+        self._guard = MethodGuard(lib, shield)
+        self._tcp_guard = TcpGuard(cfg.tcp_idle_timeout_s, cfg.tcp_per_source_count,
+                                   shield.trusted)
+        tcp_guard = self._tcp_guard
+        self._guard.on_request = lambda peer: tcp_guard.seen_request(peer, time.monotonic())
         lib.pjsua_call_get_count.restype = ctypes.c_uint
         self._guard.calls_full = lambda: int(lib.pjsua_call_get_count()) >= self.max_calls
         self._guard.on_busy = lambda: self._rejected(486, "Busy Here")
@@ -285,6 +328,7 @@ class SipEngine:
         self._create_transports()
         self._set_codecs()
         ep.libStart()
+        defer_accept([self.ports[n] for n in ("tcp", "tls") if n in self.ports])
         self._create_account()
 
     def _create_transports(self) -> None:
@@ -514,14 +558,59 @@ class SipEngine:
     def _retire_port(self, port: Any) -> None:
         self._retired_ports.append((time.monotonic() + PORT_RETIRE_S, port))
 
+    @property
+    def shield(self) -> Shield | None:
+        """The stateful request checks (None before the library is up)."""
+        return self._guard.shield if self._guard is not None else None
+
+    def _call_answered(self, call: AgentCall) -> None:
+        """200 sent: the call holds a slot for its client until it is ACKed or gone."""
+        if self.shield is not None and call.info is not None:
+            self.shield.answered(call.info.sip_call_id)
+        self._watch_ack(call)
+
+    def _call_settled(self, call: AgentCall) -> None:
+        """ACKed or ended: it no longer counts against its client.
+
+        An answered call that ends without its ACK keeps its pjsua slot until the INVITE
+        transaction times out, so it keeps counting until then.
+        """
+        if self.shield is None or call.info is None:
+            return
+        shield, call_id = self.shield, call.info.sip_call_id
+        if call.answered_at is not None and call.confirmed_at is None and call.state != "CONFIRMED":
+            self._call_later(self.config.transaction_timeout_s + 1.0,
+                             lambda: shield.confirmed(call_id))
+            return
+        shield.confirmed(call_id)
+
     def _watch_ack(self, call: AgentCall) -> None:
         def check() -> None:
             if call.is_active and call.state != "CONFIRMED":
                 logger.warning("%s: no ACK within %.1f s; hanging up", call.tag,
                                self.config.ack_timeout_s)
+                banned = ""
+                if self.shield is not None and call.info is not None:
+                    banned = self.shield.strike(call.info.sip_call_id, time.monotonic())
+                if banned:
+                    logger.warning("source %s keeps sending INVITEs it never ACKs: refused "
+                                   "for %.0f s", banned, self.config.ack_ban_s)
                 call._hangup_now(408, "No ACK")
 
         self._call_later(self.config.ack_timeout_s, check)
+
+    def _sweep_tcp(self) -> None:
+        """Close idle/excess SIP TCP connections that carry no call (``tcpguard.py``)."""
+        ports = [self.ports[name] for name in ("tcp", "tls") if name in self.ports]
+        if self._tcp_guard is None or not ports:
+            return
+        busy: set[tuple[str, int]] = set()
+        for call in self._calls.values():
+            if call.info is not None and call.info.transport != "udp":
+                host, _, port = call.info.source.rpartition(":")
+                if port.isdigit():
+                    busy.add((host.strip("[]"), int(port)))
+        self._tcp_guard.sweep(ports, busy, time.monotonic())
 
     def _watch_media(self) -> None:
         limit = self.config.no_media_timeout_s

@@ -16,10 +16,14 @@ ever fails the strict validation switches itself off with a warning rather than 
 from __future__ import annotations
 
 import ctypes
+import ipaddress
 import logging
+import time
 from collections.abc import Callable
 
-from ivr.sip.validate import check_request
+from ivr.sip.logsafe import LogLimiter, wire_text
+from ivr.sip.shield import Shield
+from ivr.sip.validate import check_request, message_body, split_head
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +35,15 @@ REJECTED_METHODS: dict[bytes, int] = {b"SUBSCRIBE": 489, b"PUBLISH": 405, b"MESS
 # pjsip_rx_data layout on x86-64 Linux for this wheel (PJSIP 2.15.1, PJSIP_MAX_PKT_LEN 4000),
 # measured: pkt_info.packet (char[4000]) at 320, pkt_info.len (pj_ssize_t) at 4328,
 # msg_info.msg_buf (char *, the current message: a TCP read may hold several) at 4424 and
-# msg_info.len (int) at 4432. Every read is checked against the others before use.
+# msg_info.len (int) at 4432. Between them: pkt_info.src_addr (pj_sockaddr, 28 bytes) at 4336,
+# src_addr_len at 4364, src_name (char[46], the sender's IP as text) at 4368 and src_port at
+# 4416. Every read is checked against the others before use.
 PACKET_OFFSET = 320
 PACKET_MAX_LEN = 4000
 PACKET_LEN_OFFSET = 4328
+SRC_NAME_OFFSET = 4368
+SRC_NAME_LEN = 46
+SRC_PORT_OFFSET = 4416
 MSG_BUF_OFFSET = 4424
 MSG_LEN_OFFSET = 4432
 
@@ -88,8 +97,11 @@ def request_method(info: bytes) -> bytes:
 class MethodGuard:
     """Owns the module struct and callback; keep the instance alive until the library is gone."""
 
-    def __init__(self, lib: ctypes.CDLL) -> None:
+    def __init__(self, lib: ctypes.CDLL, shield: Shield | None = None) -> None:
         self._lib = lib
+        self.shield = shield or Shield()
+        self._limiter = LogLimiter(time.monotonic)
+        self.on_request: Callable[[tuple[str, int]], None] | None = None
         lib.pjsua_get_pjsip_endpt.restype = ctypes.c_void_p
         lib.pjsip_rx_data_get_info.restype = ctypes.c_char_p
         lib.pjsip_rx_data_get_info.argtypes = (ctypes.c_void_p,)
@@ -134,19 +146,24 @@ class MethodGuard:
         try:
             info = self._lib.pjsip_rx_data_get_info(rdata) or b""
             method = request_method(info)
+            if self.on_request is not None:
+                self.on_request(self.source(rdata))
             code = REJECTED_METHODS.get(method)
             reason = ""
             if code is None and self.strict and method:
                 raw = self._raw_packet(rdata, method)
                 verdict = check_request(raw)
+                if verdict is None and raw:
+                    verdict = self._check_state(rdata, method, raw)
                 if verdict is None:
                     return self._refuse_if_full(rdata, method, raw)
                 code, reason = verdict
             if code is None:
                 return 0
             self.rejected_count += 1
+            shown = wire_text(reason, 80)
             if method == b"ACK":  # never answer an ACK; just drop the bad one
-                logger.info("dropped malformed ACK (%s)", reason)
+                self._log("dropped malformed ACK (%s)", rdata, shown)
                 return 1
             text = reason.encode("ascii", "replace")
             pj_reason = _PjStr(text, len(text)) if text else None
@@ -154,7 +171,8 @@ class MethodGuard:
                 self._endpt, rdata, code, ctypes.byref(pj_reason) if pj_reason else None,
                 None, None,
             )
-            logger.info("refused %s with %d %s", method.decode(errors="replace"), code, reason)
+            self._log("refused %s with %d %s", rdata,
+                      wire_text(method.decode(errors="replace"), 20), code, shown)
             return 1
         except Exception:  # a ctypes callback must never raise into C
             logger.exception("SIP guard failed; letting the request through")
@@ -170,10 +188,43 @@ class MethodGuard:
         self._lib.pjsip_endpt_respond_stateless(
             self._endpt, rdata, 486, ctypes.byref(_PjStr(text, len(text))), None, None,
         )
-        logger.info("refused INVITE with 486: every call slot is busy")
+        self._log("refused INVITE with 486: every call slot is busy", rdata)
         if self.on_busy is not None:
             self.on_busy()
         return 1
+
+    def _log(self, message: str, rdata: int, *args: object) -> None:
+        """One refusal line, within the sender's log budget."""
+        source, _ = self.source(rdata)
+        allowed, dropped = self._limiter.allow(source)
+        if allowed:
+            suffix = f" from {source}" + (f" ({dropped} more suppressed)" if dropped else "")
+            logger.info(message + "%s", *args, suffix)
+
+    def _check_state(self, rdata: int, method: bytes, raw: bytes) -> tuple[int, str] | None:
+        """The shield's verdict on a request that is well formed on its own."""
+        parts = split_head(raw)
+        if parts is None:
+            return None
+        headers: dict[str, str] = {}
+        for name, value in parts[1]:
+            headers.setdefault(name, value)
+        vias = [value for name, value in parts[1] if name == "via"]
+        body = message_body(raw, headers.get("content-length"))
+        source_ip, _ = self.source(rdata)
+        return self.shield.check(method.decode("ascii", "replace"), headers, body, source_ip,
+                                 time.monotonic(), vias)
+
+    @staticmethod
+    def source(rdata: int) -> tuple[str, int]:
+        """The sender's (IP, port) as PJSIP received it; ("", 0) when unreadable."""
+        name = ctypes.string_at(rdata + SRC_NAME_OFFSET, SRC_NAME_LEN).split(b"\0", 1)[0]
+        port = ctypes.c_int.from_address(rdata + SRC_PORT_OFFSET).value
+        try:
+            ip = str(ipaddress.ip_address(name.decode("ascii")))
+        except (UnicodeDecodeError, ValueError):
+            return "", 0
+        return ip, port if 0 < port <= 65535 else 0
 
     def _raw_packet(self, rdata: int, method: bytes) -> bytes:
         """The request's bytes, or b"" (and strict mode off) when the layout check fails."""

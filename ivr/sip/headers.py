@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ivr.masking import mask_number
+from ivr.masking import mask_number, mask_numbers_in
 
 # RFC 3261 compact header forms we may meet in an INVITE.
 _COMPACT = {
@@ -23,6 +23,7 @@ _COMPACT = {
     "s": "subject",
 }
 _URI_USER = re.compile(r"sips?:([^@;>]+)@")
+_TEL_URI = re.compile(r"tel:([^;>\s]+)", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
 
 
@@ -50,15 +51,19 @@ def parse_headers(message: str) -> dict[str, str]:
 
 
 def uri_user(uri: str) -> str:
-    """User part of a SIP URI or name-addr ('' when there is none)."""
-    match = _URI_USER.search(uri)
+    """User part of a SIP URI or name-addr, or the number of a ``tel:`` URI ('' if none)."""
+    match = _URI_USER.search(uri) or _TEL_URI.search(uri)
     return match.group(1) if match else ""
 
 
 def mask_uri(uri: str) -> str:
-    """A URI with its user part masked, safe to log."""
+    """A URI or name-addr safe to log: every number-like run masked, wherever it sits
+    (display name, ``tel:``, user part, parameters), control characters escaped, the user part
+    masked even when it is not a number."""
     user = uri_user(uri)
-    return uri.replace(user + "@", mask_number(user) + "@", 1) if user else uri
+    if user and "@" in uri:
+        uri = uri.replace(user + "@", mask_number(user) + "@", 1)
+    return mask_numbers_in(uri)
 
 
 def uui_hex(value: str | bytes) -> str:

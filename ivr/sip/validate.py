@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from ivr.sip.sdp import SDP_METHODS, check_sdp
+
 # RFC 3261 25.1 token characters, used for the method and unquoted display names.
 _TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
 _REQUEST_LINE = re.compile(rf"^({_TOKEN}) (\S+) (SIP/\d+\.\d+)$")
@@ -112,4 +114,32 @@ def check_request(raw: bytes) -> Verdict | None:
         required = {opt.strip().lower() for opt in seen["require"].split(",") if opt.strip()}
         if required - SUPPORTED_EXTENSIONS:
             return 420, "Bad Extension"
+    if method in SDP_METHODS:
+        return check_body(raw, seen)
     return None
+
+
+def message_body(raw: bytes, declared: str | None) -> bytes:
+    """The body after the header block, cut at Content-Length when it is given."""
+    end = raw.find(b"\r\n\r\n")
+    body = raw[end + 4 :] if end >= 0 else b""
+    if declared is not None and declared.isdigit():
+        body = body[: int(declared)]
+    return body
+
+
+def check_body(raw: bytes, seen: dict[str, str]) -> Verdict | None:
+    """The SDP a request may carry (offer or answer): only a plain, well-formed one passes.
+
+    PJSIP also digs SDP out of multipart bodies; a caller has no need for them, so they are
+    refused rather than validated part by part.
+    """
+    body = message_body(raw, seen.get("content-length"))
+    if not body.strip():
+        return None
+    kind = seen.get("content-type", "application/sdp").split(";", 1)[0].strip().lower()
+    if kind.startswith("multipart/"):
+        return 415, "Multipart Body Not Accepted"
+    if kind != "application/sdp":
+        return None  # pjsua answers 415 itself and never parses it as SDP
+    return check_sdp(body)

@@ -330,6 +330,9 @@ def launch_agent(started: list[Proc], tmp: Path, env: dict[str, str], data_dir: 
     argv = ivr_argv(*(["--config", str(config)] if config else []), "serve",
                     "--bind", "127.0.0.1", "--sip-port", str(port),
                     "--admin-port", str(admin_port), "--db", db, *extra)
+    # sipp plays many callers from one address: lift the per-source cap on unconfirmed calls
+    # (docs/security.md; tests/sip/test_sip_ack_flood.py tests it). Test overrides still win.
+    argv += ["--set", "sip.unconfirmed_per_source_count=4"]
     for item in overrides:
         argv += ["--set", item]
     proc = Proc(argv, env, tmp / f"agent{len(started)}.log")

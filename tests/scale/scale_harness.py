@@ -120,7 +120,10 @@ def serve_cluster(tmp_path: Path, workers: int = 3, port_offset: int = 10,
     log_path = tmp_path / "serve.log"
     argv = [PYTHON, "-m", "ivr.cli", "-v", "serve", "--workers", str(workers), "--bind",
             "127.0.0.1", "--sip-port", str(sip_port), "--no-asr",
-            "--set", f"scale.worker_port_offset_count={port_offset}", *(extra or [])]
+            "--set", f"scale.worker_port_offset_count={port_offset}",
+            # sipp plays many callers from one address: lift the per-caller cap on unconfirmed
+            # calls (docs/security.md), which would refuse its bursts.
+            "--set", "sip.unconfirmed_per_source_count=4", *(extra or [])]
     env = dict(os.environ, IVR_DATA_DIR=str(tmp_path / "data"))
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,

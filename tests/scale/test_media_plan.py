@@ -58,7 +58,7 @@ def test_workers_take_rtp_on_the_fronts_address_not_their_loopback_sip_address()
     settings = load_settings(None)
     media = worker_media_argv(settings, _args(bind="10.77.0.1"), 1, 2)
     assert media == ["--media-address", "10.77.0.1"]
-    argv = serve_worker_argv(_args(bind="10.77.0.1"), 1, 5071, media)
+    argv = serve_worker_argv(_args(bind="10.77.0.1"), 1, 5071, media=media)
     assert "--bind 127.0.0.1" in " ".join(argv)  # SIP stays behind the front
     assert "--media-address 10.77.0.1" in " ".join(argv)
     configured = load_settings(None, overrides={"sip": {"media_address": "10.0.0.9"}})
@@ -73,7 +73,7 @@ def test_the_rtp_range_is_split_between_workers_without_overlap():
     settings = load_settings(None, overrides={"sip": {"rtp_port_min": 40000,
                                                       "rtp_port_max": 40015}})
     argv = serve_worker_argv(_args(set=["sip.rtp_port_min=1"]), 2, 5072,
-                             worker_media_argv(settings, _args(), 2, 2))
+                             media=worker_media_argv(settings, _args(), 2, 2))
     # the worker's share comes after the operator's --set, so it wins
     assert argv.index("sip.rtp_port_min=40008") > argv.index("sip.rtp_port_min=1")
     with pytest.raises(ScaleError, match="need at least 24"):

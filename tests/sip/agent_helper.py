@@ -11,6 +11,7 @@ Modes/options (JSON):
   desk           just answer and report the INVITE's headers (the agent desk of a transfer)
   reject_user    caller user part that gets 603 (blacklist)
   sip            SipConfig overrides (e.g. {"ack_timeout_s": 2})
+  log_level      Python logging level for the agent's stderr log (default: warnings only)
 Commands on stdin: quit, drain, calls, orphan (detach every call from pjsua2, as a stale
 pjsua2 Call destructor would, to test the engine's lost-call safety net).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import math
 import sys
 import threading
@@ -149,6 +151,8 @@ def _orphan_calls(engine: SipEngine) -> None:
 
 def main() -> int:
     opts = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    if opts.get("log_level"):
+        logging.basicConfig(level=opts["log_level"], format="%(name)s %(levelname)s %(message)s")
     agent = Agent(opts)
     try:
         engine = SipEngine(SipConfig(port=0, **opts.get("sip", {})), agent)

@@ -60,14 +60,17 @@ def split_stream(buffer: bytes) -> tuple[list[bytes], bytes]:
 class SipProbe:
     """One socket (UDP or TCP) to the agent; sends requests and reads responses."""
 
-    def __init__(self, agent_port: int, transport: str = "udp", host: str = "127.0.0.1") -> None:
+    def __init__(self, agent_port: int, transport: str = "udp", host: str = "127.0.0.1",
+                 local_host: str | None = None) -> None:
         self.agent = (host, agent_port)
         self.transport = transport
+        self.local_host = local_host or host
         if transport == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind((host, 0))
+            self.sock.bind((self.local_host, 0))
         else:
-            self.sock = socket.create_connection(self.agent, timeout=5)
+            self.sock = socket.create_connection(self.agent, timeout=5,
+                                                 source_address=(self.local_host, 0))
         self.local_port = self.sock.getsockname()[1]
         self._buffer = b""
 
@@ -109,6 +112,11 @@ class SipProbe:
                     found.append(response)
         return found
 
+    @property
+    def local(self) -> str:
+        """Our address as written in Via/From/Contact."""
+        return getattr(self, "local_host", None) or self.agent[0]
+
     def request(self, method: str, *, call_id: str, cseq: int, to_tag: str = "",
                 extra: str = "", body: str = "", branch: str = "") -> bytes:
         host, port = self.agent
@@ -116,14 +124,15 @@ class SipProbe:
         to = f"<sip:ivr@{host}:{port}>" + (f";tag={to_tag}" if to_tag else "")
         lines = [
             f"{method} sip:ivr@{host}:{port};transport={self.transport} SIP/2.0",
-            f"Via: SIP/2.0/{self.transport.upper()} {host}:{self.local_port};rport;"
+            f"Via: SIP/2.0/{self.transport.upper()} {self.local}:{self.local_port};rport;"
             f"branch={branch}",
             "Max-Forwards: 70",
-            f"From: <sip:probe@{host}:{self.local_port}>;tag=probe{call_id[:8]}",
+            f"From: <sip:probe@{self.local}:{self.local_port}>;tag=probe{call_id[:8]}",
             f"To: {to}",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:probe@{host}:{self.local_port};transport={self.transport}>",
+            f"Contact: <sip:probe@{self.local}:{self.local_port};"
+            f"transport={self.transport}>",
         ]
         if extra:
             lines.append(extra.rstrip("\r\n"))

@@ -145,7 +145,8 @@ def sipp_counter(stdout: str, label: str) -> int:
 def test_waves_of_sipp_calls_reuse_slots_then_a_thirteenth(start_agent, tmp_path: Path) -> None:
     """3 waves of 4 sipp calls (slots reused back to back), then a 13th: all end, none left."""
     sipp = sipp_path()
-    agent = start_agent(sip={"no_media_timeout_s": 5.0})
+    # sipp's bursts from one address: lift the per-source cap on unconfirmed calls.
+    agent = start_agent(sip={"no_media_timeout_s": 5.0, "unconfirmed_per_source_count": 4})
     scenario = tmp_path / "short.xml"
     scenario.write_text(SHORT_UAC)
 
