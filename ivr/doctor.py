@@ -311,6 +311,60 @@ def check_sipp(runner: Runner = run_command) -> CheckResult:
     return CheckResult("sipp", "OK", f"{exe} ({version.split(',')[0][:60]})")
 
 
+def check_console_users(settings: Any) -> CheckResult:
+    """The web console needs at least one admin to sign in (accounts live in the ticket DB)."""
+    add = "ivr users add NAME --role admin"
+    try:
+        from ivr.tickets import TicketService
+        from ivr.tickets.console_store import ConsoleStore
+
+        service = TicketService.from_settings(settings, start=False)
+        try:
+            if db_current(service) is False:
+                return CheckResult("console users", "WARN", "ticket database not migrated yet",
+                                   f"ivr db upgrade, then {add}")
+            store = ConsoleStore(service)
+            admins, users = store.count_users("admin"), store.count_users()
+        finally:
+            service.shutdown()
+    except Exception as exc:  # the database check above says why in detail
+        brief = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return CheckResult("console users", "WARN", f"not readable: {brief}", "see database")
+    if not admins:
+        return CheckResult("console users", "WARN", f"{users} user(s), no admin", add)
+    return CheckResult("console users", "OK", f"{users} user(s), {admins} admin(s)")
+
+
+def db_current(service: Any) -> bool:
+    from ivr.tickets import db
+
+    return bool(db.current_revision(service.engine) == db.head_revision())
+
+
+def check_console_port(bind: str, port: int) -> CheckResult:
+    """Free to listen on, or already answered by a console (GET /health)."""
+    import json
+    import socket
+    import urllib.request
+
+    name = f"console port {bind}:{port}"
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((bind, port))
+        except OSError:
+            pass
+        else:
+            return CheckResult(name, "OK", "free (start: ivr console, or ivr serve --admin-port)")
+    try:
+        with urllib.request.urlopen(f"http://{bind}:{port}/health", timeout=3) as response:
+            json.loads(response.read())
+    except (OSError, ValueError):
+        return CheckResult(name, "WARN", "in use by something that is not the console",
+                           "pick another: ivr console --port P")
+    return CheckResult(name, "OK", "the console (or an agent's admin port) answers /health")
+
+
 def run_checks(settings: Any) -> list[CheckResult]:
     results: list[CheckResult] = [check_pjsua2(settings)]
     results += check_voices(settings)
@@ -319,6 +373,12 @@ def run_checks(settings: Any) -> list[CheckResult]:
     results += [check_database(settings), check_number_key(settings), check_kamailio(settings),
                 check_front(settings), check_sipp()]
     return results
+
+
+def console_checks(settings: Any, port: int = 8080, bind: str = "127.0.0.1"
+                   ) -> list[CheckResult]:
+    """The web console: an admin account to sign in with, and its port."""
+    return [check_console_users(settings), check_console_port(bind, port)]
 
 
 def exit_code(results: Iterable[CheckResult]) -> int:

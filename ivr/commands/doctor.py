@@ -14,9 +14,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check, without changing anything, what the agent needs: pjsua2 and its "
         "call cap, an espeak-ng voice for every configured locale, the vosk model, the ticket "
         "database (reachable and migrated), Kamailio and the front's config syntax (for "
-        "--workers N), and sipp (tests). Prints one line per check, OK / WARN / FAIL with what "
-        "to fix; exits 1 when any check FAILs.",
+        "--workers N), sipp (tests), and the web console (an admin account, its port). "
+        "Prints one line per check, OK / WARN / FAIL with what to fix; exits 1 when any "
+        "check FAILs.",
     )
+    parser.add_argument("--console-port", type=int, default=8080,
+                        help="the web console's port to check (default 8080)")
+    parser.add_argument("--console-bind", default="127.0.0.1",
+                        help="the web console's address (default 127.0.0.1)")
     parser.set_defaults(func=run)
 
 
@@ -29,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"OK   config: {settings.source}", flush=True)
     results = []
-    for result in doctor.run_checks(settings):
+    checks = [*doctor.run_checks(settings),
+              *doctor.console_checks(settings, args.console_port, args.console_bind)]
+    for result in checks:
         print(result.line(), flush=True)
         results.append(result)
     code = doctor.exit_code(results)

@@ -53,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--admin-port",
         type=int,
         default=0,
-        help="serve GET /health and GET /metrics on 127.0.0.1:PORT (0 = off); with --workers "
-        "one endpoint for the whole set",
+        help="serve the web console, GET /health and GET /metrics on 127.0.0.1:PORT (0 = off; "
+        "with --workers one /health and /metrics for the whole set); console accounts: "
+        "ivr users add",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
@@ -152,15 +153,14 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     pid_path.parent.mkdir(parents=True, exist_ok=True)
     pid_path.write_text(f"{os.getpid()}\n")
 
-    admin = None
-    if args.admin_port:
-        from ivr.ops.admin import start_admin
-        from ivr.ops.metrics import render
-
-        admin = start_admin(args.admin_bind, args.admin_port, agent.health,
-                            lambda: render(services.tickets))
+    admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
     heartbeat = _Heartbeat(agent, getattr(args, "heartbeat", None))
     heartbeat.start()
+    from ivr.console.live import LiveWriter, live_path
+
+    live = LiveWriter(
+        live_path(settings.data_dir, port), lambda: [s.snapshot() for s in agent.active_sessions]
+    ).start()
     stop = threading.Event()
     reload_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -172,12 +172,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             if reload_requested.is_set():
                 reload_requested.clear()
                 _reload(agent, args, say)
+                if getattr(admin, "console", None) is not None:
+                    admin.console.settings = agent.settings  # type: ignore[union-attr]
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
         cut = agent.drain(settings.sip.drain_timeout_s)
         heartbeat.stop()
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
+        live.stop()
         if admin is not None:
             admin.shutdown()
         agent.stop()
@@ -293,6 +296,26 @@ class _Heartbeat:
                 write_heartbeat(self.path, status, body)
             except OSError as exc:
                 log.warning("heartbeat %s not written: %s", self.path, exc)
+
+
+def _start_admin(agent: Any, bind: str, port: int) -> Any:
+    """The admin port: the web console (ivr.console) with the agent's own GET /health and
+    GET /metrics (ivr.ops)."""
+    from ivr.console.app import build_console
+    from ivr.console.server import BackgroundServer, agent_app
+    from ivr.ops.metrics import render
+
+    tickets = agent.services.tickets
+    console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
+    # agent.health(): (200, body), or (503, body with "reason") when calls are refused.
+    server = BackgroundServer(agent_app(console, agent.health,
+                                        lambda: render(tickets)), bind, port).start()
+    if console is not None:
+        from ivr.console.webhooks import start_for
+
+        server.on_stop.append(start_for(console).stop)
+    server.console = console  # type: ignore[attr-defined]  # _reload hands it new settings
+    return server
 
 
 def run_reload(args: argparse.Namespace) -> int:

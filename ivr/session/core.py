@@ -43,7 +43,13 @@ from ivr.ports import (
     TicketStore,
 )
 from ivr.session.call_record import call_record_draft
-from ivr.session.effects import short_ticket_id, ticket_draft, transfer_headers, transfer_target
+from ivr.session.effects import (
+    queue_name,
+    short_ticket_id,
+    ticket_draft,
+    transfer_headers,
+    transfer_target,
+)
 from ivr.session.facts import CallFacts, CallOutcome
 from ivr.session.inbox import (
     FrameIn,
@@ -236,6 +242,28 @@ class CallSession:
     @property
     def t(self) -> float:
         return self._clock.now() - self._t0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The call as the console's live-calls page shows it: masked number, no transcript.
+        Read from another thread: every value is one attribute read, at worst a frame old."""
+        status = self._translator.last_reported
+        last = self.timeline[-1] if self.timeline else None
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 1)
+
+        return {
+            "call_id": self.call_id,
+            "caller": mask_number(self.facts.caller),
+            "duration_s": round(self.t, 1),
+            "step": f"{last[1]} {last[2]}"[:160] if last else "",
+            "playing": self.playback.now_playing,
+            "verdict": status.verdict if status else "",
+            "level_dbfs": rounded(status.level_dbfs) if status else None,
+            "snr_db": rounded(status.snr_db) if status else None,
+            "asr": "off" if self._recognizer is None
+            else "speech" if self._translator.in_speech else "idle",
+        }
 
     def _now_utc(self) -> dt.datetime:
         """Wall-clock time on the session's clock: the answer time plus the call's age."""
@@ -509,6 +537,22 @@ class CallSession:
         except Exception as exc:
             log.error("call %s: transfer failed to start: %s", self.call_id, exc)
             self._inbox.put(PolicyEventIn(ev.TransferResult(t=0.0, ok=False, code=500)))
+            return
+        self._announce_transfer(ticket_id, queue_name(action, self.settings.transfer), target)
+
+    def _announce_transfer(self, ticket_id: str, queue: str, target: str) -> None:
+        """Screen pop: the web console's agents of `queue` see the ticket open (ivr.console)."""
+        publish = getattr(self._tickets, "publish_event", None)
+        if not ticket_id or publish is None:
+            return
+
+        def job() -> None:
+            try:
+                publish("transfer", ticket_ref=ticket_id, queue=queue, target=target)
+            except Exception:
+                log.exception("call %s: screen pop not published", self.call_id)
+
+        self._executor.submit(job)
 
     # ---- the end ---------------------------------------------------------------------------
 

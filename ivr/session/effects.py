@@ -49,6 +49,16 @@ def transfer_target(action: act.Transfer, transfer: TransferSettings) -> str:
     return transfer.queues.get(action.target, transfer.queues[transfer.default_queue])
 
 
+def queue_name(action: act.Transfer, transfer: TransferSettings) -> str:
+    """The name of the queue a transfer goes to (the console's screen pop is keyed by it)."""
+    if action.target in transfer.queues:
+        return action.target
+    for name, uri in transfer.queues.items():
+        if uri == action.target:
+            return name
+    return "" if action.target.startswith("sip") else transfer.default_queue
+
+
 def transfer_headers(ticket_id: str) -> dict[str, str]:
     """The ticket travels with the call: X-Ticket-Id and User-to-User (RFC 7433, hex)."""
     if not ticket_id:

@@ -51,6 +51,12 @@ class Playback:
         self._cancelled_render: set[int] = set()  # ... and stopped before it was ready
         self.played: list[str] = []  # catalogue phrases the caller heard start, in order
 
+    @property
+    def now_playing(self) -> str:
+        """The phrase most recently started and not yet finished ('' when quiet)."""
+        playing = list(self._playing.values())
+        return playing[-1] if playing else ""
+
     def play(self, action: act.Play) -> None:
         tag = next(self._tags)
         self._playing[tag] = action.prompt_id

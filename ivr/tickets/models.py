@@ -144,3 +144,8 @@ class CallRecord(Base):
     ticket_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     sip_call_id: Mapped[str | None] = mapped_column(String(200))
     worker_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# The console's tables share this metadata (one schema, one migration chain); imported here so
+# Base.metadata is complete wherever the models are loaded (Alembic, the schema test).
+from . import console_models  # noqa: E402, F401

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from . import blacklist
 from . import db as dbmod
 from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
@@ -201,7 +202,6 @@ class TicketService:
             self.replay_journal()
         except SQLAlchemyError as exc:
             log.warning("journal replay at start failed: %s", _brief(exc))
-        self._adopt_quietly()
         return self
 
     def _adopt_quietly(self) -> None:
@@ -485,27 +485,139 @@ class TicketService:
             return None if ticket is None else self.protector.reveal(ticket.contact_number_enc)
 
     def is_blacklisted(self, caller_number: str | None, now: datetime | None = None) -> bool:
-        """True when this number has a harassment ticket opened within blacklist_days.
-        False (and a warning) when the database is unreachable: a call is never blocked on it."""
-        if not caller_number or self.blacklist_days <= 0:
+        """True when this number has a harassment ticket opened within blacklist_days (not lifted
+        by an admin since) or an admin's block. False (and a warning) when the database is
+        unreachable: a call is never blocked on it."""
+        if not caller_number:
             return False
-        since = (now or _utcnow()) - timedelta(days=self.blacklist_days)
+        at = now or _utcnow()
         digest = self._lookup_hash(caller_number, "blacklist")
         if digest is None:
             return False
         try:
             with self._session(for_call=True) as session:
-                hit = session.scalar(
-                    select(Ticket.id)
-                    .where(Ticket.caller_number_hash == digest)
-                    .where(Ticket.category == "harassment")
-                    .where(Ticket.opened_at >= since)
-                    .limit(1)
-                )
+                entries, opened = self._blacklist_facts(session, digest, at)
         except SQLAlchemyError as exc:
             log.warning("blacklist look-up skipped, database unavailable: %s", _brief(exc))
             return False
-        return hit is not None
+        return blacklist.blocked(entries, opened, at, self.blacklist_days)
+
+    def _blacklist_facts(
+        self, session: Session, digest: str, now: datetime
+    ) -> tuple[list[blacklist.EntryFacts], list[datetime]]:
+        from .console_models import BlacklistEntry
+
+        entries = [
+            blacklist.EntryFacts(e.kind, e.at, e.reason, e.actor, e.number_masked)
+            for e in session.scalars(
+                select(BlacklistEntry)
+                .where(BlacklistEntry.number_hash == digest)
+                .order_by(BlacklistEntry.id)
+            )
+        ]
+        since = now - timedelta(days=max(self.blacklist_days, 0))
+        opened = list(
+            session.scalars(
+                select(Ticket.opened_at)
+                .where(Ticket.caller_number_hash == digest)
+                .where(Ticket.category == "harassment")
+                .where(Ticket.opened_at >= since)
+            )
+        )
+        return entries, opened
+
+    def blacklist_add(
+        self, caller_number: str, reason: str, actor: str, now: datetime | None = None
+    ) -> str:
+        """An admin's block of a number (kept until lifted); returns the masked number."""
+        from ivr.masking import mask_number
+
+        if not caller_number.strip() or not any(ch.isdigit() for ch in caller_number):
+            raise InvalidDraft(f"{caller_number!r} is not a phone number")
+        if not reason.strip():
+            raise InvalidDraft("blocking a number needs a reason")
+        masked = mask_number(caller_number.strip())
+        digest = self.protector.hash(caller_number.strip())
+        if digest is None:
+            raise InvalidDraft(
+                f"blocking a number needs the caller-number key (env {self.protector.env_name}): "
+                "without it no number is stored in a form that can be matched"
+            )
+        self._blacklist_row(digest, masked, "block", reason, actor, now)
+        return masked
+
+    def blacklist_lift(
+        self, number_hash: str, reason: str, actor: str, now: datetime | None = None
+    ) -> None:
+        """Unblock a number (manual block or harassment tickets so far), by its hash."""
+        if not reason.strip():
+            raise InvalidDraft("lifting a block needs a reason")
+        self._blacklist_row(number_hash, None, "lift", reason, actor, now)
+
+    def _blacklist_row(
+        self, digest: str, masked: str | None, kind: str, reason: str, actor: str,
+        now: datetime | None,
+    ) -> None:
+        from .console_models import BlacklistEntry
+
+        at = now or _utcnow()
+
+        def work(session: Session) -> None:
+            shown = masked
+            if shown is None:
+                shown = session.scalar(
+                    select(BlacklistEntry.number_masked)
+                    .where(BlacklistEntry.number_hash == digest).limit(1)
+                ) or session.scalar(
+                    select(Ticket.caller_number_masked)
+                    .where(Ticket.caller_number_hash == digest).limit(1)
+                ) or ""
+            session.add(
+                BlacklistEntry(
+                    number_hash=digest[:64], number_masked=shown[:64], kind=kind,
+                    reason=reason.strip()[: blacklist.REASON_MAX], actor=actor[:64], at=at,
+                )
+            )
+
+        self._read(work)
+        log.info("blacklist: %s by %s", kind, actor[:64])
+
+    def blacklist_view(self, now: datetime | None = None) -> list[blacklist.BlacklistView]:
+        """Every number blocked at `now`: manual blocks and recent harassment tickets."""
+        from .console_models import BlacklistEntry
+
+        at = now or _utcnow()
+        since = at - timedelta(days=max(self.blacklist_days, 0))
+
+        def work(session: Session) -> list[blacklist.BlacklistView]:
+            hashes = set(session.scalars(select(BlacklistEntry.number_hash)))
+            recent = {
+                t.caller_number_hash: t
+                for t in session.scalars(
+                    select(Ticket)
+                    .where(Ticket.category == "harassment")
+                    .where(Ticket.opened_at >= since)
+                    .where(Ticket.caller_number_hash.is_not(None))
+                    .order_by(Ticket.opened_at)
+                )
+            }
+            out = []
+            for digest in sorted(hashes | {h for h in recent if h}):
+                entries, opened = self._blacklist_facts(session, digest, at)
+                if not blacklist.blocked(entries, opened, at, self.blacklist_days):
+                    continue
+                if entries and entries[-1].kind == "block":
+                    e = entries[-1]
+                    out.append(blacklist.BlacklistView(
+                        digest, e.number_masked, "manual", e.at, e.reason, e.actor))
+                else:
+                    t = recent[digest]
+                    out.append(blacklist.BlacklistView(
+                        digest, t.caller_number_masked or "", "harassment", t.opened_at,
+                        t.summary[:200], SYSTEM_ACTOR, short_id(t.id)))
+            return sorted(out, key=lambda v: v.since, reverse=True)
+
+        return self._read(work)
 
     def repeat_calls(self, caller_number: str, since: datetime) -> int:
         """How many tickets this number opened since `since` (repeat-caller look-up); 0 without
@@ -587,10 +699,13 @@ class TicketService:
         stopped by shutdown()."""
         if self._replayer is not None and self._replayer.is_alive():
             return self._replayer
+        # Only the agent's register adopts orphan recordings: a reader (CLI, console, another
+        # database's tools sharing the data dir) must never turn them into its own tickets.
+        self._adopt_quietly()
 
         def loop() -> None:
             last_purge = 0.0
-            last_adopt = time.monotonic()  # start() just did it
+            last_adopt = time.monotonic()  # just done above
             while not self._stop.wait(interval_s):
                 try:
                     if self.journal.pending_count():
@@ -774,6 +889,99 @@ class TicketService:
         self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
     ) -> TicketView:
         return self._change(ref, "reopen", actor, note, now)
+
+    def first_reply(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """The first reply reached the caller: stamps replied_at (the SLA clock stops), keeps
+        the status. A second first-reply is refused, so the SLA time cannot be moved."""
+        return self._annotate(ref, "first_reply", actor, note, now)
+
+    def add_note(
+        self, ref: str, note: str, actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """Append a note to the ticket (and its audit trail); the status does not change."""
+        if not note.strip():
+            raise InvalidDraft("a note needs some text")
+        return self._annotate(ref, "note", actor, note.strip(), now)
+
+    def mark_complex(
+        self, ref: str, note: str = "", actor: str = "agent", now: datetime | None = None
+    ) -> TicketView:
+        """Severity becomes 'complex' and the promise is recomputed from the opening time with
+        the complex commitment (the seeds' 3 working days)."""
+        return self._annotate(ref, "mark_complex", actor, note, now)
+
+    def _annotate(
+        self, ref: str, action: str, actor: str, note: str, now: datetime | None
+    ) -> TicketView:
+        at = now or _utcnow()
+
+        def work(session: Session) -> TicketView:
+            ticket = self._resolve_ref(session, ref)
+            sid = short_id(ticket.id)
+            if action == "first_reply":
+                if ticket.replied_at is not None:
+                    raise InvalidDraft(f"ticket {sid} already has its first reply")
+                if ticket.status not in ("new", "dispatched"):
+                    raise InvalidDraft(f"ticket {sid} is {ticket.status}: nothing to reply to")
+                ticket.replied_at = at
+            elif action == "note":
+                stamp = at.astimezone(self.calendar.tz).strftime("%Y-%m-%d %H:%M")
+                line = f"[{stamp} {actor[:64]}] {note}"
+                ticket.notes = f"{ticket.notes}\n{line}" if ticket.notes else line
+            elif action == "mark_complex":
+                if ticket.severity == "complex":
+                    raise InvalidDraft(f"ticket {sid} is already complex")
+                ticket.severity = "complex"
+                ticket.promised_reply_by = self.promise_for(
+                    ticket.category, "complex", ticket.opened_at
+                )
+            ticket.updated_at = at
+            ticket.events.append(
+                TicketEvent(
+                    at=at,
+                    actor=actor[:64],
+                    action=action,
+                    from_status=ticket.status,
+                    to_status=ticket.status,
+                    note=note,
+                )
+            )
+            session.flush()
+            log.info("ticket %s: %s by %s", sid, action, actor[:64])
+            return self._view(ticket, reveal=False, with_events=True)
+
+        return self._read(work)
+
+    def publish_event(
+        self,
+        kind: str,
+        ticket_ref: str = "",
+        queue: str = "",
+        target: str = "",
+        now: datetime | None = None,
+    ) -> bool:
+        """A live event for the web console (e.g. kind='transfer': a screen pop for the desk's
+        agents). Best effort from a call: a database problem is logged, never raised."""
+        from .console_models import ConsoleEvent
+
+        row = ConsoleEvent(
+            at=now or _utcnow(),
+            kind=kind[:32],
+            ticket_ref=ticket_ref[:64],
+            queue=queue[:100],
+            target=target[:200],
+        )
+        if not (self._db_available() and self._ensure_schema()):
+            return False
+        try:
+            with self._session() as session:
+                session.add(row)
+        except SQLAlchemyError as exc:
+            log.warning("console event %s not published: %s", kind, _brief(exc))
+            return False
+        return True
 
     # Reading -----------------------------------------------------------------------------------
 
@@ -974,6 +1182,45 @@ class TicketService:
                 )
             )
             return build_report(year, month, tickets, reasons, now or _utcnow())
+
+        return self._read(work)
+
+    def month_details(
+        self, year: int, month: int, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """What the console's report adds to MonthlyReport: average handling time (answer to
+        end, all calls), and SLA met/missed per ISO week of the ticket's opening."""
+        start, end = self.month_bounds(year, month)
+        at = now or _utcnow()
+
+        def work(session: Session) -> dict[str, Any]:
+            spans = [
+                (e - a).total_seconds()
+                for a, e in session.execute(
+                    select(CallRecord.answered_at, CallRecord.ended_at)
+                    .where(CallRecord.answered_at >= start)
+                    .where(CallRecord.answered_at < end)
+                )
+            ]
+            weeks: dict[str, dict[str, int]] = {}
+            for opened, promised, replied in session.execute(
+                select(Ticket.opened_at, Ticket.promised_reply_by, Ticket.replied_at)
+                .where(Ticket.opened_at >= start)
+                .where(Ticket.opened_at < end)
+                .where(Ticket.promised_reply_by.is_not(None))
+            ):
+                if promised is None:
+                    continue
+                iso = opened.astimezone(self.calendar.tz).isocalendar()
+                week = weeks.setdefault(f"{iso[0]}-W{iso[1]:02d}", {"met": 0, "missed": 0})
+                if replied is not None:
+                    week["met" if replied <= promised else "missed"] += 1
+                elif promised < at:
+                    week["missed"] += 1
+            return {
+                "aht_s": sum(spans) / len(spans) if spans else None,
+                "sla_by_week": dict(sorted(weeks.items())),
+            }
 
         return self._read(work)
 

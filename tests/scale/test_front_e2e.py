@@ -216,6 +216,15 @@ def test_refused_methods_and_drain_on_sigterm(tmp_path):
                 data, _ = s.recvfrom(65535)
                 assert status_code(data) == 405, (method, data[:200])
                 assert "INVITE" in header(data, "Allow")
+            # A legitimate INVITE with many codecs, over the 4,000 bytes the workers' PJSIP can
+            # hold (PJSIP_MAX_PKT_LEN is compiled into the wheel): told 513, never silently lost.
+            codecs = "".join(f"a=rtpmap:{96 + i % 30} X-CODEC-{i}/8000\r\n" for i in range(160))
+            body = sdp("127.0.0.1", 40000) + codecs
+            big = sip_request("INVITE", c.sip_port, local, uuid.uuid4().hex, body=body)
+            assert len(big) > 5000
+            s.sendto(big, ("127.0.0.1", c.sip_port))
+            data, _ = s.recvfrom(65535)
+            assert status_code(data) == 513, data[:200]
         with sipp_background(c.sip_port, 2, 2, 10, 3000, timeout_s=30) as sipp:
             c.wait_for(r"answered by", 10, count=2)
             started = time.monotonic()

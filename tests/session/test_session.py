@@ -164,6 +164,39 @@ def test_person_request_transfers_with_the_ticket(settings, tmp_path):
     assert bytes.fromhex(headers["User-to-User"].split(";")[0]).decode() == ticket
 
 
+def test_transfer_publishes_a_screen_pop_for_the_console(settings, tmp_path):
+    """The REFER's X-Ticket-Id and the queue name reach the console's event table (real SQLite),
+    so the desk's signed-in agents see the ticket open (ivr.console.desk.events)."""
+    from ivr.tickets.console_store import ConsoleStore
+    from ivr.tickets.service import TicketService
+
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)}})
+    service = TicketService.from_settings(settings, url=f"sqlite:///{tmp_path}/t.db")
+    try:
+        line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)], tickets=service)
+        outcome = line.run()
+        events = ConsoleStore(service).events_after(0)
+    finally:
+        service.shutdown()
+    _, headers = line.control.transfers[0]
+    assert [(e.kind, e.ticket_ref, e.queue) for e in events] == [
+        ("transfer", headers["X-Ticket-Id"], settings.transfer.default_queue)
+    ]
+    assert outcome.ticket_ids == [headers["X-Ticket-Id"]]
+
+
+def test_snapshot_for_the_live_calls_page_masks_the_number_and_omits_speech(settings):
+    line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)],
+                       caller="13812345678")
+    line.run()
+    snap = line.session.snapshot()
+    assert snap["caller"] == "138****5678"
+    assert snap["duration_s"] > 1.0 and snap["step"]
+    assert "13812345678" not in str(snap)
+    assert set(snap) == {"call_id", "caller", "duration_s", "step", "playing", "verdict",
+                         "level_dbfs", "snr_db", "asr"}
+
+
 def test_after_hours_request_for_a_person_gets_a_callback_promise(settings):
     night = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)  # 23:00 in Shanghai
     line = VirtualLine(settings, dtmf=[(1.0, settings.menu.person_digit)], answered_at=night)

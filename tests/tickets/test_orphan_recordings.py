@@ -1,9 +1,9 @@
 """Recordings a killed agent leaves behind become tickets (issue 11 item 11): a complaint
 recorded but not yet confirmed when the agent died was an orphan file no one would ever hear.
-At start (and hourly) the register opens an unconfirmed ticket for each call whose recording has
-no ticket and no call record, once the call is surely over: its agent process is gone (the
-recorder's live lock is free). Recordings of live calls, finished calls and ticketed calls are
-left alone. The "killed agent" is a real process killed with SIGKILL. About 3 s."""
+When the agent starts (and hourly) its register opens an unconfirmed ticket for each call whose
+recording has no ticket and no call record, once the call is surely over: its agent process is
+gone (the recorder's live lock is free). Recordings of live calls, finished calls and ticketed
+calls are left alone. The "killed agent" is a real process killed with SIGKILL. About 3 s."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ def test_recordings_of_a_killed_agent_become_unconfirmed_tickets(tmp_path: Path,
         killed.send_signal(signal.SIGKILL)
         killed.wait()
         svc = make_service(url, data, number_key=TEST_KEY, orphan_min_age_s=0.0)
+        assert svc.list_tickets() == []  # a reader (CLI, console) adopts nothing
+        svc.start_replayer(3600.0)  # the agent's start: adopts once, then hourly
         tickets = svc.list_tickets()
         assert [t.call_id for t in tickets] == ["a" * 32]
         ticket = tickets[0]
@@ -85,8 +87,22 @@ def test_finished_and_ticketed_calls_and_young_files_are_left_alone(tmp_path: Pa
     young.open_ticket(TicketDraft(call_id="d" * 32, category="complaint", opened_at=T0))
     assert young.adopt_orphan_recordings() == []
     svc = make_service(url, data, number_key=TEST_KEY, orphan_min_age_s=0.0)
+    svc.start_replayer(3600.0)
     assert svc.count_tickets() == 2  # "e" adopted at start; "c" ended, "d" has its ticket
     assert {t.call_id for t in svc.list_tickets()} == {"d" * 32, "e" * 32}
+
+
+def test_a_reader_of_another_database_never_adopts_recordings(tmp_path: Path,
+                                                              make_service) -> None:
+    """`ivr tickets list --db other.db` or the console against a data dir that another
+    database's agent records into must not turn that agent's recordings into tickets."""
+    data = tmp_path / "data"
+    rec = data / "recordings"
+    rec.mkdir(parents=True)
+    (rec / f"{'9' * 32}-complaint-1.wav").write_bytes(b"RIFF")
+    reader = make_service(f"sqlite:///{data / 'other.db'}", data, orphan_min_age_s=0.0)
+    assert reader.count_tickets() == 0
+    assert (rec / f"{'9' * 32}-complaint-1.wav").is_file()
 
 
 def test_a_recorder_that_ends_normally_leaves_no_live_lock(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 The absolute start time was already there (answered_at, UTC). Old rows keep NULL in both.
 
-Revision ID: 0004_cdr
-Revises: 0003
+Revision ID: 0005_cdr
+Revises: 0004_console
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_cdr"
-down_revision: str | None = "0003"
+revision: str = "0005_cdr"
+down_revision: str | None = "0004_console"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

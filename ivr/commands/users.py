@@ -1,0 +1,108 @@
+"""`ivr users`: the web console's sign-in accounts (argon2 hashes in the ticket database)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import datetime, timezone
+
+from ivr.commands._common import load_or_report
+
+ROLES = ("agent", "manager", "admin")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "users",
+        help="console accounts: add (or reset) a user, list users",
+        description="Accounts of the web console (`ivr console`, `ivr serve --admin-port`). "
+        "Roles: agent (ticket desk), manager (desk + monthly report), admin (everything). "
+        "The password is read from a prompt, or from standard input with --password-stdin.",
+    )
+    sub = parser.add_subparsers(dest="users_command", metavar="ACTION")
+    add = sub.add_parser("add", help="add a user, or reset an existing user's role/password")
+    add.add_argument("name", help="user name (letters, digits, '.', '_')")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument(
+        "--department",
+        default=None,
+        help="the transfer queue / department whose tickets and screen pops the user gets",
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.add_argument("--db", default=None, help="ticket database URL (default: from config)")
+    add.set_defaults(func=run_add)
+    lst = sub.add_parser("list", help="list users")
+    lst.add_argument("--db", default=None, help="ticket database URL (default: from config)")
+    lst.set_defaults(func=run_list)
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    second = getpass.getpass("again: ")
+    if first != second:
+        print("the two passwords differ; nothing changed", file=sys.stderr)
+        return None
+    return first
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    settings = load_or_report(args.config)
+    if settings is None:
+        return None
+    from ivr.tickets import TicketService
+    from ivr.tickets.console_store import ConsoleStore
+
+    return ConsoleStore(TicketService.from_settings(settings, url=args.db))
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from ivr.console.auth import WeakPassword, hash_password
+    from ivr.tickets import TicketError
+    from ivr.tickets.console_store import validate_user
+
+    try:
+        validate_user(args.name, args.role)
+    except TicketError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        print(f"{exc}; nothing changed", file=sys.stderr)
+        return 1
+    store = _store(args)
+    if store is None:
+        return 1
+    try:
+        user = store.add_user(
+            args.name, args.role, hashed, datetime.now(timezone.utc), args.department
+        )
+    except TicketError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        store.service.shutdown()
+    print(f"user {user.name}: role {user.role}" + (f", department {user.department}"
+                                                    if user.department else ""))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if store is None:
+        return 1
+    try:
+        for user in store.list_users():
+            print(f"{user.name:<20} {user.role:<8} {user.department or '-'}")
+    finally:
+        store.service.shutdown()
+    return 0

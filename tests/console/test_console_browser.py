@@ -1,0 +1,145 @@
+"""The console in a real browser (Debian's headless Chromium via Selenium): each role signs in,
+works its pages, and a screen pop arrives over Server-Sent Events. One browser and one server
+for the module; screenshots in tests/artifacts/console/. Runtime: ~15 s on 2 cores."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browserkit import chrome, screenshot, serve, sign_in, wait_for
+from consolekit import NOW, PASSWORDS, ConsoleKit, make_kit, open_ticket
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleKit, str, Any]]:
+    tmp = tmp_path_factory.mktemp("console-browser")
+    kits = make_kit(tmp)
+    kit = next(kits)
+    kit.console.poll_s = 0.2
+    base, stop = serve(kit.app)
+    driver = chrome()
+    try:
+        yield kit, base, driver
+    finally:
+        driver.quit()
+        stop()
+        kits.close()
+
+
+def _seed_month(kit: ConsoleKit, tmp: Path) -> Any:
+    from ivr.tickets import CallRecordDraft
+
+    for i, reason in enumerate(["transferred", "normal", "normal", "silent", "caller_hangup"]):
+        start = NOW - timedelta(days=40, minutes=i)  # October 2026: the last complete month
+        kit.console.tickets.record_call(
+            CallRecordDraft(call_id=f"oct{i}", answered_at=start,
+                            ended_at=start + timedelta(seconds=45), end_reason=reason)
+        )
+    open_ticket(kit.console, "oct-t1", hours_ago=24 * 40, category="inquiry")
+    wav = tmp / "rec.wav"
+    import wave
+
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(16000))
+    calls = kit.console.settings.data_dir / "calls"
+    calls.mkdir(parents=True, exist_ok=True)
+    (calls / "c0ffee.json").write_text(json.dumps({"call_id": "c0ffee", "timeline": [
+        {"t": 0.0, "kind": "event", "what": "Answered(ring_s=0.0)"},
+        {"t": 0.5, "kind": "action", "what": "Play(prompt_id=greeting)"},
+        {"t": 6.0, "kind": "event",
+         "what": "LineReport(verdict=ok, level_dbfs=-24.0, noise_dbfs=-60.0, snr_db=36.0)"},
+    ]}))
+    return open_ticket(
+        kit.console, "c0ffee:r1", hours_ago=30, caller_surname="王", caller_title="先生",
+        summary="水费账单有误", transcript="我上个月的水费多收了一百元", department="default",
+        recording_path=str(wav), level_dbfs=-24.0, noise_dbfs=-60.0, snr_db=36.0,
+    )
+
+
+def test_each_role_signs_in_and_sees_its_pages(site, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    kit, base, driver = site
+    ticket = _seed_month(kit, tmp_path)
+
+    driver.get(base + "/desk")
+    assert "/login" in driver.current_url
+    screenshot(driver, "01-login")
+
+    sign_in(driver, base, "ann", PASSWORDS["ann"])
+    assert driver.current_url.endswith("/desk")
+    assert ticket.short_id in driver.find_element(By.ID, "queue").text
+    screenshot(driver, "02-agent-desk")
+    driver.find_element(By.LINK_TEXT, ticket.short_id).click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "ticket-id"), 10)
+    assert "我上个月的水费多收了一百元" in driver.page_source
+    duration = wait_for(
+        driver,
+        lambda d: d.execute_script(
+            "var a = document.getElementById('recording');"
+            "return a && a.readyState >= 1 ? a.duration : null;"
+        ),
+        10,
+    )
+    assert abs(duration - 1.0) < 0.05  # 8000 samples at 8 kHz: the browser read the WAV
+    driver.find_element(By.ID, "act-first_reply").click()
+    # Opened 30 h ago with a 24 h promise: the reply is late, and the clock says so.
+    wait_for(driver, lambda d: "首次回复超时" in d.find_element(By.ID, "sla").text, 10)
+    screenshot(driver, "03-agent-ticket")
+    driver.get(base + "/admin")
+    assert "无权访问" in driver.find_element(By.ID, "error-message").text
+
+    sign_in(driver, base, "max", PASSWORDS["max"])
+    assert "/report" in driver.current_url
+    assert driver.find_element(By.ID, "report-month").text == "2026-10"
+    assert driver.find_element(By.ID, "calls-total").text == "5"
+    assert "转人工" in driver.page_source and "来电方挂断" in driver.page_source
+    screenshot(driver, "04-manager-report")
+
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    assert driver.current_url.endswith("/admin")
+    assert "greeting" in driver.find_element(By.ID, "prompts").text
+    screenshot(driver, "05-admin-prompts")
+    driver.get(base + "/admin/audit")
+    audit = driver.find_element(By.ID, "audit").text
+    assert "ticket.first_reply" in audit and "ann" in audit
+    screenshot(driver, "06-admin-audit")
+    for name in ("settings", "blacklist", "webhooks", "prompts/zh-CN/greeting"):
+        driver.get(f"{base}/admin/{name}")
+        assert driver.find_elements(By.CSS_SELECTOR, "form input[name=csrf]"), name
+        screenshot(driver, "06-admin-" + name.replace("/", "-"))
+    driver.get(base + "/lang?to=en-US&next=/report")
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Monthly report")
+    screenshot(driver, "06-report-english")
+    driver.get(base + "/lang?to=zh-CN&next=/report")
+
+
+def test_screen_pop_opens_the_ticket_for_the_queues_agent(site):
+    from selenium.webdriver.common.by import By
+
+    kit, base, driver = site
+    ticket = open_ticket(kit.console, "pop-call:r1", caller_surname="李", caller_title="女士",
+                         summary="要求转人工", department="default")
+    sign_in(driver, base, "ann", PASSWORDS["ann"])
+    wait_for(driver, lambda d: d.execute_script(
+        "return document.readyState === 'complete'"), 10)
+    import time
+
+    time.sleep(0.5)  # the EventSource connects after the page's scripts ran
+    kit.console.tickets.publish_event("transfer", ticket_ref=ticket.short_id, queue="default")
+    card = wait_for(driver, lambda d: d.find_elements(By.ID, f"pop-{ticket.short_id}"), 10)
+    assert "李女士" in card[0].text
+    screenshot(driver, "07-screen-pop")
+    driver.find_element(By.ID, "pop-open").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "ticket-id"), 10)
+    assert driver.find_element(By.ID, "ticket-id").text == ticket.short_id
