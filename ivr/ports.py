@@ -61,7 +61,10 @@ class StreamingRecognizer(Protocol):
     def close(self) -> None: ...
 
 
-RecognizerFactory = Callable[[int, Callable[[Any], None]], StreamingRecognizer | None]
+# (rate_hz, on_result, on_error): on_error(exc) reports, once, that recognition stopped working.
+RecognizerFactory = Callable[
+    [int, Callable[[Any], None], Callable[[BaseException], None]], StreamingRecognizer | None
+]
 
 
 class TicketStore(Protocol):

@@ -13,6 +13,8 @@ the `ivr serve` command line into worker command lines and ports:
   database URL, a secret, goes through the environment as IVR_DATABASE_URL):
   workers listen on loopback only, so SIP reaches them only through the front. For workers on
   other machines see deploy/README.md;
+* with --workers > 1 and a speech model, one recogniser service for the host
+  (ivr.media.asr_backends.server) holds the model; workers get --set asr.service_socket=...;
 * the front for --workers > 1 is scale.front unless --front says otherwise; the front's limits,
   the restart back-off and the status interval come from the [scale] section too.
 """
@@ -20,6 +22,7 @@ the `ivr serve` command line into worker command lines and ports:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import subprocess
@@ -30,7 +33,7 @@ from typing import Any
 
 from ivr.config import DATABASE_URL_ENV, ScaleSettings, without_secrets
 from ivr.ops.health import heartbeat_path
-from ivr.scale.supervisor import ScaleError, run_supervisor, worker_port
+from ivr.scale.supervisor import ChildSpec, ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
 
@@ -129,16 +132,42 @@ def worker_rtp_range(low: int, high: int, worker_id: int, workers: int, calls: i
     return start, start + share - 1
 
 
+def asr_service_socket(settings: Any, sip_port: int) -> Path:
+    """Where the recogniser service of `ivr serve --sip-port PORT --workers N` listens."""
+    return Path(settings.data_dir) / "run" / f"asr-{sip_port}.sock"
+
+
+def asr_service_spec(settings: Any, args: argparse.Namespace, sip_port: int,
+                     ) -> ChildSpec | None:
+    """The host's recogniser service for N workers: one process holding the one speech model
+    (issue 16: one model per host, not per worker). None when speech is off (--no-asr), when
+    no model is installed for the locale, or when asr.service_socket points at a service the
+    operator runs themselves."""
+    if getattr(args, "no_asr", False) or settings.asr.service_socket:
+        return None
+    from ivr.media.models import model_for_locale
+
+    model_dir = model_for_locale(settings.asr.model, settings.data_dir,
+                                 settings.service.default_locale)
+    if model_dir is None:
+        return None
+    argv = (sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
+            "--socket", str(asr_service_socket(settings, sip_port)))
+    return ChildSpec(name="asr service", argv=argv, kind="service")
+
+
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
-                      trusted: Sequence[str] = (), media: list[str] | None = None,
-                      heartbeat: Path | None = None) -> list[str]:
+                      trusted: Sequence[str] = (), asr_socket: Path | None = None,
+                      media: list[str] | None = None, heartbeat: Path | None = None
+                      ) -> list[str]:
     """The `ivr serve` command line of one worker, carrying over the operator's options.
 
     ``trusted`` (the front's address) goes to the worker's ``sip.trusted_sources``: the
     worker's per-source limits then count each caller by the Via the front adds, not the
-    front itself (docs/security.md). ``media`` (from :func:`worker_media_argv`) comes after
-    the operator's --set so it wins; ``heartbeat`` is the file the supervisor's one admin
-    endpoint reads (workers open no admin port).
+    front itself (docs/security.md). ``asr_socket``: the host's recogniser service.
+    ``media`` (from :func:`worker_media_argv`) comes after the operator's --set so it wins;
+    ``heartbeat`` is the file the supervisor's one admin endpoint reads (workers open no
+    admin port).
     """
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
@@ -156,6 +185,8 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
     if trusted:
         listed = ", ".join(f'"{entry}"' for entry in trusted)
         argv += ["--set", f"sip.trusted_sources=[{listed}]"]
+    if asr_socket is not None:
+        argv += ["--set", f"asr.service_socket={json.dumps(str(asr_socket))}"]
     argv += media or []
     if heartbeat is not None:  # the supervisor's one admin endpoint reads it; no port per worker
         argv += ["--heartbeat", str(heartbeat)]
@@ -261,10 +292,12 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     if front != "none":
         front_at = args.bind or settings.sip.bind_address
         trusted = list(dict.fromkeys([*settings.sip.trusted_sources, front_at]))
+    service = asr_service_spec(settings, args, sip_port) if workers > 1 else None
+    asr_socket = asr_service_socket(settings, sip_port) if service is not None else None
 
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k), trusted, media.get(k),
-                                 heartbeat_path(run_dir, k))
+        return serve_worker_argv(args, k, worker_port(base, k), trusted, asr_socket,
+                                 media.get(k), heartbeat_path(run_dir, k))
 
     # Children (and a single worker exec'd in our place) inherit our environment.
     os.environ.update(worker_environment(settings))
@@ -281,6 +314,7 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         return run_supervisor(
             settings, workers, front, sip_port, base, worker_argv,
             worker_address=WORKER_ADDRESS, front_address=args.bind or None,
+            services=(service,) if service is not None else (),
             on_started=lambda sup: _start_set_admin(sup, settings, args, run_dir, workers),
         )
     except ScaleError as exc:

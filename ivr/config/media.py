@@ -40,6 +40,14 @@ class AsrSettings(Section):
     model: str = "auto"
     min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.55
     workers_count: Annotated[int, Field(ge=1, le=16)] = 2
+    # Unix socket of the host's recogniser service (one model for every worker); "" = load the
+    # model in this process. `ivr serve --workers N` sets it for its workers.
+    service_socket: str = ""
+    # "dialogue": dialogue steps listen for the keywords only (grammar mode, cheap); the opening
+    # question and recordings keep full vocabulary. "off": full vocabulary everywhere.
+    live_grammar: Literal["dialogue", "off"] = "dialogue"
+    # Full-vocabulary transcript of complaint recordings after the call (lowest priority).
+    transcribe_recordings: bool = True
 
 
 SampleRate = Literal[8000, 16000]

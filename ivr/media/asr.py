@@ -143,6 +143,110 @@ def recognize_pcm(model: vosk.Model, pcm: bytes, rate_hz: int,
     return build_result(words, 0.0, len(pcm) / 2 / rate_hz)
 
 
+class StreamDecoder:
+    """One stream's decoding state: the kaldi object, the segment's words, the grammar.
+
+    Not thread-safe: exactly one thread drives it at a time (a pool worker holding the stream,
+    or a recogniser service's connection thread). Shared by the in-process pool and the service
+    so both give the same transcript for the same audio.
+    """
+
+    def __init__(self, model: Any, rate_hz: int, grammar: list[str] | None,
+                 on_partial: ResultCallback | None = None) -> None:
+        if rate_hz not in SUPPORTED_RATES_HZ:
+            raise ValueError(f"rate_hz {rate_hz} not supported; allowed {SUPPORTED_RATES_HZ}")
+        self.model = model
+        self.rate_hz = rate_hz
+        self.on_partial = on_partial
+        self.grammar = grammar
+        self.decoded_s = 0.0
+        self._kaldi: Any = None
+        self._kaldi_grammar: list[str] | None = None
+        self._samples_total = 0  # samples fed to the current kaldi object (vosk times count these)
+        self._segment_start = 0
+        self._segment_words: list[dict[str, Any]] = []
+        self._last_partial = ""
+
+    def set_grammar(self, grammar: list[str] | None) -> None:
+        """Takes effect now when no audio of the segment was fed, else when it ends."""
+        self.grammar = grammar
+        if self._samples_total == self._segment_start:  # no audio in this segment yet
+            self._kaldi = None
+
+    def accept(self, pcm: bytes) -> None:
+        kaldi = self._ensure_kaldi()
+        final = kaldi.AcceptWaveform(pcm)
+        self._samples_total += len(pcm) // 2
+        self.decoded_s += len(pcm) / 2 / self.rate_hz
+        if final:  # vosk found an endpoint inside the segment: keep its words
+            self._segment_words += json.loads(kaldi.Result()).get("result", [])
+            self._last_partial = ""
+        elif self.on_partial is not None:
+            text = json.loads(kaldi.PartialResult()).get("partial", "")
+            if text and text != self._last_partial:
+                self._last_partial = text
+                self.on_partial(SegmentResult(transcript=text, confidence=0.0, partial=True,
+                                              in_vocabulary=text != UNKNOWN_WORD))
+
+    def finish_segment(self, dropped: int = 0) -> SegmentResult:
+        """The final result of the audio fed since the last segment end."""
+        if self._kaldi is not None and self._samples_total > self._segment_start:
+            self._segment_words += json.loads(self._kaldi.FinalResult()).get("result", [])
+        offset_s = self._segment_start / self.rate_hz
+        audio_s = (self._samples_total - self._segment_start) / self.rate_hz
+        result = build_result(self._segment_words, offset_s, audio_s, dropped)
+        self.reset_segment()
+        if self.grammar != self._kaldi_grammar:
+            self._kaldi = None  # a grammar change waited for this segment to end
+        return result
+
+    def reset_segment(self) -> None:
+        self._segment_start = self._samples_total
+        self._segment_words = []
+        self._last_partial = ""
+
+    def drop_decoder(self) -> None:
+        """Forget the kaldi object (after a failure, or at close): the next audio makes one."""
+        self._kaldi = None
+
+    def _ensure_kaldi(self) -> Any:
+        if self._kaldi is None or self._kaldi_grammar != self.grammar:
+            self._kaldi = _make_kaldi(self.model, self.rate_hz, self.grammar)
+            self._kaldi_grammar = self.grammar
+            self._samples_total = 0
+            self._segment_start = 0
+        return self._kaldi
+
+
+def checked_grammar(lexicon: Lexicon, phrases: Sequence[str]) -> list[str] | None:
+    """A step's phrases as a lexicon-checked grammar, or None (full vocabulary)."""
+    grammar = lexicon.grammar(phrases)
+    if grammar is None:
+        lost = [s.phrase for s in map(lexicon.segment, phrases) if not s.hearable]
+        # Keywords come from config, not from a caller: safe to name in the log.
+        log.info("asr: grammar needs words the model lacks (%s); full vocabulary for this "
+                 "step", ", ".join(lost[:10]))
+    return grammar
+
+
+def result_to_dict(result: SegmentResult) -> dict[str, Any]:
+    """A result as plain JSON types (the recogniser service's wire form)."""
+    return {"transcript": result.transcript, "confidence": result.confidence,
+            "words": [list(w) for w in result.words], "partial": result.partial,
+            "in_vocabulary": result.in_vocabulary, "audio_s": result.audio_s,
+            "dropped_chunks_count": result.dropped_chunks_count}
+
+
+def result_from_dict(data: Mapping[str, Any]) -> SegmentResult:
+    """The inverse of ``result_to_dict``; a malformed field raises KeyError/TypeError/ValueError."""
+    words = tuple((str(w[0]), float(w[1]), float(w[2]), float(w[3])) for w in data["words"])
+    return SegmentResult(transcript=str(data["transcript"]), confidence=float(data["confidence"]),
+                         words=words, partial=bool(data["partial"]),
+                         in_vocabulary=bool(data["in_vocabulary"]),
+                         audio_s=float(data["audio_s"]),
+                         dropped_chunks_count=int(data["dropped_chunks_count"]))
+
+
 # Backlog items: audio bytes, or a control tuple.
 _END = "end"
 _GRAMMAR = "grammar"
@@ -186,14 +290,12 @@ class Recognizer:
         self._idle.set()
         self.counters = _Counters()
         # Worker-side state: touched only by the one worker that holds this stream.
-        self._grammar: list[str] | None = pool.grammar_for(grammar) if grammar else None
-        self._kaldi: Any = None
-        self._kaldi_grammar: list[str] | None = None
-        self._samples_total = 0  # samples fed to the current kaldi object (vosk times count these)
-        self._segment_start = 0
-        self._segment_words: list[dict[str, Any]] = []
+        # Partials only when asked for: vosk's PartialResult is not free, and asking for it
+        # can change the final words (seen with the Korean model).
+        self._decoder = StreamDecoder(pool.model, rate_hz,
+                                      pool.grammar_for(grammar) if grammar else None,
+                                      self._partial if on_partial is not None else None)
         self._segment_dropped = 0
-        self._last_partial = ""
 
     # ---- caller side (media / session threads) -------------------------------------------
 
@@ -289,69 +391,37 @@ class Recognizer:
             except Exception as exc:  # a decoder failure must not kill the worker
                 self.counters.errors_count += 1
                 log.exception("asr stream %s: decoding failed", self.label)
-                self._reset_segment()
-                self._kaldi = None
+                self._decoder.reset_segment()
+                self._decoder.drop_decoder()
                 if self._on_error is not None:
                     self._safe_call(self._on_error, exc)
 
     def _handle(self, item: bytes | tuple[str, Any]) -> None:
         if isinstance(item, bytes):
-            self._accept(item)
+            before = self._decoder.decoded_s
+            self._decoder.accept(item)
+            self.counters.decoded_s += self._decoder.decoded_s - before
             return
         kind, value = item
         if kind == _END:
             self._finish_segment()
         elif kind == _GRAMMAR:
-            self._grammar = value
-            if self._samples_total == self._segment_start:  # no audio in this segment yet
-                self._kaldi = None
+            self._decoder.set_grammar(value)
         elif kind == _CLOSE:
-            self._kaldi = None
+            self._decoder.drop_decoder()
             self._pool._retire(self)
 
-    def _ensure_kaldi(self) -> Any:
-        if self._kaldi is None or self._kaldi_grammar != self._grammar:
-            self._kaldi = _make_kaldi(self._pool.model, self.rate_hz, self._grammar)
-            self._kaldi_grammar = self._grammar
-            self._samples_total = 0
-            self._segment_start = 0
-        return self._kaldi
-
-    def _accept(self, pcm: bytes) -> None:
-        kaldi = self._ensure_kaldi()
-        final = kaldi.AcceptWaveform(pcm)
-        self._samples_total += len(pcm) // 2
-        self.counters.decoded_s += len(pcm) / 2 / self.rate_hz
-        if final:  # vosk found an endpoint inside the segment: keep its words
-            self._segment_words += json.loads(kaldi.Result()).get("result", [])
-            self._last_partial = ""
-        elif self._on_partial is not None:
-            text = json.loads(kaldi.PartialResult()).get("partial", "")
-            if text and text != self._last_partial:
-                self._last_partial = text
-                self._safe_call(self._on_partial,
-                                SegmentResult(transcript=text, confidence=0.0, partial=True,
-                                              in_vocabulary=text != UNKNOWN_WORD))
+    def _partial(self, result: SegmentResult) -> None:
+        if self._on_partial is not None:
+            self._safe_call(self._on_partial, result)
 
     def _finish_segment(self) -> None:
-        if self._kaldi is not None and self._samples_total > self._segment_start:
-            self._segment_words += json.loads(self._kaldi.FinalResult()).get("result", [])
-        offset_s = self._segment_start / self.rate_hz
-        audio_s = (self._samples_total - self._segment_start) / self.rate_hz
         with self._lock:
             dropped = self._segment_dropped
             self._segment_dropped = 0
-        result = build_result(self._segment_words, offset_s, audio_s, dropped)
-        self._reset_segment()
+        result = self._decoder.finish_segment(dropped)
         self.counters.segments_count += 1
-        if self._grammar != self._kaldi_grammar:
-            self._kaldi = None  # a grammar change waited for this segment to end
         self._safe_call(self._on_result, result)
-
-    def _reset_segment(self) -> None:
-        self._segment_start = self._samples_total
-        self._segment_words = []
-        self._last_partial = ""
 
     def _safe_call(self, callback: Callable[[Any], None], value: Any) -> None:
         with self._lock:
@@ -422,13 +492,7 @@ class RecognizerPool:
 
     def grammar_for(self, phrases: Sequence[str]) -> list[str] | None:
         """A step's phrases as a lexicon-checked grammar, or None (full vocabulary)."""
-        grammar = self.lexicon.grammar(phrases)
-        if grammar is None:
-            lost = [s.phrase for s in map(self.lexicon.segment, phrases) if not s.hearable]
-            # Keywords come from config, not from a caller: safe to name in the log.
-            log.info("asr: grammar needs words the model lacks (%s); full vocabulary for this "
-                     "step", ", ".join(lost[:10]))
-        return grammar
+        return checked_grammar(self.lexicon, phrases)
 
     def stats(self) -> PoolStats:
         """Totals over every stream opened so far; ``per_stream`` lists the live ones."""

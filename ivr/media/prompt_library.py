@@ -42,8 +42,8 @@ from ivr.config import (
 )
 from ivr.config.prompts import prompt_id_problem
 from ivr.media import tts
+from ivr.media.fast_resample import resample_fast as resample
 from ivr.media.levels import active_speech_level_dbfs
-from ivr.media.resample import resample
 from ivr.media.wavio import WavError, read_wav, write_wav
 
 log = logging.getLogger(__name__)

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from ivr.media.fast_resample import resample_fast as resample
 from ivr.media.levels import active_speech_level_dbfs
-from ivr.media.resample import resample
 from ivr.media.wavio import WavError, parse_wav, read_wav
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from ivr.config import Settings
 from ivr.policy import actions as a
 from ivr.policy import events as e
 from ivr.policy.flows import FlowName
+from ivr.policy.listening import keyword_grammar
 from ivr.vocabulary import EndReason, TicketCategory
 
 # The session reports a finished runtime `Say` with this prompt id.
@@ -122,6 +123,8 @@ class CallContext:
     tickets: dict[str, str] = field(default_factory=dict)  # request_id -> ticket_id
     last_request_id: str | None = None
     marks: list[tuple[float, str]] = field(default_factory=list)  # notable moments, for notes
+    # The recogniser's grammar now (None: full vocabulary), as last told by a Listen action.
+    listening: tuple[str, ...] | None = None
     angry_turns: int = 0
     pending_complaint: str | None = None  # recorded but not yet filed (filed even on hang-up)
     last_transcript: str = ""  # the caller's latest recognised words (kept in memory only)
@@ -142,6 +145,8 @@ class CallContext:
 
     # Output -----------------------------------------------------------------------------------
     def emit(self, action: a.Action) -> None:
+        if isinstance(action, a.Listen):
+            self.listening = tuple(action.grammar) if action.grammar else None
         self.out.append(action)
 
     def flush(self) -> list[a.Action]:
@@ -248,9 +253,24 @@ class CallContext:
         for name in STEP_TIMERS:
             self.cancel_timer(name)
         self.step = step
-        step.enter(self)
+        self.listen_for(step)
+        step.enter(self)  # a step with its own grammar (numbers) emits it here, after ours
         if self.step is step:
             self.idle_check()
+
+    def listen_for(self, step: Step) -> None:
+        """Recognition where it pays (issue 16): a dialogue step listens for the locale's
+        keywords only (grammar mode: ~8x cheaper than full vocabulary, FACTS.md). Until the
+        caller has first spoken (they may give their name: 000 第十六条 2) and in recordings
+        (read back to the caller) recognition keeps full vocabulary. asr.live_grammar = "off"
+        keeps full vocabulary everywhere."""
+        if self.settings.asr.live_grammar == "off":
+            return
+        grammar: tuple[str, ...] | None = None
+        if step.dialogue and self.heard and not getattr(step, "opening", False):
+            grammar = keyword_grammar(self.settings, self.locale)
+        if grammar != self.listening:
+            self.emit(a.Listen(grammar=grammar))
 
     def start_flow(self, name: FlowName, **kwargs: Any) -> None:
         """Start a named flow (complaint, transfer, closing...) registered by the policy."""

@@ -108,5 +108,16 @@ class ConfigUpdated(Event):
 
 
 @dataclass(frozen=True)
+class RecognizerFailed(Event):
+    """Speech recognition stopped working mid-call (decoder crash, recogniser service gone).
+
+    From now on speech segments come without a transcript (``confidence`` None), as on a
+    host without a model: the call goes on with the DTMF menu.
+    """
+
+    cause: str = ""  # the exception type, for the call log (not a hang-up reason)
+
+
+@dataclass(frozen=True)
 class ShutdownRequested(Event):
     """The agent is draining: end the call politely."""

@@ -39,14 +39,16 @@ from ivr.policy.rules import (
     unintelligible,
     wrong_number,
 )
-from ivr.policy.rules.intent import is_abuse
+from ivr.policy.rules.intent import IntentStep, is_abuse
 from ivr.text import tidy
 from ivr.vocabulary import EndReason
+
+ASR_UNAVAILABLE_PROMPT = "asr_unavailable"  # "speech is not understood now: use the keypad"
 
 log = logging.getLogger(__name__)
 
 # The phrases the machine plays itself (the rules declare theirs): seed 001 特殊沟通内容 10.
-PROMPTS = frozenset({"thanks_reply"})
+PROMPTS = frozenset({"thanks_reply", ASR_UNAVAILABLE_PROMPT})
 
 
 def _thanks(ctx: CallContext) -> None:
@@ -109,6 +111,7 @@ class CallPolicy:
             e.CallerHungUp: lambda ev: call_end.caller_hung_up(self.ctx),
             e.ConfigUpdated: self._config,
             e.ShutdownRequested: lambda ev: call_end.shutdown(self.ctx),
+            e.RecognizerFailed: self._recognizer_failed,
         }
 
     # Public -----------------------------------------------------------------------------------
@@ -237,6 +240,18 @@ class CallPolicy:
             ctx.tickets[ev.request_id] = ev.ticket_id
         if ctx.ending is None:
             ctx.step.on_ticket(ctx, ev)
+
+    def _recognizer_failed(self, ev: e.RecognizerFailed) -> None:
+        """No recogniser any more: say so and offer the keypad menu when the caller is being
+        asked what they want; other steps (a recording, a transfer, a ladder) go on and take
+        digits as they already do without a recogniser."""
+        ctx = self.ctx
+        ctx.mark("speech recognition lost: DTMF menu")
+        step = ctx.step
+        if ctx.ending is None and isinstance(step, IntentStep):
+            ctx.clear_queue()  # the phrase playing ends; the notice and the menu follow it
+            ctx.goto(IntentStep(prompts=(ASR_UNAVAILABLE_PROMPT, "menu"), misses=step.misses,
+                                talk_misses=step.talk_misses))
 
     def _config(self, ev: e.ConfigUpdated) -> None:
         if isinstance(ev.settings, Settings) and self.ctx.locale in ev.settings.prompts:

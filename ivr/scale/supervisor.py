@@ -54,13 +54,16 @@ def _child_setup() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+INFRA_KINDS = ("front", "service")
+
+
 @dataclass(frozen=True)
 class ChildSpec:
     """One supervised program."""
 
     name: str  # "worker 1", "front"
     argv: tuple[str, ...]
-    kind: str = "worker"  # "worker" or "front"
+    kind: str = "worker"  # "worker", "front" or "service" (the host's recogniser service)
     worker_id: int = 0
     sip_port: int = 0
     env: dict[str, str] | None = None
@@ -267,8 +270,9 @@ class Supervisor:
 
     # Main loop ----------------------------------------------------------------------------
     def run(self) -> int:
-        fronts = [c for c in self.children if c.spec.kind == "front"]
-        workers = [c for c in self.children if c.spec.kind != "front"]
+        # The front and the recogniser service start first and stop last: workers need them.
+        fronts = [c for c in self.children if c.spec.kind in INFRA_KINDS]
+        workers = [c for c in self.children if c.spec.kind not in INFRA_KINDS]
         for child in fronts + workers:
             self._spawn(child)
         next_status = self.clock() + min(5.0, self.status_interval_s)
@@ -374,6 +378,7 @@ def run_supervisor(
     front_overrides: dict[str, Any] | None = None,
     status_interval_s: float | None = None,
     on_started: Callable[[Supervisor], Callable[[], None] | None] | None = None,
+    services: Sequence[ChildSpec] = (),
 ) -> int:
     """Run ``workers`` agents (and a Kamailio front) until SIGTERM/SIGINT; returns exit code.
 
@@ -385,6 +390,7 @@ def run_supervisor(
     on ``front_address:sip_port`` (default ``settings.sip.bind_address``) as a child.
     The front's probing, flood limits and trusted sources, the restart back-off and the
     status interval come from ``settings.scale``; the keyword arguments override them.
+    ``services`` (the recogniser service) start before the workers and stop after them.
     """
     from ivr.scale import kamailio  # here: only the front path needs it
 
@@ -398,7 +404,7 @@ def run_supervisor(
     sip = getattr(settings, "sip", None)
     if drain_timeout_s is None:
         drain_timeout_s = float(getattr(sip, "drain_timeout_s", 30.0))
-    children: list[ChildSpec] = list(specs)
+    children: list[ChildSpec] = [*services, *specs]
     if front == "kamailio":
         if data_dir is None:
             data_dir = Path(getattr(settings, "data_dir", "."))

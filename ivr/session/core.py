@@ -58,6 +58,7 @@ from ivr.session.inbox import (
     PcmReady,
     PolicyEventIn,
     PromptDone,
+    RecognizerFailure,
     RecognizerResult,
     Reload,
     RemoteHangup,
@@ -114,7 +115,8 @@ class CallSession:
             LineThresholds.from_settings(settings), facts.rate_hz, FRAME_MS
         )
         self._recognizer = (
-            recognizer_factory(facts.rate_hz, self._on_asr_result) if recognizer_factory else None
+            recognizer_factory(facts.rate_hz, self._on_asr_result, self._on_asr_error)
+            if recognizer_factory else None
         )
         self._t0 = self._clock.now()
         self._timers: dict[str, float] = {}
@@ -298,6 +300,8 @@ class CallSession:
             self.playback.pcm_ready(message.tag, message.pcm)
         elif isinstance(message, RecognizerResult):
             self._deliver_speech(message.result)
+        elif isinstance(message, RecognizerFailure):
+            self._recognizer_failed(message.reason)
         elif isinstance(message, TicketAnswer):
             self._on_ticket(message.request_id, message.receipt, message.error)
         elif isinstance(message, RemoteHangup):
@@ -337,6 +341,16 @@ class CallSession:
 
     def _on_frame(self, pcm: bytes) -> None:
         frame = np.frombuffer(pcm, dtype=np.int16)
+        n = self._translator.frame_len
+        if len(frame) > n and len(frame) % n == 0:
+            # A longer media-port frame (sip.port_frame_ms, e.g. 100 ms): the analysis still
+            # counts 20 ms frames, so the line's timers and verdicts do not change.
+            for sub in frame.reshape(-1, n):
+                self._on_analysis_frame(sub)
+        else:
+            self._on_analysis_frame(frame)
+
+    def _on_analysis_frame(self, frame: np.ndarray) -> None:
         events = self._translator.push(frame)
         if events is None:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
@@ -367,6 +381,25 @@ class CallSession:
         if getattr(result, "partial", False):
             return
         self._inbox.put(RecognizerResult(result))
+
+    def _on_asr_error(self, exc: BaseException) -> None:
+        """Recogniser failure (worker or service thread): the policy decides what follows."""
+        self._inbox.put(RecognizerFailure(type(exc).__name__))
+
+    def _recognizer_failed(self, reason: str) -> None:
+        recognizer, self._recognizer = self._recognizer, None
+        if recognizer is None:
+            return  # reported once
+        log.warning("call %s: speech recognition lost (%s); DTMF menu from now on",
+                    self.call_id, reason)
+        try:
+            recognizer.close()
+        except Exception:
+            log.exception("call %s: recogniser close failed", self.call_id)
+        # A segment waiting for its transcript is dropped: the notice and the menu answer it.
+        self._pending_speech = None
+        self._timers.pop("_asr", None)
+        self._event(ev.RecognizerFailed(t=self.t, cause=reason))
 
     def _deliver_speech(self, result: Any) -> None:
         seg = self._pending_speech
@@ -585,6 +618,8 @@ class CallSession:
             answered_at=self.facts.answered_at,
             sip_call_id=self.facts.sip_call_id,
             worker_id=self.facts.worker_id,
+            ticket_refs=list(self._ticket_requests.values()),
+            recording_paths=list(self._recorder.paths),
         )
         log.info(
             "call %s from %s ended after %.1f s: %s%s",

@@ -39,3 +39,5 @@ class CallOutcome:
     answered_at: dt.datetime | None = None
     sip_call_id: str = ""
     worker_id: int = 0
+    ticket_refs: list[str] = field(default_factory=list)  # full ticket ids (for updates)
+    recording_paths: list[str] = field(default_factory=list)  # WAVs written during the call

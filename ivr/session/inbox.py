@@ -51,6 +51,13 @@ class RecognizerResult:
 
 
 @dataclass(frozen=True)
+class RecognizerFailure:
+    """Recognition stopped working (decoder crash, recogniser service gone): said once."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class TicketAnswer:
     """The register's answer to an OpenTicket: a receipt, or None and why not."""
 
@@ -84,6 +91,7 @@ InboxMessage = (
     | PromptDone
     | PcmReady
     | RecognizerResult
+    | RecognizerFailure
     | TicketAnswer
     | RemoteHangup
     | LocalHangup

@@ -92,7 +92,7 @@ class AgentCall:
         self.info = info
         self.listener: CallListener = listener or CallListener()
         cfg = engine.config
-        self.player = FramePlayer(cfg.bytes_per_frame)
+        self.player = FramePlayer(cfg.bytes_per_port_frame)
         self.frames_in: queue.Queue[tuple[int, bytes]] = queue.Queue(FRAMES_IN_MAX_COUNT)
         self.state = "NULL"
         self.remote_uri = info.remote_uri if info else ""
@@ -247,7 +247,7 @@ class AgentCall:
             if self._port is None:
                 cfg = self.engine.config
                 port = CallMediaPort(self.player, self.frames_in, self._frame_hook)
-                port.open(f"ivr{self.call_id}", cfg.clock_rate_hz, cfg.frame_ms)
+                port.open(f"ivr{self.call_id}", cfg.clock_rate_hz, cfg.port_frame_ms)
                 self._port = port
             audio.startTransmit(self._port)
             self._port.startTransmit(audio)

