@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.config import Settings
 from ivr.masking import mask_number, mask_url
+from ivr.ops import metrics
 from ivr.session import CallFacts, CallOutcome, CallSession
 from ivr.sip.call import AgentCall
 from ivr.sip.config import SipConfig
@@ -39,13 +40,19 @@ COMPLAINT_RECORDING_MARK = "-complaint-"  # session recordings are <call>-<purpo
 
 
 def sip_config_from(settings: Settings, *, bind: str | None = None, port: int | None = None,
+                    media_address: str | None = None, public_address: str | None = None,
                     ) -> SipConfig:
-    """config/ivr.toml [sip], with --bind / --sip-port winning."""
+    """config/ivr.toml [sip], with --bind / --sip-port / --media-address / --public-address
+    winning."""
     overrides: dict[str, Any] = {}
     if bind:
         overrides["bind_address"] = bind
     if port is not None:
         overrides["port"] = port
+    if media_address:
+        overrides["media_address"] = media_address
+    if public_address:
+        overrides["public_address"] = public_address
     return SipConfig.from_section(settings.sip, **overrides)
 
 
@@ -115,13 +122,19 @@ class Agent:
         *,
         bind: str | None = None,
         port: int | None = None,
+        media_address: str | None = None,
+        public_address: str | None = None,
+        worker_id: int = 0,
         on_call_finished: Callable[[CallOutcome], None] | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
-        self.sip_config = sip_config_from(settings, bind=bind, port=port)
+        self.sip_config = sip_config_from(settings, bind=bind, port=port,
+                                          media_address=media_address,
+                                          public_address=public_address)
         self.engine = SipEngine(self.sip_config, hooks=self)
         self._on_call_finished = on_call_finished
+        self.worker_id = worker_id
         self._sessions: dict[str, CallSession] = {}
         self._sip_calls: dict[str, AgentCall] = {}
         self._lock = threading.Lock()
@@ -173,20 +186,25 @@ class Agent:
         if accepting != self.engine.accepting:
             self.engine.set_accepting(accepting)
 
-    def health(self) -> tuple[int, dict[str, Any]]:
-        """GET /health: 200 while calls are taken (or the agent drains on purpose); 503 with
-        the reason when calls are refused for a fault (a disk too full to keep a ticket)."""
+    @property
+    def draining(self) -> bool:
+        """True once drain() began (SIGTERM): new calls get 503 on purpose."""
         with self._lock:
-            reason = self._disk_reason
-        body: dict[str, Any] = {
-            "accepting": self.engine.accepting,
-            "calls": len(self.active_sessions),
-            "max_calls": self.engine.max_calls,
-            "calls_finished": self.calls_finished,
-        }
-        if reason:
-            body["reason"] = reason
-        return (503 if reason else 200), body
+            return self._draining
+
+    @property
+    def disk_problem(self) -> str:
+        """Why calls are refused for lack of disk space ("" when there is room)."""
+        with self._lock:
+            return self._disk_reason
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """GET /health: 200 when every named check passes (ivr.ops.health.agent_checks:
+        sip, disk, tickets_db, journal); 503 naming the failing ones, and ``reason`` when
+        calls are refused for a fault (a disk too full to keep a ticket)."""
+        from ivr.ops.health import agent_health
+
+        return agent_health(self)
 
     @property
     def active_sessions(self) -> list[CallSession]:
@@ -248,6 +266,7 @@ class Agent:
         if self._is_blacklisted(caller):
             log.info("declining blacklisted caller %s", mask_number(caller))
             call.answer(603, "Decline")
+            metrics.count_rejected(603)
         else:
             call.answer(200)
 
@@ -260,6 +279,11 @@ class Agent:
         except Exception:  # a database problem must never keep a caller out
             log.exception("blacklist look-up failed; taking the call")
             return False
+
+    def on_rejected(self, code: int, reason: str) -> None:
+        """SIP engine thread: an INVITE refused before any session (486, 503, ...)."""
+        metrics.count_rejected(code)
+        log.info("refused a call with %d %s", code, reason)
 
     def on_registration(self, ok: bool, code: int, reason: str) -> None:
         if not ok:
@@ -278,6 +302,8 @@ class Agent:
             answered_at=dt.datetime.now(dt.timezone.utc),
             locale=self.settings.service.default_locale,
             rate_hz=self.sip_config.clock_rate_hz,
+            sip_call_id=info.sip_call_id if info else "",
+            worker_id=self.worker_id,
         )
         pool = self.services.recognizer_pool
         factory = None
@@ -304,6 +330,7 @@ class Agent:
         with self._lock:
             self._sessions[facts.call_id] = session
             self._sip_calls[facts.call_id] = call
+        metrics.CALLS_IN_PROGRESS.inc()
         session.start()
         return session
 
@@ -320,8 +347,11 @@ class Agent:
             # call's line and timeline already written.
             self._on_call_finished(outcome)
         with self._lock:
-            self._sessions.pop(outcome.call_id, None)
+            session = self._sessions.pop(outcome.call_id, None)
             self.calls_finished += 1
+        metrics.CALLS_IN_PROGRESS.dec()
+        timing = getattr(session, "frame_timing", None)
+        metrics.count_call_end(outcome, getattr(timing, "late_count", 0))
 
 
     def _transcribe_recordings(self, outcome: CallOutcome) -> None:

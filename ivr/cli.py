@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ivr {__version__}")
     _add_global_options(parser, top=True, settings=True)
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text",
+        help="log lines as text (default) or one JSON object per line (before the command)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
@@ -125,17 +129,22 @@ def merge_global_options(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def configure_logging(verbosity: int) -> None:
+def configure_logging(verbosity: int, log_format: str = "text") -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if log_format == "json":
+        from ivr.ops.jsonlog import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = merge_global_options(parser.parse_args(argv))
-    configure_logging(args.verbose)
+    configure_logging(args.verbose, getattr(args, "log_format", "text"))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

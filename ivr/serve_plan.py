@@ -27,11 +27,12 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ivr.config import DATABASE_URL_ENV, ScaleSettings, without_secrets
+from ivr.ops.health import heartbeat_path
 from ivr.scale.supervisor import ChildSpec, ScaleError, run_supervisor, worker_port
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
 
 __all__ = ["base_worker_port", "choose_front", "describe_scale", "front_params_for", "pid_file",
-           "run_from_serve_args", "run_supervisor", "serve_worker_argv"]
+           "run_from_serve_args", "run_supervisor", "serve_worker_argv", "worker_media_argv",
+           "worker_rtp_range"]
 
 
 def _scale(settings: Any) -> ScaleSettings:
@@ -74,8 +76,14 @@ def describe_scale(settings: Any) -> str:
     """One line: the front and supervisor settings `ivr serve --workers N > 1` will use."""
     scale = _scale(settings)
     port = int(settings.sip.port)
-    workers = (f"worker k on {WORKER_ADDRESS}:{port}+{scale.worker_port_offset_count}+k; "
-               f"restart {scale.restart_initial_s:g}-{scale.restart_max_s:g} s")
+    sip = settings.sip
+    media = getattr(sip, "media_address", None) or sip.bind_address
+    low, high = getattr(sip, "rtp_port_min", 0), getattr(sip, "rtp_port_max", 0)
+    ports = f" ports {low}-{high} split between workers" if low else ""
+    public = getattr(sip, "public_address", None)
+    rtp = f"RTP on {media}{ports}" + (f" (SDP says {public})" if public else "")
+    workers = (f"worker k on {WORKER_ADDRESS}:{port}+{scale.worker_port_offset_count}+k, "
+               f"{rtp}; restart {scale.restart_initial_s:g}-{scale.restart_max_s:g} s")
     if scale.front == "none":
         registrar = getattr(settings.sip, "registrar", None)
         how = (f"every worker registers with {registrar}" if registrar
@@ -87,6 +95,41 @@ def describe_scale(settings: Any) -> str:
             f"{params.probe_interval_s} s, worker timeout {params.fr_timer_ms} ms; ban "
             f"{params.ban_s} s after {params.pike_requests_count} requests in "
             f"{params.pike_unit_s} s; trusted: {trusted}")
+
+
+def worker_media_argv(settings: Any, args: argparse.Namespace, worker_id: int, workers: int
+                      ) -> list[str]:
+    """Where worker k takes RTP: the front relays SIP only, so audio must reach the worker
+    directly. Its SIP stays on loopback, its RTP binds to --media-address / sip.media_address,
+    else the front's own address (--bind / sip.bind_address): the address the caller already
+    reached. A configured RTP port range is split evenly, so workers never race for a port.
+    """
+    sip = settings.sip
+    media = (getattr(args, "media_address", None) or getattr(sip, "media_address", None)
+             or getattr(args, "bind", None) or sip.bind_address)
+    argv = ["--media-address", str(media)]
+    public = getattr(args, "public_address", None)
+    if public:
+        argv += ["--public-address", public]
+    low, high = int(getattr(sip, "rtp_port_min", 0)), int(getattr(sip, "rtp_port_max", 0))
+    if low:
+        low_k, high_k = worker_rtp_range(low, high, worker_id, workers, sip.max_calls_count)
+        argv += ["--set", f"sip.rtp_port_min={low_k}", "--set", f"sip.rtp_port_max={high_k}"]
+    return argv
+
+
+def worker_rtp_range(low: int, high: int, worker_id: int, workers: int, calls: int
+                     ) -> tuple[int, int]:
+    """Worker k's share of sip.rtp_port_min..max (even-aligned); ScaleError when too small."""
+    share = (high - low + 1) // max(1, workers) // 2 * 2
+    need = 2 * calls
+    if share < need:
+        raise ScaleError(
+            f"sip.rtp_port_min..sip.rtp_port_max = {low}..{high} holds {high - low + 1} ports; "
+            f"{workers} workers x {calls} calls x 2 ports need at least {need * workers}"
+        )
+    start = low + (worker_id - 1) * share
+    return start, start + share - 1
 
 
 def asr_service_socket(settings: Any, sip_port: int) -> Path:
@@ -114,17 +157,24 @@ def asr_service_spec(settings: Any, args: argparse.Namespace, sip_port: int,
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
-                      trusted: Sequence[str] = (), asr_socket: Path | None = None) -> list[str]:
+                      trusted: Sequence[str] = (), asr_socket: Path | None = None,
+                      media: list[str] | None = None, heartbeat: Path | None = None
+                      ) -> list[str]:
     """The `ivr serve` command line of one worker, carrying over the operator's options.
 
     ``trusted`` (the front's address) goes to the worker's ``sip.trusted_sources``: the
     worker's per-source limits then count each caller by the Via the front adds, not the
     front itself (docs/security.md). ``asr_socket``: the host's recogniser service.
+    ``media`` (from :func:`worker_media_argv`) comes after the operator's --set so it wins;
+    ``heartbeat`` is the file the supervisor's one admin endpoint reads (workers open no
+    admin port).
     """
     argv = [sys.executable, "-m", "ivr.cli"]
     if getattr(args, "config", None):
         argv += ["--config", str(Path(args.config).resolve())]
     argv += ["-v"] * int(getattr(args, "verbose", 0) or 0)
+    if getattr(args, "log_format", "text") == "json":
+        argv += ["--log-format", "json"]
     argv += ["serve", "--bind", WORKER_ADDRESS, "--sip-port", str(port),
              "--worker-id", str(worker_id), "--workers", "1", "--front", "none"]
     if getattr(args, "no_asr", False):
@@ -137,10 +187,9 @@ def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,
         argv += ["--set", f"sip.trusted_sources=[{listed}]"]
     if asr_socket is not None:
         argv += ["--set", f"asr.service_socket={json.dumps(str(asr_socket))}"]
-    admin_port = int(getattr(args, "admin_port", 0) or 0)
-    if admin_port:
-        argv += ["--admin-port", str(admin_port + worker_id),
-                 "--admin-bind", getattr(args, "admin_bind", "127.0.0.1")]
+    argv += media or []
+    if heartbeat is not None:  # the supervisor's one admin endpoint reads it; no port per worker
+        argv += ["--heartbeat", str(heartbeat)]
     return argv
 
 
@@ -189,6 +238,42 @@ def _write_pid_file(settings: Any, port: int) -> Path:
     return path
 
 
+def workers_run_dir(settings: Any, sip_port: int) -> Path:
+    """Heartbeats and metric files of the --workers set on ``sip_port``."""
+    path = Path(settings.data_dir) / "run" / f"workers-{sip_port}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _start_set_admin(sup: Any, settings: Any, args: argparse.Namespace, run_dir: Path,
+                     workers: int) -> Callable[[], None] | None:
+    """The one /health and /metrics of the whole set, served by the supervisor."""
+    admin_port = int(getattr(args, "admin_port", 0) or 0)
+    if not admin_port:
+        return None
+    from ivr.ops.admin import start_admin
+    from ivr.ops.health import health_response, run_checks, supervisor_checks
+    from ivr.ops.metrics import render, worker_exited
+    from ivr.tickets.service import TicketService
+
+    sup.on_child_exit = lambda spec, pid: worker_exited(pid) if spec.kind == "worker" else None
+    tickets = TicketService.from_settings(settings, start=False, url=getattr(args, "db", None))
+    names = [(k, f"worker {k}") for k in range(1, workers + 1)]
+    checks = supervisor_checks(sup, run_dir, names)
+
+    def health() -> tuple[int, dict[str, Any]]:
+        return health_response(run_checks(checks), workers=workers)
+
+    server = start_admin(getattr(args, "admin_bind", "127.0.0.1"), admin_port, health,
+                         lambda: render(tickets))
+
+    def stop() -> None:
+        server.shutdown()
+        tickets.shutdown()
+
+    return stop
+
+
 def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     """Entry point used by `ivr serve` when --workers > 1 or --front kamailio."""
     workers = int(args.workers)
@@ -196,6 +281,13 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     sip_port = int(args.sip_port or settings.sip.port)
     base = base_worker_port(settings, sip_port)
 
+    try:
+        media = {k: worker_media_argv(settings, args, k, workers) for k in range(1, workers + 1)}
+    except ScaleError as exc:
+        print(f"ivr serve: {exc}", file=sys.stderr)
+        return 2
+
+    run_dir = workers_run_dir(settings, sip_port)
     trusted: list[str] = []
     if front != "none":
         front_at = args.bind or settings.sip.bind_address
@@ -204,7 +296,8 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
     asr_socket = asr_service_socket(settings, sip_port) if service is not None else None
 
     def worker_argv(k: int) -> list[str]:
-        return serve_worker_argv(args, k, worker_port(base, k), trusted, asr_socket)
+        return serve_worker_argv(args, k, worker_port(base, k), trusted, asr_socket,
+                                 media.get(k), heartbeat_path(run_dir, k))
 
     # Children (and a single worker exec'd in our place) inherit our environment.
     os.environ.update(worker_environment(settings))
@@ -214,10 +307,15 @@ def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:
         if workers > 1:
             warm_prompt_cache(args)
     try:
+        from ivr.ops.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(run_dir / "metrics")
+        os.environ[MULTIPROC_ENV] = str(run_dir / "metrics")  # inherited by every worker
         return run_supervisor(
             settings, workers, front, sip_port, base, worker_argv,
             worker_address=WORKER_ADDRESS, front_address=args.bind or None,
             services=(service,) if service is not None else (),
+            on_started=lambda sup: _start_set_admin(sup, settings, args, run_dir, workers),
         )
     except ScaleError as exc:
         print(f"ivr serve: {exc}", file=sys.stderr)

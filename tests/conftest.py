@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REAL_PROCESS_DIRS = ("sip", "e2e", "scale")
+REAL_PROCESS_DIRS = ("sip", "e2e", "scale", "net")
 RERUNS_COUNT = 1
 RERUN_DELAY_S = 2.0
 

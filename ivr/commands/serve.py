@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from ivr.commands._common import load_or_report, overrides_from
@@ -39,11 +40,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bind", help="address to listen on (default: sip.bind_address)")
     parser.add_argument("--sip-port", type=int, help="SIP port (default: sip.port)")
     parser.add_argument(
+        "--media-address",
+        help="address RTP binds to (default: sip.media_address, else the SIP bind address; "
+        "with --workers: the front's address)",
+    )
+    parser.add_argument(
+        "--public-address",
+        help="address written into SDP c= when callers reach us through NAT "
+        "(default: sip.public_address, else the media address)",
+    )
+    parser.add_argument(
         "--admin-port",
         type=int,
         default=0,
-        help="serve the web console and GET /health on 127.0.0.1:PORT (0 = off); "
-        "console accounts: ivr users add",
+        help="serve the web console, GET /health and GET /metrics on 127.0.0.1:PORT (0 = off; "
+        "with --workers one /health and /metrics for the whole set); console accounts: "
+        "ivr users add",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")
     parser.add_argument("--no-asr", action="store_true", help="run on the DTMF menu only")
@@ -60,6 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="SIP front for the workers (default: scale.front when --workers > 1)",
     )
     parser.add_argument("--worker-id", type=int, default=0, help=argparse.SUPPRESS)
+    # a supervised worker writes its health here instead of serving an admin port
+    parser.add_argument("--heartbeat", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
     reload_parser = subparsers.add_parser(
@@ -124,7 +138,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         _write_timeline(settings, outcome)
 
-    agent = Agent(settings, services, bind=args.bind, port=args.sip_port, on_call_finished=finished)
+    agent = Agent(settings, services, bind=args.bind, port=args.sip_port,
+                  media_address=getattr(args, "media_address", None),
+                  public_address=getattr(args, "public_address", None),
+                  worker_id=int(getattr(args, "worker_id", 0) or 0),
+                  on_call_finished=finished)
     agent.start()
     port = agent.engine.ports.get("udp") or agent.engine.ports.get("tcp") or 0
     say(
@@ -136,6 +154,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     pid_path.write_text(f"{os.getpid()}\n")
 
     admin = _start_admin(agent, args.admin_bind, args.admin_port) if args.admin_port else None
+    heartbeat = _Heartbeat(agent, getattr(args, "heartbeat", None))
+    heartbeat.start()
     from ivr.console.live import LiveWriter, live_path
 
     live = LiveWriter(
@@ -157,6 +177,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         say(f"draining: new calls get 503, {len(agent.active_sessions)} call(s) in progress")
         cut = agent.drain(settings.sip.drain_timeout_s)
+        heartbeat.stop()
         if cut:
             say(f"{cut} call(s) still up after {settings.sip.drain_timeout_s:.0f} s: hung up")
         live.stop()
@@ -211,6 +232,10 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
             json.dumps(
                 {
                     "call_id": outcome.call_id,
+                    "answered_at": outcome.answered_at.isoformat() if outcome.answered_at
+                    else None,
+                    "sip_call_id": outcome.sip_call_id,
+                    "worker_id": outcome.worker_id,
                     "end_reason": outcome.end_reason,
                     "duration_s": round(outcome.duration_s, 3),
                     "tickets": outcome.ticket_ids,
@@ -229,15 +254,62 @@ def _write_timeline(settings: Settings, outcome: Any) -> None:
         log.warning("call timeline not written: %s", exc)
 
 
+class _Heartbeat:
+    """Once a second, on its own thread (a reload or a drain on the main thread must not make
+    a worker look dead): the recogniser backlog gauge and, for a supervised worker, the health
+    file the supervisor's one /health reads."""
+
+    def __init__(self, agent: Any, path: str | None) -> None:
+        self.agent = agent
+        self.path = Path(path) if path else None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from ivr.ops.health import HEARTBEAT_INTERVAL_S
+
+        while True:
+            try:
+                self.beat()
+            except Exception:  # a background thread logs its exceptions and goes on
+                log.exception("heartbeat failed")
+            if self._done.wait(HEARTBEAT_INTERVAL_S):
+                return
+
+    def beat(self) -> None:
+        from ivr.ops import metrics
+        from ivr.ops.health import write_heartbeat
+
+        pool = self.agent.services.recognizer_pool
+        if pool is not None and hasattr(pool, "backlog_s"):
+            metrics.RECOGNISER_BACKLOG.set(pool.backlog_s())
+        if self.path is not None:
+            status, body = self.agent.health()
+            try:
+                write_heartbeat(self.path, status, body)
+            except OSError as exc:
+                log.warning("heartbeat %s not written: %s", self.path, exc)
+
+
 def _start_admin(agent: Any, bind: str, port: int) -> Any:
-    """The admin port: the web console (ivr.console) with the agent's own GET /health."""
+    """The admin port: the web console (ivr.console) with the agent's own GET /health and
+    GET /metrics (ivr.ops)."""
     from ivr.console.app import build_console
     from ivr.console.server import BackgroundServer, agent_app
+    from ivr.ops.metrics import render
 
     tickets = agent.services.tickets
     console = build_console(agent.settings, tickets=tickets) if tickets is not None else None
     # agent.health(): (200, body), or (503, body with "reason") when calls are refused.
-    server = BackgroundServer(agent_app(console, agent.health), bind, port).start()
+    server = BackgroundServer(agent_app(console, agent.health,
+                                        lambda: render(tickets)), bind, port).start()
     if console is not None:
         from ivr.console.webhooks import start_for
 

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import site
+import sys
 from pathlib import Path
 from typing import Literal
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+SHARE_SUBDIR = Path("share") / "ivr"  # where `pip install` puts config/, prompts/, audio/, deploy/
+
+
+def share_candidates() -> list[Path]:
+    """Where the default config/, prompts/, audio/ and deploy/ may be, in order: the source
+    checkout (running from it, or `pip install -e`), then ``<prefix>/share/ivr`` for each
+    prefix `pip install .` may have used (venv, --user, /usr/local, /usr)."""
+    prefixes = [sys.prefix, sys.exec_prefix, sys.base_prefix, site.USER_BASE or "",
+                "/usr/local", "/usr"]
+    found = [CHECKOUT_ROOT]
+    found += [Path(p) / SHARE_SUBDIR for p in dict.fromkeys(prefixes) if p]
+    return found
+
+
+def find_share_root() -> Path:
+    """The first candidate holding config/ivr.toml; the checkout when none does (the loader
+    then says where it looked)."""
+    for candidate in share_candidates():
+        if (candidate / "config" / "ivr.toml").is_file():
+            return candidate
+    return CHECKOUT_ROOT
+
+
+REPO_ROOT = find_share_root()  # the checkout, or the installed share/ivr folder
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config" / "ivr.toml"
 DEFAULT_PROMPTS_DIR = REPO_ROOT / "prompts"
 DEFAULT_AUDIO_DIR = REPO_ROOT / "audio"

@@ -31,6 +31,7 @@ class TransferSettings(Section):
 
 
 Transport = Literal["udp", "tcp", "tls"]
+RTP_PORTS_PER_CALL = 2  # RTP on an even port, RTCP on the next
 DEFAULT_TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
 
 
@@ -58,6 +59,27 @@ class SipSettings(Section):
     no_media_timeout_s: Annotated[float, Field(ge=0.0, le=300.0)] = 15.0
     transaction_timeout_s: Annotated[float, Field(ge=2.0, le=32.0)] = 8.0
     pjsip_log_level: Annotated[int, Field(ge=0, le=6)] = 1
+    # RTP binds to media_address (None: bind_address; with --workers: the front's address, as
+    # the workers' SIP is on loopback). public_address goes into SDP c= when callers must send
+    # to another address (NAT, a container's published address). RTP ports: 0/0 = any free
+    # port; a range (2 ports per call) is what a firewall or `docker run -p` opens.
+    media_address: str | None = None
+    public_address: str | None = None
+    rtp_port_min: Annotated[int, Field(ge=0, le=65535)] = 0
+    rtp_port_max: Annotated[int, Field(ge=0, le=65535)] = 0
+
+    @field_validator("media_address", "public_address")
+    @classmethod
+    def _ip_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IPv4/IPv6 address such as 192.0.2.10"
+                ) from None
+        return value
+
     # The Python media port's frame (issue 16 lever): 100 ms means five times fewer callbacks
     # and queue hand-offs than 20 ms (FACTS.md: 7.8 % -> 6.0 % of a core for 4 calls), at the
     # price of up to that much more delay before a prompt starts. RTP stays at 20 ms.
@@ -84,6 +106,18 @@ class SipSettings(Section):
     def _tls_needs_files(self) -> SipSettings:
         if "tls" in self.transports and not (self.tls_cert_file and self.tls_key_file):
             raise ValueError("transport 'tls' needs tls_cert_file and tls_key_file")
+        return self
+
+    @model_validator(mode="after")
+    def _rtp_range(self) -> SipSettings:
+        low, high = self.rtp_port_min, self.rtp_port_max
+        need = RTP_PORTS_PER_CALL * self.max_calls_count
+        if (low or high) and (low < 1024 or high < low + need - 1):
+            raise ValueError(
+                f"rtp_port_min = {low}, rtp_port_max = {high}: use 0 and 0 (any free port) or "
+                f"a range from 1024 up holding at least {need} ports ({RTP_PORTS_PER_CALL} per "
+                f"call x max_calls_count {self.max_calls_count}; x --workers with a front)"
+            )
         return self
 
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ivr.config.constants import CONFIG_ENV, DATABASE_URL_ENV, DEFAULT_CONFIG_PATH, LOCALES
+from ivr.config.constants import (
+    CONFIG_ENV,
+    DATABASE_URL_ENV,
+    DEFAULT_CONFIG_PATH,
+    LOCALES,
+    share_candidates,
+)
 from ivr.config.errors import _MISSING, ConfigError, ConfigProblem, _problems_from
 from ivr.config.prompts import KNOWN_VARIABLES, PromptDef, PromptFile, required_prompt_ids
 from ivr.config.settings import Settings
@@ -134,6 +140,18 @@ def load_settings(
     Raises ConfigError listing every problem (file, key, value, allowed range).
     """
     config_path = resolve_config_path(path)
+    if config_path == DEFAULT_CONFIG_PATH and not config_path.is_file():
+        looked = ", ".join(str(c / "config" / "ivr.toml") for c in share_candidates())
+        raise ConfigError([ConfigProblem(
+            str(config_path), "", _MISSING,
+            f"no default configuration installed (looked in {looked}); set {CONFIG_ENV}=/path/"
+            f"to/ivr.toml or pass --config, with prompts/ beside it (or paths.prompts_dir)",
+        )])
+    if os.environ.get(CONFIG_ENV) == str(config_path) and not config_path.is_file():
+        raise ConfigError([ConfigProblem(
+            str(config_path), "", _MISSING,
+            f"file not found (named by the environment variable {CONFIG_ENV})",
+        )])
     data = _read_toml(config_path)
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:

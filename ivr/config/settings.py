@@ -99,13 +99,17 @@ class Settings(Section):
         return self._beside_config(self.paths.audio_dir, "audio", DEFAULT_AUDIO_DIR)
 
     def _beside_config(self, configured: str, folder: str, fallback: Path) -> Path:
-        """A configured path (relative to the config file), else `<folder>` beside config/."""
+        """A configured path (relative to the config file); else `<folder>` next to the file
+        (/etc/ivr/ivr.toml -> /etc/ivr/prompts) or beside its folder (config/ivr.toml ->
+        prompts/); else the installed defaults."""
         base = Path(self.source).parent if self.source != "<defaults>" else REPO_ROOT / "config"
         if configured:
             path = Path(configured).expanduser()
             return path if path.is_absolute() else base / path
-        sibling = base.parent / folder
-        return sibling if sibling.is_dir() else fallback
+        for candidate in (base / folder, base.parent / folder):
+            if candidate.is_dir():
+                return candidate
+        return fallback
 
     @property
     def database_url(self) -> str:

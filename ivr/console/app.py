@@ -172,7 +172,7 @@ async def console_health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "component": "console"})
 
 
-async def metrics(request: Request) -> Response:
+async def console_metrics(request: Request) -> Response:
     return PlainTextResponse(
         "# HELP ivr_console_up The console answers.\n# TYPE ivr_console_up gauge\n"
         "ivr_console_up 1\n",
@@ -334,13 +334,14 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(console: Console, health: Any = None) -> Starlette:
-    """The console; `health` replaces its /health endpoint (the agent reports its own)."""
+def create_app(console: Console, health: Any = None, metrics: Any = None) -> Starlette:
+    """The console; `health` and `metrics` replace its /health and /metrics endpoints (the
+    agent reports its own)."""
     from ivr.console import admin, desk, report
 
     routes = [
         Route("/health", health or console_health),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics or console_metrics),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),

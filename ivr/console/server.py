@@ -19,18 +19,32 @@ STARTUP_TIMEOUT_S = 20.0
 
 
 def agent_app(
-    console: Console | None, health: Callable[[], tuple[int, dict[str, Any]]]
+    console: Console | None, health: Callable[[], tuple[int, dict[str, Any]]],
+    metrics: Callable[[], bytes] | None = None,
 ) -> Starlette:
     """The agent's admin port: the console when there is a ticket database, with the agent's
-    own /health (status code and body) answering for the process."""
+    own /health (status code and body) and /metrics (Prometheus text, ivr.ops.metrics)
+    answering for the process."""
 
     async def agent_health(request: Request) -> Response:
         status, body = health()
         return JSONResponse(body, status_code=status)
 
+    agent_metrics = None
+    if metrics is not None:
+        produce = metrics
+
+        async def agent_metrics(request: Request) -> Response:
+            from ivr.ops.metrics import CONTENT_TYPE
+
+            return Response(produce(), media_type=CONTENT_TYPE)
+
     if console is None:
-        return Starlette(routes=[Route("/health", agent_health)])
-    return create_app(console, health=agent_health)
+        routes = [Route("/health", agent_health)]
+        if agent_metrics is not None:
+            routes.append(Route("/metrics", agent_metrics))
+        return Starlette(routes=routes)
+    return create_app(console, health=agent_health, metrics=agent_metrics)
 
 
 class BackgroundServer:

@@ -484,6 +484,12 @@ class RecognizerPool:
             self._streams.append(rec)
         return rec
 
+    def backlog_s(self) -> float:
+        """Audio queued for decoding over every live stream, in seconds (for /metrics)."""
+        with self._streams_lock:
+            streams = list(self._streams)
+        return sum(s._backlog_bytes / (2 * s.rate_hz) for s in streams)
+
     def grammar_for(self, phrases: Sequence[str]) -> list[str] | None:
         """A step's phrases as a lexicon-checked grammar, or None (full vocabulary)."""
         return checked_grammar(self.lexicon, phrases)

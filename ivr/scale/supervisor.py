@@ -138,6 +138,7 @@ class Supervisor:
         self._reload = threading.Event()
         self._wake = threading.Event()
         self.stop_reason = ""
+        self.on_child_exit: Callable[[ChildSpec, int], None] | None = None  # (spec, pid)
 
     # Signals ------------------------------------------------------------------------------
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -196,6 +197,11 @@ class Supervisor:
         code = proc.returncode
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
         child.proc = None
+        if self.on_child_exit is not None:
+            try:
+                self.on_child_exit(child.spec, proc.pid)
+            except Exception:
+                log.exception("%s: exit hook failed", child.spec.name)
         if self._stop.is_set():
             log.info("%s: pid %d exited with %s", child.spec.name, proc.pid, how)
             return
@@ -229,6 +235,18 @@ class Supervisor:
             time.sleep(POLL_S)
 
     # Status -------------------------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        """True once SIGTERM/SIGINT arrived: the workers drain."""
+        return self._stop.is_set()
+
+    def alive(self, name: str) -> bool:
+        """Whether the child called ``name`` ("front", "worker 2") is running now."""
+        for child in self.children:
+            if child.spec.name == name:
+                return child.proc is not None and child.proc.poll() is None
+        return False
+
     def status(self) -> list[WorkerStatus]:
         """Pid, port, RSS and restarts of every child now."""
         now = self.clock()
@@ -359,6 +377,7 @@ def run_supervisor(
     backoff: Backoff | None = None,
     front_overrides: dict[str, Any] | None = None,
     status_interval_s: float | None = None,
+    on_started: Callable[[Supervisor], Callable[[], None] | None] | None = None,
     services: Sequence[ChildSpec] = (),
 ) -> int:
     """Run ``workers`` agents (and a Kamailio front) until SIGTERM/SIGINT; returns exit code.
@@ -418,4 +437,10 @@ def run_supervisor(
                      backoff=backoff or Backoff.from_settings(settings),
                      status_interval_s=status_interval_s)
     sup.install_signal_handlers()
-    return sup.run()
+    # e.g. the admin endpoint of the whole set; what it returns runs once everything stopped
+    cleanup = on_started(sup) if on_started is not None else None
+    try:
+        return sup.run()
+    finally:
+        if cleanup is not None:
+            cleanup()

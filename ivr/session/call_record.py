@@ -29,4 +29,6 @@ def call_record_draft(
         low_volume_s=verdict_frames["low_volume"] * frame_s,
         noisy_s=verdict_frames["noisy"] * frame_s,
         ticket_ids=ticket_ids,
+        sip_call_id=facts.sip_call_id or None,
+        worker_id=facts.worker_id,
     )

@@ -630,6 +630,9 @@ class CallSession:
             transfer_target=self._transfer_target,
             prompts_played=list(self.playback.played),
             timeline=list(self.timeline),
+            answered_at=self.facts.answered_at,
+            sip_call_id=self.facts.sip_call_id,
+            worker_id=self.facts.worker_id,
             ticket_refs=list(self._ticket_requests.values()),
             recording_paths=list(self._recorder.paths),
         )

@@ -20,6 +20,8 @@ class CallFacts:
     blacklisted: bool = False
     locale: str = "zh-CN"
     rate_hz: int = 8000
+    sip_call_id: str = ""  # the INVITE's Call-ID: joins our records with the PBX's and SIP traces
+    worker_id: int = 0  # which `ivr serve --workers` process took the call (0: a single agent)
 
 
 @dataclass
@@ -34,5 +36,8 @@ class CallOutcome:
     transfer_target: str | None
     prompts_played: list[str]
     timeline: list[tuple[float, str, str]]
+    answered_at: dt.datetime | None = None
+    sip_call_id: str = ""
+    worker_id: int = 0
     ticket_refs: list[str] = field(default_factory=list)  # full ticket ids (for updates)
     recording_paths: list[str] = field(default_factory=list)  # WAVs written during the call

@@ -41,6 +41,11 @@ DEFAULT_ACK_BAN_S = 60.0
 DEFAULT_TCP_IDLE_TIMEOUT_S = 10.0
 DEFAULT_TCP_PER_SOURCE_COUNT = 8
 DEFAULT_CODECS: tuple[str, ...] = ("PCMU/8000", "PCMA/8000", "G722/16000")
+# RTP ports: 0/0 = any free port the OS gives. A range is what a firewall or a container
+# publishes; pjsua takes an even RTP port and the next odd one for RTCP for every call.
+DEFAULT_RTP_PORT_MIN = 0
+DEFAULT_RTP_PORT_MAX = 0
+RTP_PORTS_PER_CALL = 2
 
 ALLOWED_TRANSPORTS = ("udp", "tcp", "tls")
 ALLOWED_CLOCK_RATES_HZ = (8000, 16000)
@@ -79,6 +84,14 @@ class SipConfig:
     no_media_timeout_s: float = DEFAULT_NO_MEDIA_TIMEOUT_S
     transaction_timeout_s: float = DEFAULT_TRANSACTION_TIMEOUT_S
     pjsip_log_level: int = DEFAULT_PJSIP_LOG_LEVEL
+    # Media (RTP) binds here; None = bind_address. Workers behind the front listen for SIP on
+    # loopback but must take RTP on an address the caller can reach.
+    media_address: str | None = None
+    # What goes into SDP c= (and o=) when it differs from media_address (NAT, a container's
+    # published address); None = the media address itself.
+    public_address: str | None = None
+    rtp_port_min: int = DEFAULT_RTP_PORT_MIN
+    rtp_port_max: int = DEFAULT_RTP_PORT_MAX
     # Sources exempt from the per-source limits (the front proxy, a PBX): IPs or CIDRs.
     trusted_sources: tuple[str, ...] = ()
     unconfirmed_per_source_count: int = DEFAULT_UNCONFIRMED_PER_SOURCE_COUNT
@@ -92,6 +105,11 @@ class SipConfig:
 
     def __post_init__(self) -> None:
         _check_address(self.bind_address)
+        if self.media_address is not None:
+            _check_address(self.media_address, "media_address")
+        if self.public_address is not None:
+            _check_address(self.public_address, "public_address")
+        self._check_rtp_ports()
         _check_port("port", self.port, allow_zero=True)
         if self.tls_port is not None:
             _check_port("tls_port", self.tls_port, allow_zero=True)
@@ -152,6 +170,20 @@ class SipConfig:
                     "networks such as 10.0.0.0/8"
                 ) from None
 
+    def _check_rtp_ports(self) -> None:
+        low, high = self.rtp_port_min, self.rtp_port_max
+        for key, value in (("rtp_port_min", low), ("rtp_port_max", high)):
+            _check_port(key, value, allow_zero=True)
+        if low == 0 and high == 0:
+            return
+        need = RTP_PORTS_PER_CALL * self.max_calls_count
+        if low < 1024 or high < low + need - 1:
+            raise SipConfigError(
+                f"sip.rtp_port_min = {low}, sip.rtp_port_max = {high}; allowed: both 0 (any "
+                f"free port), or 1024 <= rtp_port_min and a range of at least {need} ports "
+                f"({RTP_PORTS_PER_CALL} per call x sip.max_calls_count = {self.max_calls_count})"
+            )
+
     @classmethod
     def from_section(cls, section: Any, **overrides: Any) -> SipConfig:
         """Build from the ``[sip]`` settings object (any object with same-named attributes).
@@ -178,6 +210,16 @@ class SipConfig:
         return self.bind_address
 
     @property
+    def effective_media_address(self) -> str:
+        """Where RTP sockets bind: media_address, else the SIP bind address."""
+        return self.media_address or self.bind_address
+
+    @property
+    def advertised_media_address(self) -> str:
+        """The address callers are told to send RTP to (SDP c=)."""
+        return self.public_address or self.effective_media_address
+
+    @property
     def effective_tls_port(self) -> int:
         """TLS listens on tls_port, or on port + 1 (0 when the SIP port is chosen by the OS)."""
         if self.tls_port is not None:
@@ -200,12 +242,12 @@ class SipConfig:
         return 2 * self.clock_rate_hz * self.port_frame_ms // 1000
 
 
-def _check_address(value: str) -> None:
+def _check_address(value: str, key: str = "bind_address") -> None:
     try:
         ipaddress.ip_address(value)
     except ValueError:
         raise SipConfigError(
-            f"sip.bind_address = {value!r}; allowed: an IPv4/IPv6 address such as 127.0.0.1"
+            f"sip.{key} = {value!r}; allowed: an IPv4/IPv6 address such as 127.0.0.1"
         ) from None
 
 

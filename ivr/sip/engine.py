@@ -321,6 +321,9 @@ class SipEngine:
                                    shield.trusted)
         tcp_guard = self._tcp_guard
         self._guard.on_request = lambda peer: tcp_guard.seen_request(peer, time.monotonic())
+        lib.pjsua_call_get_count.restype = ctypes.c_uint
+        self._guard.calls_full = lambda: int(lib.pjsua_call_get_count()) >= self.max_calls
+        self._guard.on_busy = lambda: self._rejected(486, "Busy Here")
         self._guard.register()
         self._create_transports()
         self._set_codecs()
@@ -390,8 +393,7 @@ class SipEngine:
         ac.natConfig.contactRewriteUse = 0
         ac.natConfig.viaRewriteUse = 0
         ac.natConfig.sdpNatRewriteUse = 0
-        ac.mediaConfig.transportConfig.boundAddress = cfg.bind_address
-        ac.mediaConfig.transportConfig.port = 0
+        _set_media_transport(ac.mediaConfig.transportConfig, cfg)
         ac.presConfig.publishEnabled = False
         ac.mwiConfig.enabled = False
         if cfg.registrar:
@@ -453,6 +455,7 @@ class SipEngine:
         if not self._accepting:
             call._answer_now(503, "Service Unavailable",
                              {"Retry-After": str(self.config.retry_after_s)})
+            self._rejected(503, "Service Unavailable")
             return
         try:
             decision = self.hooks.on_incoming(info)
@@ -461,6 +464,7 @@ class SipEngine:
             decision = Reject(500, "Server Internal Error")
         if isinstance(decision, Reject):
             call._answer_now(decision.code, decision.reason)
+            self._rejected(decision.code, decision.reason)
             return
         call.media_enabled = decision.media
         try:
@@ -470,6 +474,15 @@ class SipEngine:
             call._answer_now(500, "Server Internal Error")
             return
         call._answer_now(200 if decision.auto_answer else 180)
+
+    def _rejected(self, code: int, reason: str) -> None:
+        """An INVITE refused before a session (486 full, 503 draining, a hook's Reject)."""
+        hook = getattr(self.hooks, "on_rejected", None)
+        if hook is not None:
+            try:
+                hook(code, reason)
+            except Exception:
+                logger.exception("on_rejected hook failed")
 
     def _make_call_now(self, uri: str, headers: dict[str, str] | None,
                        listener: CallListener | None) -> AgentCall:
@@ -744,3 +757,17 @@ def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]
         future.set_result(fn(*args))
     except BaseException as exc:
         future.set_exception(exc)
+
+
+def _set_media_transport(tc: Any, cfg: SipConfig) -> None:
+    """RTP sockets: bound to the media address, advertised as the public one, in the range."""
+    tc.boundAddress = cfg.effective_media_address
+    if cfg.public_address:
+        tc.publicAddress = cfg.public_address
+    tc.port = cfg.rtp_port_min
+    tc.portRange = cfg.rtp_port_max - cfg.rtp_port_min if cfg.rtp_port_min else 0
+    logger.info(
+        "media: RTP on %s ports %s, advertised as %s", cfg.effective_media_address,
+        f"{cfg.rtp_port_min}-{cfg.rtp_port_max}" if cfg.rtp_port_min else "any",
+        cfg.advertised_media_address,
+    )

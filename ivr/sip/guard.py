@@ -76,6 +76,16 @@ class _PjsipModule(ctypes.Structure):
     )
 
 
+def to_tag_present(raw: bytes) -> bool:
+    """Whether the request's To header (long or compact form) carries a tag."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if sep and name.strip().lower() in (b"to", b"t"):
+            return b";tag=" in value.replace(b" ", b"").lower()
+    return False
+
+
 def request_method(info: bytes) -> bytes:
     """Method from pjsip_rx_data_get_info() text: b"Request msg SUBSCRIBE/cseq=1 (rdata..)"."""
     prefix = b"Request msg "
@@ -116,6 +126,10 @@ class MethodGuard:
         self._endpt: int | None = None
         self.rejected_count = 0
         self.strict = True
+        # Set by the engine: pjsua answers an INVITE beyond its call slots with 486 itself,
+        # before any callback, so nobody would count or log it; we answer it here instead.
+        self.calls_full: Callable[[], bool] | None = None
+        self.on_busy: Callable[[], None] | None = None
 
     def register(self) -> None:
         """Register with the pjsua endpoint; call on the pjsua thread after libInit."""
@@ -142,7 +156,7 @@ class MethodGuard:
                 if verdict is None and raw:
                     verdict = self._check_state(rdata, method, raw)
                 if verdict is None:
-                    return 0
+                    return self._refuse_if_full(rdata, method, raw)
                 code, reason = verdict
             if code is None:
                 return 0
@@ -163,6 +177,21 @@ class MethodGuard:
         except Exception:  # a ctypes callback must never raise into C
             logger.exception("SIP guard failed; letting the request through")
             return 0
+
+    def _refuse_if_full(self, rdata: int, method: bytes, raw: bytes) -> int:
+        """486 to a new INVITE when every call slot is taken (counted, logged); else pass."""
+        if method != b"INVITE" or not raw or self.calls_full is None or not self.calls_full():
+            return 0
+        if to_tag_present(raw):
+            return 0  # a re-INVITE inside a call we hold
+        text = b"Busy Here"
+        self._lib.pjsip_endpt_respond_stateless(
+            self._endpt, rdata, 486, ctypes.byref(_PjStr(text, len(text))), None, None,
+        )
+        self._log("refused INVITE with 486: every call slot is busy", rdata)
+        if self.on_busy is not None:
+            self.on_busy()
+        return 1
 
     def _log(self, message: str, rdata: int, *args: object) -> None:
         """One refusal line, within the sender's log budget."""

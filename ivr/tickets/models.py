@@ -142,6 +142,8 @@ class CallRecord(Base):
     low_volume_s: Mapped[float] = mapped_column(Float, default=0.0)
     noisy_s: Mapped[float] = mapped_column(Float, default=0.0)
     ticket_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sip_call_id: Mapped[str | None] = mapped_column(String(200))
+    worker_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # The console's tables share this metadata (one schema, one migration chain); imported here so

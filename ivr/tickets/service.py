@@ -47,8 +47,11 @@ from .sla import (
 from .sla import promised_reply_by as compute_promise
 from .types import (
     CATEGORIES,
+    END_REASONS,
     STATUSES,
+    CallFilters,
     CallRecordDraft,
+    CallView,
     DatabaseUnavailable,
     InvalidDraft,
     TicketDraft,
@@ -386,6 +389,8 @@ class TicketService:
             "low_volume_s": float(record.low_volume_s),
             "noisy_s": float(record.noisy_s),
             "ticket_ids": list(record.ticket_ids),
+            "sip_call_id": _cut(record.sip_call_id, 200),
+            "worker_id": int(record.worker_id),
         }
         if self._db_available() and self._ensure_schema():
             try:
@@ -1102,6 +1107,69 @@ class TicketService:
         """Open tickets (new / dispatched) whose promised reply time has passed."""
         return self.list_tickets(TicketFilters(overdue_at=now or _utcnow()))
 
+    # The call register (CDRs) ---------------------------------------------------------------
+
+    def list_calls(self, f: CallFilters | None = None) -> list[CallView]:
+        """Calls newest first, filtered by answer time, end reason and caller hash."""
+        f = f or CallFilters()
+        if f.end_reason is not None and f.end_reason not in END_REASONS:
+            raise InvalidDraft(f"end reason {f.end_reason!r} is not one of "
+                               f"{', '.join(END_REASONS)}")
+        query = select(CallRecord).order_by(CallRecord.answered_at.desc(), CallRecord.id.desc())
+        if f.since:
+            query = query.where(CallRecord.answered_at >= f.since)
+        if f.until:
+            query = query.where(CallRecord.answered_at < f.until)
+        if f.end_reason:
+            query = query.where(CallRecord.end_reason == f.end_reason)
+        if f.caller_hash:
+            query = query.where(CallRecord.caller_number_hash == f.caller_hash)
+        query = query.limit(max(1, f.limit))
+        return self._read(lambda session: [_call_view(r) for r in session.scalars(query)])
+
+    def find_call(self, call_id: str) -> CallView:
+        """The call whose id (or SIP Call-ID) is, or starts with, ``call_id`` (4+ chars)."""
+        if len(call_id) < 4:
+            raise InvalidDraft(f"call id {call_id!r}: give at least 4 characters")
+        query = select(CallRecord).where(
+            CallRecord.call_id.startswith(call_id, autoescape=True)
+            | (CallRecord.sip_call_id == call_id)
+        ).limit(2)
+        rows = self._read(lambda session: [_call_view(r) for r in session.scalars(query)])
+        if not rows:
+            raise TicketNotFound(f"no call {call_id!r} in the call register")
+        if len(rows) > 1:
+            raise InvalidDraft(f"call id {call_id!r} is ambiguous: give more characters")
+        return rows[0]
+
+    def caller_hash(self, number: str) -> str:
+        """The look-up hash the register stores for ``number`` (filter without the number)."""
+        hashed = self.protector.hash(number)
+        if hashed is None:
+            raise InvalidDraft(
+                "matching a caller needs the caller-number key (privacy.number_key_env, default "
+                "IVR_NUMBER_KEY): without it the register keeps no hash to match"
+            )
+        return hashed
+
+    def overdue_count(self, now: datetime | None = None) -> int:
+        """How many open tickets are past their promised reply time (for /metrics)."""
+        query = (select(func.count()).select_from(Ticket)
+                 .where(Ticket.status.in_(("new", "dispatched")))
+                 .where(Ticket.promised_reply_by < (now or _utcnow())))
+        return int(self._read(lambda session: session.scalar(query) or 0))
+
+    def check_database(self) -> str | None:
+        """None when the database answers now; else why not (for /health). After a failure
+        the service journals new tickets until its retry time, and this says so."""
+        if not self._db_available():
+            return "unavailable recently: new tickets go to the journal"
+        try:
+            self._read(lambda session: session.scalar(select(1)))
+        except DatabaseUnavailable as exc:
+            return str(exc)
+        return None
+
     def count_tickets(self) -> int:
         return self._read(lambda s: int(s.scalar(select(func.count(Ticket.id))) or 0))
 
@@ -1238,6 +1306,17 @@ class TicketService:
         if done and not dry_run:
             log.info("deleted %d recording(s) older than %d days", len(done), days)
         return done
+
+
+def _call_view(row: CallRecord) -> CallView:
+    return CallView(
+        call_id=row.call_id, answered_at=row.answered_at, ended_at=row.ended_at,
+        end_reason=row.end_reason, caller_masked=row.caller_number_masked,
+        caller_hash=row.caller_number_hash, sip_call_id=row.sip_call_id,
+        worker_id=row.worker_id, transfer_target=row.transfer_target,
+        ticket_ids=tuple(row.ticket_ids or ()), prompts_played=tuple(row.prompts_played or ()),
+        silent_s=row.silent_s, low_volume_s=row.low_volume_s, noisy_s=row.noisy_s,
+    )
 
 
 def _live(marker: Path) -> bool:

@@ -124,6 +124,8 @@ class CallRecordDraft:
     low_volume_s: float = 0.0
     noisy_s: float = 0.0
     ticket_ids: tuple[str, ...] = ()
+    sip_call_id: str | None = None  # the INVITE's Call-ID (CDR join key)
+    worker_id: int = 0  # the `--workers` process that took the call; 0 = a single agent
 
     def validate(self) -> None:
         if not self.call_id or len(self.call_id) > 200:
@@ -223,3 +225,38 @@ class TicketFilters:
     since: datetime | None = None
     overdue_at: datetime | None = None  # only tickets overdue at this instant
     limit: int | None = None
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    """`ivr calls list`: calls answered in [since, until), by end reason and caller hash."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    end_reason: str | None = None
+    caller_hash: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One row of the call register as an operator reads it (caller masked, never revealed)."""
+
+    call_id: str
+    answered_at: datetime
+    ended_at: datetime
+    end_reason: str
+    caller_masked: str | None
+    caller_hash: str | None
+    sip_call_id: str | None
+    worker_id: int | None
+    transfer_target: str | None
+    ticket_ids: tuple[str, ...]
+    prompts_played: tuple[str, ...]
+    silent_s: float
+    low_volume_s: float
+    noisy_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_at - self.answered_at).total_seconds()

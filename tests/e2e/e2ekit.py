@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,8 +144,13 @@ class Agent:
         return f"sip:ivr@127.0.0.1:{self.port}"
 
     def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/health", timeout=5) as r:
-            return dict(json.loads(r.read()))
+        """/health's JSON body, also when it answers 503 (draining, a failing check)."""
+        url = f"http://127.0.0.1:{self.admin_port}/health"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return dict(json.loads(r.read()))
+        except urllib.error.HTTPError as exc:
+            return dict(json.loads(exc.read()))
 
     def call_lines(self) -> list[str]:
         return [ln for ln in self.proc.lines if ln.startswith("call ")]
@@ -175,6 +181,10 @@ class Agent:
 
         overrides = parse_assignments(self.overrides)
         overrides.setdefault("database", {})["url"] = self.db_url
+        # Pinned: Settings.data_dir reads IVR_DATA_DIR when used, not when loaded, and after
+        # this returns the variable is back to what it was (often unset: ~/.local/share/ivr,
+        # where any stray recording would become a ticket of this test's database).
+        overrides.setdefault("paths", {})["data_dir"] = str(self.data_dir)
         old = os.environ.get("IVR_DATA_DIR")
         os.environ["IVR_DATA_DIR"] = str(self.data_dir)
         try:

@@ -51,6 +51,10 @@ def test_sigterm_ends_the_call_with_the_closing_phrase_and_refuses_new_calls(
     refused = probe.call(timeout_s=3.0)
     probe.close()
     assert refused is not None and refused.code == 503, refused
+    # a load balancer's health probe sees the drain: 503, naming why
+    health = agent.health()
+    assert health["status"] == "unhealthy" and health["failing"] == ["sip"], health
+    assert health["checks"]["sip"]["detail"].startswith("draining"), health
 
     result = call.get()
     assert result.first("disconnected")["by"] == "remote", result.output[-2000:]

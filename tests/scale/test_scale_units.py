@@ -49,13 +49,16 @@ def test_serve_worker_argv_keeps_operator_options_and_binds_loopback(tmp_path):
     args = argparse.Namespace(config=str(tmp_path / "x.toml"), verbose=2, db="sqlite:///t.db",
                               no_asr=True, set=["vad.hangover_ms=400"], admin_port=8080,
                               admin_bind="127.0.0.1")
-    argv = serve_worker_argv(args, 2, 5072)
+    argv = serve_worker_argv(args, 2, 5072, heartbeat=tmp_path / "worker-2.health.json")
     joined = " ".join(argv)
     assert argv[1:3] == ["-m", "ivr.cli"]
     assert "--bind 127.0.0.1 --sip-port 5072 --worker-id 2 --workers 1 --front none" in joined
     assert f"--config {tmp_path / 'x.toml'}" in joined and argv.count("-v") == 2
     assert "--no-asr" in argv
-    assert "--set vad.hangover_ms=400" in joined and "--admin-port 8082" in joined
+    assert "--set vad.hangover_ms=400" in joined
+    # one admin endpoint for the set (the supervisor's): workers write a heartbeat instead
+    assert "--admin-port" not in argv
+    assert f"--heartbeat {tmp_path / 'worker-2.health.json'}" in joined
     # The database URL (it may hold a password) never goes on a command line, where `ps`
     # shows it: the workers get it through the environment (worker_environment).
     assert "--db" not in argv and "t.db" not in joined
@@ -355,7 +358,8 @@ def test_describe_scale_is_one_line_of_what_serve_will_use():
         "worker_port_offset_count": 30, "ban_s": 60, "trusted_sources": ["198.51.100.7"]}})
     line = describe_scale(settings)
     assert "\n" not in line
-    assert line.startswith("kamailio on 127.0.0.1:5080; worker k on 127.0.0.1:5080+30+k")
+    assert line.startswith("kamailio on 127.0.0.1:5080; worker k on 127.0.0.1:5080+30+k, "
+                           "RTP on 127.0.0.1;")
     assert "ban 60 s after 30 requests in 2 s; trusted: 198.51.100.7" in line
     params = front_params_for(settings, workers=2)
     assert params.destinations == ("sip:127.0.0.1:5111;transport=udp",
