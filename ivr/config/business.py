@@ -87,9 +87,10 @@ class Commitment(Section):
 def default_commitments() -> dict[CommitmentKey, Commitment]:
     """The promised-reply table when config [commitments] says nothing: the one source."""
     # Seed 003 服务响应与处理时效: first reply within the working hour, ordinary issues 24 h,
-    # complex issues three working days.
+    # complex issues three working days; seed 000 第十条: complaints answered the same working day
+    # (于接到申诉/投诉的当日内答复). config/ivr.toml spells out the same table.
     return {
-        "complaint": Commitment(reply_within_hours=24),
+        "complaint": Commitment(reply_same_working_day=True),
         "inquiry": Commitment(reply_within_hours=1, count_business_hours_only=True),
         "suggestion": Commitment(reply_within_hours=24),
         "callback": Commitment(reply_within_hours=24),

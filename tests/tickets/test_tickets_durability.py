@@ -76,7 +76,9 @@ def test_unreachable_database_journals_then_replays_exactly(tmp_path: Path, make
     down.set_satisfaction(receipts[0].ticket_id, 4)
     assert all(r.journaled for r in receipts)
     assert again.ticket_id == receipts[3].ticket_id
-    assert receipts[0].promised_reply_by == T0 + timedelta(hours=24)
+    # a complaint is answered the same working day (seed 000 第十条): T0 is Tuesday 10:00
+    # in Shanghai, the office closes at 18:00 = 10:00 UTC
+    assert receipts[0].promised_reply_by == T0 + timedelta(hours=8)
     assert down.journal.pending_count() == 23
     down.shutdown()
 
