@@ -1,8 +1,9 @@
 """Append-only, fsync'd JSON-lines journal: where a ticket waits while the database is down.
 
-One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction" | "contact_number",
-"data": {...}}.
-Entries hold no raw caller number (only ciphertext, hash and mask), like the database.
+One entry per line: {"v": 1, "kind": "ticket" | "call" | "satisfaction" | "contact_number" |
+"transcript", "data": {...}}.
+Entries hold no raw caller number (only ciphertext, hash and mask), like the database, and with
+the key no plain surname or transcript either (sealed by the service, ivr.tickets.privacy).
 
 Writers (threads and processes) append under an exclusive flock on `journal.lock`, one
 os.write per line, then fsync. A writer killed mid-line leaves a torn last line: the next
@@ -48,7 +49,7 @@ RESERVE_NAME = "journal.reserve"
 RESERVE_BYTES = 1024 * 1024
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 FORMAT_VERSION = 1
-KINDS = ("ticket", "call", "satisfaction", "contact_number")
+KINDS = ("ticket", "call", "satisfaction", "contact_number", "transcript")
 
 _counter = itertools.count()
 

@@ -74,7 +74,8 @@ class Ticket(Base):
     severity: Mapped[str] = mapped_column(String(16), default="normal")
     status: Mapped[str] = mapped_column(String(16), default="new")
     caller_title: Mapped[str | None] = mapped_column(String(32))
-    caller_surname: Mapped[str | None] = mapped_column(String(64))
+    # Surname and transcript: sealed (`fernet:<token>`) with the key, clear without (privacy.py).
+    caller_surname: Mapped[str | None] = mapped_column(Text)
     caller_number_enc: Mapped[str | None] = mapped_column(Text)
     caller_number_hash: Mapped[str | None] = mapped_column(String(64))
     caller_number_masked: Mapped[str | None] = mapped_column(String(64))

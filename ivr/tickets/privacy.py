@@ -11,6 +11,14 @@ back by brute force over the 4 hidden digits in 0.24 s, and over every mobile nu
 without the mask. So blacklist and repeat-caller look-ups need the key; without it they are off
 and a warning says so once. The database enforces "a hash only beside ciphertext" (migration 0003).
 
+What the caller said (the ticket's surname and transcript, issue 13) is sealed with the same
+Fernet key: the column and the journal line hold `fernet:<token>`, readers unseal it. Without the
+key these are stored in clear, and the no-key warning says so. The other choices lose what a
+caller said: a masked surname (王*) cannot be read back to the caller, and dropping the transcript
+leaves only the recording, which the retention purge deletes; a ticket is a promise to call back
+about what was said, so in clear beats lost. Production refuses to run without the key anyway.
+A sealed value read without the key (or with another key) shows as SEALED, never as ciphertext.
+
 Production mode (`IVR_ENV=production`, set by the Dockerfile) makes a missing key a FAIL of
 `ivr doctor`; tests and the demo run without it.
 """
@@ -37,6 +45,8 @@ MIN_SECRET_LENGTH = 16
 LEGACY_PEPPER_FILE = "number-pepper"  # written before migration 0003; removed at start
 PRODUCTION_ENV = "IVR_ENV"
 PRODUCTION_VALUE = "production"
+SEALED_PREFIX = "fernet:"  # marks a sealed surname / transcript (older rows hold clear text)
+SEALED = "[sealed: set IVR_NUMBER_KEY to read]"
 
 _warned_lock = threading.Lock()
 _warned = False
@@ -107,6 +117,27 @@ class NumberProtector:
         assert masked is not None
         return ProtectedNumber(encrypted=encrypted, hashed=self.hash(number), masked=masked)
 
+    def seal(self, words: str | None) -> str | None:
+        """What a caller said, as stored: `fernet:<token>` with the key, as given without it
+        (None and "" stay as they are: nothing to hide)."""
+        if not words or self._fernet is None:
+            return words
+        return SEALED_PREFIX + self._fernet.encrypt(words.encode()).decode("ascii")
+
+    def unseal(self, stored: str | None) -> str | None:
+        """The words back from seal(); clear text (older rows, no key) is returned as it is,
+        a sealed value that this key cannot open as SEALED."""
+        if not stored or not stored.startswith(SEALED_PREFIX):
+            return stored
+        if self._fernet is None:
+            return SEALED
+        try:
+            return self._fernet.decrypt(stored[len(SEALED_PREFIX):].encode("ascii")).decode()
+        except (InvalidToken, UnicodeError):
+            log.warning("a sealed surname or transcript could not be decrypted with the "
+                        "configured key")
+            return SEALED
+
     def reveal(self, encrypted: str | None) -> str | None:
         """The raw number, or None when there is no key or nothing was encrypted."""
         if encrypted is None or self._fernet is None:
@@ -149,7 +180,8 @@ def _warn_once(env_name: str) -> None:
         _warned = True
     log.warning(
         "no caller-number key configured (env %s): caller numbers will NOT be stored, only "
-        "the masked form; blacklist and repeat-caller look-ups are off; set the variable to "
+        "the masked form; blacklist and repeat-caller look-ups are off; caller surnames and "
+        "transcripts are stored in clear; set the variable to "
         "a secret of %d+ characters (kept outside the data directory)",
         env_name,
         MIN_SECRET_LENGTH,

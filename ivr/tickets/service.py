@@ -48,6 +48,7 @@ from .sla import promised_reply_by as compute_promise
 from .types import (
     CATEGORIES,
     END_REASONS,
+    REFERENCE_DIGITS,
     STATUSES,
     CallFilters,
     CallRecordDraft,
@@ -60,6 +61,7 @@ from .types import (
     TicketNotFound,
     TicketReceipt,
     TicketView,
+    reference_number,
     short_id,
     ticket_uuid,
 )
@@ -323,12 +325,12 @@ class TicketService:
             "category": draft.category,
             "severity": draft.severity,
             "caller_title": _cut(draft.caller_title, 32),
-            "caller_surname": _cut(draft.caller_surname, 64),
+            "caller_surname": self.protector.seal(_cut(draft.caller_surname, 64)),
             "caller_number_enc": protected.encrypted if protected else None,
             "caller_number_hash": protected.hashed if protected else None,
             "caller_number_masked": protected.masked if protected else None,
             "summary": draft.summary,
-            "transcript": draft.transcript,
+            "transcript": self.protector.seal(draft.transcript),
             "recording_path": draft.recording_path,
             "level_dbfs": draft.level_dbfs,
             "noise_dbfs": draft.noise_dbfs,
@@ -452,9 +454,10 @@ class TicketService:
     def add_transcript(self, ticket_id: str, text: str, now: datetime | None = None) -> None:
         """The post-call full-vocabulary transcript of the ticket's recording, added after what
         was recognised live (journaled like the other updates when the database is down)."""
-        row = {"ticket_id": ticket_id, "text": text.strip(), "at": (now or _utcnow()).isoformat()}
-        if not row["text"]:
+        if not text.strip():
             return
+        row = {"ticket_id": ticket_id, "text": self.protector.seal(text.strip()),
+               "at": (now or _utcnow()).isoformat()}
         if self._db_available() and self._ensure_schema():
             try:
                 if self._apply_transcript(row):
@@ -469,9 +472,11 @@ class TicketService:
             ticket = session.get(Ticket, row["ticket_id"])
             if ticket is None:
                 return False
-            label = f"{RECORDING_TRANSCRIPT_LABEL} {row['text']}"
-            if label not in (ticket.transcript or ""):  # a replayed entry is applied once
-                ticket.transcript = "\n".join(p for p in (ticket.transcript, label) if p)
+            label = f"{RECORDING_TRANSCRIPT_LABEL} {self.protector.unseal(row['text'])}"
+            before = self.protector.unseal(ticket.transcript) or ""
+            if label not in before:  # a replayed entry is applied once
+                whole = "\n".join(p for p in (before, label) if p)
+                ticket.transcript = self.protector.seal(whole) or ""
             ticket.updated_at = datetime.fromisoformat(row["at"])
         return True
 
@@ -826,6 +831,9 @@ class TicketService:
 
     def _resolve_ref(self, session: Session, ref: str) -> Ticket:
         ref = ref.strip().lower()
+        by_reference = _by_reference(session, ref)
+        if by_reference is not None:
+            return by_reference
         if len(ref) == 36:
             ticket = session.get(Ticket, ref)
             if ticket is None:
@@ -1044,9 +1052,9 @@ class TicketService:
             status=t.status,
             caller_number=number,
             caller_title=t.caller_title,
-            caller_surname=t.caller_surname,
+            caller_surname=self.protector.unseal(t.caller_surname),
             summary=t.summary,
-            transcript=t.transcript,
+            transcript=self.protector.unseal(t.transcript) or "",
             recording_path=t.recording_path,
             level_dbfs=t.level_dbfs,
             noise_dbfs=t.noise_dbfs,
@@ -1064,7 +1072,8 @@ class TicketService:
         )
 
     def get(self, ref: str, reveal: bool = False) -> TicketView:
-        """One ticket with its audit trail; ref is the full id or a prefix (4+ hex digits)."""
+        """One ticket with its audit trail; ref is the full id, a prefix (4+ hex digits) or the
+        10-digit reference number the caller was told."""
 
         def work(session: Session) -> TicketView:
             return self._view(self._resolve_ref(session, ref), reveal, with_events=True)
@@ -1317,6 +1326,24 @@ def _call_view(row: CallRecord) -> CallView:
         ticket_ids=tuple(row.ticket_ids or ()), prompts_played=tuple(row.prompts_played or ()),
         silent_s=row.silent_s, low_volume_s=row.low_volume_s, noisy_s=row.noisy_s,
     )
+
+
+def _by_reference(session: Session, ref: str) -> Ticket | None:
+    """The ticket whose spoken reference number (types.reference_number: 10 decimal digits,
+    what the caller wrote down, spaces and dashes allowed) is `ref`; None when `ref` is not
+    such a number or no ticket has it (then it is tried as a hex id prefix). The reference is
+    derived from the id, not stored, so this reads every id: one indexed column, fine for a
+    hotline's register (56 ms of hashing
+    per 100k tickets, plus reading the ids)."""
+    digits = "".join(ch for ch in ref if ch not in " -")
+    if len(digits) != REFERENCE_DIGITS or not digits.isdigit():
+        return None
+    found = [i for i in session.scalars(select(Ticket.id)) if reference_number(i) == digits]
+    if len(found) > 1:
+        shown = ", ".join(short_id(i) for i in found[:5])
+        raise TicketNotFound(f"reference number {digits} is shared by tickets {shown}: "
+                             "give the hex id instead")
+    return session.get(Ticket, found[0]) if found else None
 
 
 def _live(marker: Path) -> bool:

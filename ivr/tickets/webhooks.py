@@ -140,7 +140,8 @@ class WebhookStore:
                         "status": ticket.status,
                         "department": ticket.department,
                         "caller_number": ticket.caller_number_masked,
-                        "caller_surname": ticket.caller_surname,
+                        "caller_surname": self.service.protector.unseal(
+                            ticket.caller_surname),
                         "summary": ticket.summary,
                         "opened_at": ticket.opened_at.isoformat(),
                         "promised_reply_by": (ticket.promised_reply_by.isoformat()
