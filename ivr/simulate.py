@@ -12,7 +12,7 @@ audio ends before the call does, the rest is silence.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,13 +128,14 @@ def shown(entries: Iterable[Entry], all_reports: bool = False) -> list[Entry]:
     return out
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A timeline field as JSON: floats to the millisecond, unknown objects as text."""
     if isinstance(value, float):
         return round(value, 3)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (str, int, bool)) or value is None:
         return value
     return str(value)
@@ -144,7 +145,7 @@ def as_json(sim: Simulation, all_reports: bool = False) -> dict[str, Any]:
     rows = []
     for entry in shown(sim.call.timeline, all_reports):
         item = vars(entry.item).items()
-        fields = {k: _jsonable(v) for k, v in item if k not in ("t", "settings")}
+        fields = {k: jsonable(v) for k, v in item if k not in ("t", "settings")}
         rows.append({"t": round(entry.t, 3), "kind": "action" if entry.is_action else "event",
                      "type": type(entry.item).__name__, **fields})
     return {

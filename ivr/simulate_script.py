@@ -66,6 +66,7 @@ from ivr.policy.speech_length import say_seconds
 from ivr.policy.virtual import VirtualCall
 from ivr.session.effects import ticket_draft
 from ivr.session.facts import CallFacts
+from ivr.simulate import jsonable
 from ivr.tickets.sla import sla_calendar
 from ivr.tickets.types import InvalidDraft, ticket_uuid
 from ivr.vocabulary import LineVerdict
@@ -476,23 +477,11 @@ def run_script(script: Script, settings: Settings, *, estimate: Callable[[str], 
     return ScriptRun(script, locale, call, register)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 3)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def json_lines(run: ScriptRun) -> list[dict[str, Any]]:
     """One object per event and action, then {"summary": ...}."""
     rows: list[dict[str, Any]] = []
     for entry in run.call.timeline:
-        fields = {k: _jsonable(v) for k, v in vars(entry.item).items()
+        fields = {k: jsonable(v) for k, v in vars(entry.item).items()
                   if k not in ("t", "settings")}
         rows.append({"t": round(entry.t, 3), "kind": "action" if entry.is_action else "event",
                      "name": type(entry.item).__name__, **fields})
@@ -502,7 +491,7 @@ def json_lines(run: ScriptRun) -> list[dict[str, Any]]:
 
 def summary(run: ScriptRun) -> dict[str, Any]:
     call = run.call
-    prompts = [{"id": x.prompt_id, "vars": _jsonable(dict(x.vars))}
+    prompts = [{"id": x.prompt_id, "vars": jsonable(dict(x.vars))}
                for _, x in call.actions(a.Play)]
     tickets = [{"category": t["category"], "severity": t["severity"], "due": t["due"],
                 "status": t["status"], **({"error": t["error"]} if "error" in t else {})}

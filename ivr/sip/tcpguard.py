@@ -21,7 +21,7 @@ import ipaddress
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -32,17 +32,11 @@ DEFAULT_PER_SOURCE_COUNT = 8
 SWEEP_INTERVAL_S = 0.5
 
 
-def _tcp_on(sock: socket.socket, ports: set[int]) -> bool:
-    """A TCP socket over IPv4/IPv6 bound to one of ``ports``; Unix sockets (the recogniser
-    service's, socketpairs) have a path for a name and are never ours to police."""
-    return (sock.family in (socket.AF_INET, socket.AF_INET6)
-            and sock.type == socket.SOCK_STREAM and sock.getsockname()[1] in ports)
-
-
-def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
-    """{(peer ip, peer port): fd} of this process's TCP sockets accepted on ``local_ports``."""
+def _tcp_sockets(local_ports: Iterable[int]) -> Iterator[tuple[int, socket.socket]]:
+    """(fd, duplicate) for each of this process's TCP sockets over IPv4/IPv6 bound to one of
+    ``local_ports``. Unix sockets (the recogniser service's, socketpairs) are never ours to
+    police. The duplicate is closed when the caller moves on; the fd stays PJSIP's."""
     ports = set(local_ports)
-    found: dict[Peer, int] = {}
     for entry in Path("/proc/self/fd").iterdir():
         try:
             fd = int(entry.name)
@@ -52,14 +46,24 @@ def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
         except (OSError, ValueError):
             continue
         try:
-            if not _tcp_on(sock, ports):
-                continue
+            if (sock.family in (socket.AF_INET, socket.AF_INET6)
+                    and sock.type == socket.SOCK_STREAM and sock.getsockname()[1] in ports):
+                yield fd, sock
+        except OSError:
+            continue
+        finally:
+            sock.close()  # the duplicate only
+
+
+def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
+    """{(peer ip, peer port): fd} of this process's TCP sockets accepted on ``local_ports``."""
+    found: dict[Peer, int] = {}
+    for fd, sock in _tcp_sockets(local_ports):
+        try:
             peer = sock.getpeername()  # the listener has none: OSError
             found[(str(ipaddress.ip_address(peer[0])), int(peer[1]))] = fd
         except (OSError, ValueError):
             continue
-        finally:
-            sock.close()  # the duplicate only
     return found
 
 
@@ -71,25 +75,14 @@ def defer_accept(local_ports: Iterable[int], seconds: int = DEFER_ACCEPT_S) -> i
     has sent data. Connect-and-close churn without data then never takes one of PJSIP's 64
     socket slots (PJSIP keeps a closed one 500 ms and aborts when none is free). Returns how
     many listeners were set."""
-    ports = set(local_ports)
     done = 0
-    for entry in Path("/proc/self/fd").iterdir():
+    for _, sock in _tcp_sockets(local_ports):
         try:
-            fd = int(entry.name)
-            if not os.readlink(entry).startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(fd))
-        except (OSError, ValueError):
-            continue
-        try:
-            if (_tcp_on(sock, ports)
-                    and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, seconds)
                 done += 1
-        except (OSError, ValueError):
+        except OSError:
             continue
-        finally:
-            sock.close()
     return done
 
 

@@ -60,7 +60,7 @@ def _seed_month(kit: ConsoleKit, tmp: Path) -> Any:
          "what": "LineReport(verdict=ok, level_dbfs=-24.0, noise_dbfs=-60.0, snr_db=36.0)"},
     ]}))
     return open_ticket(
-        kit.console, "c0ffee:r1", hours_ago=30, caller_surname="王", caller_title="先生",
+        kit.console, "c0ffee:r1", hours_ago=70, caller_surname="王", caller_title="先生",
         summary="水费账单有误", transcript="我上个月的水费多收了一百元", department="default",
         recording_path=str(wav), level_dbfs=-24.0, noise_dbfs=-60.0, snr_db=36.0,
     )

@@ -11,14 +11,16 @@ from consolekit import NOW, csrf_of, open_ticket
 
 
 def test_queue_shows_overdue_first_then_by_promised_time(kit):
-    # complaint: 24 h promise. Opened 30 h ago -> overdue; 2 h ago -> due in 22 h;
-    # suggestion: 3 working days, opened now -> due latest.
-    late = open_ticket(kit.console, "c-late", hours_ago=30, department="default")
+    # complaint: answered the same working day (seed 000 第十条); NOW is Monday 11:00 in
+    # Shanghai. Opened 70 h ago (Friday 13:00) -> overdue since Friday 18:00; 2 h ago -> due today
+    # 18:00;
+    # suggestion: 24 h, opened now -> due latest.
+    late = open_ticket(kit.console, "c-late", hours_ago=70, department="default")
     soon = open_ticket(kit.console, "c-soon", hours_ago=2, department="default")
     later = open_ticket(
         kit.console, "c-later", hours_ago=0.1, category="suggestion", department="default"
     )
-    elsewhere = open_ticket(kit.console, "c-else", hours_ago=40, department="billing")
+    elsewhere = open_ticket(kit.console, "c-else", hours_ago=100, department="billing")
     page = kit.sign_in("ann").get("/desk").text  # ann's department: default
     order = [t.short_id for t in (late, soon, later) if t.short_id in page]
     assert order == [late.short_id, soon.short_id, later.short_id]
@@ -26,7 +28,7 @@ def test_queue_shows_overdue_first_then_by_promised_time(kit):
     assert positions == sorted(positions)
     assert elsewhere.short_id not in page
     everything = kit.sign_in("ann").get("/desk?view=open").text
-    assert everything.index(elsewhere.short_id) < everything.index(late.short_id)  # 40 h late
+    assert everything.index(elsewhere.short_id) < everything.index(late.short_id)  # due Thursday
     assert "已超时" in page
     # A ticket the bot transferred to ann's queue is hers before anyone dispatched it.
     transferred = open_ticket(kit.console, "c-transfer", hours_ago=1)
