@@ -27,9 +27,20 @@ _TEL_URI = re.compile(r"tel:([^;>\s]+)", re.IGNORECASE)
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!%*_+`'~.-]+$")
 
 
+def wire_text(text: str) -> str:
+    """Text from the wire made storable: bytes that were not UTF-8 reach Python as lone
+    surrogates (surrogateescape), which no UTF-8 file, JSON timeline or database column takes;
+    they become U+FFFD, so a hostile Call-ID or display name cannot cost the call its record."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # surrogates outside the escape range
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def parse_headers(message: str) -> dict[str, str]:
-    """Header fields of a SIP message (names lower-cased, first value wins, folding joined)."""
-    head = message.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    """Header fields of a SIP message (names lower-cased, first value wins, folding joined),
+    as storable text (see wire_text)."""
+    head = wire_text(message).split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
     lines = head.replace("\r\n", "\n").split("\n")[1:]
     result: dict[str, str] = {}
     last = ""

@@ -255,3 +255,22 @@ def test_fast_read_equals_swig_bytes(data: bytes) -> None:
         assert bytes(vec) == flipped
     with pytest.raises(ValueError):
         write_bytes(vec, data + b"x")
+
+
+def test_headers_from_invalid_utf8_on_the_wire_are_storable_text() -> None:
+    """A PROTOS INVITE with bytes that are not UTF-8 in its Call-ID reached the call record and
+    the timeline as lone surrogates: the JSON timeline write raised UnicodeEncodeError and the
+    call record was not stored. What the parser hands on must encode as UTF-8."""
+    import json
+
+    from ivr.sip.headers import parse_headers
+
+    raw = (b"INVITE sip:ivr@127.0.0.1 SIP/2.0\r\nCall-ID: ab\xff\xfe\xc3cd@host\r\n"
+           b"From: \"\xe4\xb8\xad\xff\" <sip:1380000@127.0.0.1>;tag=1\r\n\r\n")
+    message = raw.decode("utf-8", "surrogateescape")  # how str() of the SWIG string arrives
+    headers = parse_headers(message)
+    for value in headers.values():
+        value.encode("utf-8")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    assert headers["call-id"].startswith("ab") and headers["call-id"].endswith("cd@host")
+    assert "中" in headers["from"]
