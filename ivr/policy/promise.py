@@ -89,6 +89,9 @@ def spoken_when(locale: str, now: dt.datetime, due: dt.datetime,
         return within_hours(locale, int(nominal_hours))
     by = _ceil_hour(due)
     day = by.date()
+    midnight = by.hour == 0  # said as the END of the day before ("今天24点"), never "明天凌晨"
+    if midnight:
+        day -= dt.timedelta(days=1)
     zh = locale.startswith("zh")
     if day == now.date():
         label = "今天" if zh else "today"
@@ -99,7 +102,7 @@ def spoken_when(locale: str, now: dt.datetime, due: dt.datetime,
     else:
         label = f"{day.month}月{day.day}日" if zh else f"on {day.day} {day:%B}"
     if zh:
-        return f"在{label}{_zh_clock(by.hour)}前"
+        return f"在{label}{'24点' if midnight else _zh_clock(by.hour)}前"
     return f"by {_en_clock(by.hour)} {label}"
 
 

@@ -42,3 +42,32 @@ def test_line_clearing_up_cancels_the_ladder(settings):
     )
     assert [p for _, p in call.plays()].count("noisy_line") == 1
     assert call.reason != "noisy"
+
+
+def _talking_through_noise(settings, transcript: str):
+    """A line that stays noisy while the caller keeps talking (the demo's 0 dB SNR caller):
+    speech segments every 7 s, each heard only as noise-covered speech."""
+    from ivr.policy import events as e
+
+    start = opening(settings) + 0.5
+    script = line(start, start + 60.0, "noisy", speech=True)
+    for k in range(8):
+        t = start + 1.0 + 7.0 * k
+        script += [e.SpeechStarted(t=t),
+                   e.SpeechEnded(t=t + 6.0, duration_s=6.0, transcript=transcript,
+                                 confidence=0.9 if transcript else None)]
+    return run(settings, sorted(script, key=lambda ev: ev.t))
+
+
+def test_speech_nobody_understood_on_a_noisy_line_is_not_an_answer(settings):
+    """Without a recogniser's words, talk on a line that stays noisy is the noise problem
+    itself: the ladder goes on and hangs up as the seed says (001 电话无法听清 3), instead of
+    counting it as an unrecognised request and transferring the caller."""
+    call = _talking_through_noise(settings, "")
+    assert call.reason == "noisy"
+    assert [p for _, p in call.plays()].count("noisy_line") == settings.noisy_line.repeat_count
+
+
+def test_words_understood_through_the_noise_are_an_answer(settings):
+    call = _talking_through_noise(settings, "我要投诉")
+    assert call.reason != "noisy"

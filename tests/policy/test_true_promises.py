@@ -100,3 +100,27 @@ def test_every_promise_phrase_says_the_computed_time(settings):
         catalogue = settings.prompts[locale]
         for pid in ("callback_promise", "complaint_promise", "transfer_failed", "after_hours"):
             assert "{when}" in catalogue[pid].text and "{hours}" not in catalogue[pid].text
+
+
+def test_a_reply_due_at_the_end_of_the_day_is_promised_for_today_not_tomorrow_midnight():
+    """A complaint answered the same working day on a line open until 23:59 was told
+    "在明天凌晨12点前" (ambiguous: most callers hear "tomorrow"); it is "今天24点前"."""
+    from ivr.policy.promise import spoken_when
+
+    class AlwaysOpen:
+        def is_working_day(self, day: dt.date) -> bool:
+            return True
+
+        def is_open(self, moment: dt.datetime) -> bool:
+            return True
+
+        def due(self, key: str, severity: str, opened: dt.datetime) -> dt.datetime | None:
+            return None
+
+    now = dt.datetime(2026, 11, 30, 13, 30)
+    due = dt.datetime(2026, 11, 30, 23, 59)
+    assert spoken_when("zh-CN", now, due, AlwaysOpen()) == "在今天24点前"
+    assert spoken_when("en-US", now, due, AlwaysOpen()) == "by midnight today"
+    friday = dt.datetime(2026, 11, 27, 23, 59)  # from Thursday: still "明天", at 24:00
+    assert spoken_when("zh-CN", dt.datetime(2026, 11, 26, 20, 0), friday, AlwaysOpen()) == \
+        "在明天24点前"

@@ -34,6 +34,15 @@ class NoisyLine(Ladder):
         if ev.verdict == "ok" and ev.speech:
             self.recover(ctx)
 
+    def usable(self, ctx: CallContext, ev: e.Event) -> bool:
+        """Only WORDS understood through the noise answer: talk without a transcript (no
+        recogniser, or nothing recognised) on a line that stays noisy is the noise problem
+        itself, not a request to route (the demo's 0 dB SNR caller was transferred as
+        'no intent' before this)."""
+        if isinstance(ev, e.SpeechEnded) and not ev.transcript.strip():
+            return False
+        return super().usable(ctx, ev)
+
     def on_speech(self, ctx: CallContext, ev: e.SpeechEnded) -> None:
         """Words the recogniser understood through the noise are an answer (issue 13: the
         pause before the hang-up hears the caller)."""
