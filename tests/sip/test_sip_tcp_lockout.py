@@ -101,11 +101,12 @@ def _churn(port: int, seconds: float, payload: bytes) -> int:
     return count
 
 
-# KNOWN DEFECT, open (issue 11 note): a FIN counts as data for TCP_DEFER_ACCEPT, so connections
-# that open and close at once still reach PJSIP; when the agent's SIP thread is starved (a loaded
-# 2-core machine) a burst is accepted at once and pjlib's 64-slot ioqueue aborts the process
-# (ioqueue_select.c:386). Quiet runs pass; two extra, visible reruns until it is fixed.
-@pytest.mark.flaky(reruns=3, reruns_delay=2.0)
+# KNOWN DEFECT, open (issue 11 stays open for it): a FIN counts as data for TCP_DEFER_ACCEPT, so
+# connections that open and close at once still reach PJSIP, and a burst of them makes pjlib's
+# 64-slot ioqueue abort the process (ioqueue_select.c:386). Measured at the end of session 2: the
+# agent aborted in about 1 run of 3 even alone. The test runs every time and reports XPASS/XFAIL;
+# remove the mark with the fix.
+@pytest.mark.xfail(reason="known abort under TCP connect/close churn (issue 11)", strict=False)
 def test_connect_and_close_churn_does_not_abort_the_agent(start_agent) -> None:
     """Connections opened and closed at once (no data) never reach PJSIP (TCP_DEFER_ACCEPT):
     before, ~70 of them within half a second used up PJSIP's 64 socket slots and the agent
