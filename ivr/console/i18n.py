@@ -105,7 +105,16 @@ ZH: dict[str, str] = {
     "calls_total": "来电总数",
     "containment": "机器人独立处理率",
     "transfers": "转人工",
-    "abandoned": "来电方挂断",
+    "abandoned": "放弃来电",
+    "footnote_abandoned": (
+        "放弃来电:来电方在得到服务之前挂断——在欢迎语、排队等待或转人工振铃期间,工单尚"
+        "未建立、转接尚未接通。机器人已完成服务(已播放结束语或已建立工单)后挂断的,计为"
+        "机器人独立处理;转接接通的计为转人工。"
+    ),
+    "footnote_status": (
+        "工单按状态统计:取当月最后一刻每张工单的状态,"
+        "月末之后才办结的工单计为未办结。"
+    ),
     "tickets_total": "工单总数",
     "sla_met": "按时回复率",
     "fcr": "首次解决率",
@@ -272,7 +281,17 @@ EN: dict[str, str] = {
     "calls_total": "Calls",
     "containment": "Contained (no person needed)",
     "transfers": "Transferred",
-    "abandoned": "Caller hung up",
+    "abandoned": "Abandoned",
+    "footnote_abandoned": (
+        "Abandoned: the caller hung up before being served - during the greeting, the queue wai"
+        "t or the transfer ring, before a ticket was opened or a transfer was answered. A calle"
+        "r who hangs up after the bot finished (closing prompt played or ticket opened) counts "
+        "as contained; an answered transfer counts as transferred."
+    ),
+    "footnote_status": (
+        "Tickets by status: the status each ticket had at the month's last instant; a ticket re"
+        "solved after the month's end counts as open."
+    ),
     "tickets_total": "Tickets",
     "sla_met": "SLA met",
     "fcr": "First-contact resolution",
