@@ -40,7 +40,6 @@ def routes() -> list[Route]:
         Route("/admin", prompts_page),
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
-        Route("/admin/users", users_page),
         Route("/admin/webhooks", webhooks_page, methods=["GET", "POST"]),
         Route("/live", live_page),
         Route("/live/rows", live_rows),
@@ -114,12 +113,6 @@ def hear_prompt(request: Request) -> Response:
     except PromptError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     return Response(phone_wav(pcm), media_type="audio/wav")
-
-
-@page(ADMIN_ROLES)
-def users_page(request: Request) -> Response:
-    console = console_of(request)
-    return console.render(request, "admin_users.html", {"users": console.store.list_users()})
 
 
 @page(ADMIN_ROLES)

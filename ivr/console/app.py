@@ -337,7 +337,7 @@ class SecurityHeaders:
 def create_app(console: Console, health: Any = None, metrics: Any = None) -> Starlette:
     """The console; `health` and `metrics` replace its /health and /metrics endpoints (the
     agent reports its own)."""
-    from ivr.console import admin, desk, report
+    from ivr.console import admin, desk, report, users
 
     routes = [
         Route("/health", health or console_health),
@@ -350,6 +350,7 @@ def create_app(console: Console, health: Any = None, metrics: Any = None) -> Sta
         *desk.routes(),
         *report.routes(),
         *admin.routes(),
+        *users.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
