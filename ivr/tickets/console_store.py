@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlalchemy import delete, desc, select
 
-from .console_models import ROLES, AuditEntry, ConsoleEvent, ConsoleSession, ConsoleUser
+from .console_models import (
+    ROLES,
+    AuditEntry,
+    ConsoleEvent,
+    ConsoleSession,
+    ConsoleUser,
+    LoginFailure,
+)
 from .service import TicketService
 from .types import InvalidDraft, TicketNotFound
 
@@ -264,6 +271,37 @@ class ConsoleStore:
 
     def delete_session(self, token_hash: str) -> None:
         query = delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
+        self.service._read(lambda s: s.execute(query))
+
+    # Failed sign-ins (the throttle, shared by every console process) ------------------------
+
+    def login_failures(self, keys: list[str], since: datetime) -> dict[str, list[datetime]]:
+        """The failure times after `since` per key, oldest first."""
+
+        def work(s: Any) -> dict[str, list[datetime]]:
+            out: dict[str, list[datetime]] = {k: [] for k in keys}
+            for key, at in s.execute(
+                select(LoginFailure.key, LoginFailure.at)
+                .where(LoginFailure.key.in_(keys))
+                .where(LoginFailure.at > since)
+                .order_by(LoginFailure.at, LoginFailure.id)
+            ):
+                out[key].append(at)
+            return out
+
+        return self.service._read(work)
+
+    def add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
+        """Record one failure under each key; rows older than `forget_before` go."""
+
+        def work(s: Any) -> None:
+            s.execute(delete(LoginFailure).where(LoginFailure.at <= forget_before))
+            s.add_all(LoginFailure(key=k[:200], at=now) for k in keys)
+
+        self.service._read(work)
+
+    def clear_login_failures(self, key: str) -> None:
+        query = delete(LoginFailure).where(LoginFailure.key == key)
         self.service._read(lambda s: s.execute(query))
 
     # Audit -------------------------------------------------------------------------------
