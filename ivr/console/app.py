@@ -336,7 +336,7 @@ class SecurityHeaders:
 def create_app(console: Console, health: Any = None, metrics: Any = None) -> Starlette:
     """The console; `health` and `metrics` replace its /health and /metrics endpoints (the
     agent reports its own)."""
-    from ivr.console import admin, desk, report, users
+    from ivr.console import admin, desk, report, users, webhooks_page
 
     routes = [
         Route("/health", health or console_health),
@@ -350,6 +350,7 @@ def create_app(console: Console, health: Any = None, metrics: Any = None) -> Sta
         *report.routes(),
         *admin.routes(),
         *users.routes(),
+        *webhooks_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
