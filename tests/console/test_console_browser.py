@@ -195,3 +195,33 @@ def test_admin_adds_an_agent_then_deactivates_them(site):
     screenshot(driver, "12-deactivated-agent-signed-out")
     actions = [(a.action, a.actor, a.target) for a in kit.console.store.audit_log()]
     assert ("user.add", "ada", "eve") in actions and ("user.deactivate", "ada", "eve") in actions
+
+
+def test_webhook_secret_once_and_dead_letter_retry(site):
+    """The admin adds an endpoint and sees its secret once; a dead letter (the endpoint refuses
+    connections) shows on the page with a retry button that queues one more try."""
+    from selenium.webdriver.common.by import By
+
+    from ivr.console.webhooks import Dispatcher
+    from ivr.tickets.webhooks import WebhookStore
+
+    kit, base, driver = site
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/webhooks")
+    driver.find_element(By.ID, "wh-url").send_keys("http://127.0.0.1:9/hook")
+    driver.find_element(By.ID, "wh-add").click()
+    secret = wait_for(driver, lambda d: d.find_elements(By.ID, "new-secret-value"), 10)[0].text
+    assert len(secret) == 48
+    screenshot(driver, "13-webhook-secret-once")
+
+    store = WebhookStore(kit.console.tickets)
+    open_ticket(kit.console, "wh-browser", summary="停水")
+    Dispatcher(store, kit.clock, max_attempts=1).run_once()  # port 9: refused -> dead letter
+    [letter] = store.dead_letters()
+    driver.get(base + "/admin/webhooks")
+    assert secret not in driver.page_source
+    assert driver.find_element(By.CSS_SELECTOR, "code.secret-tail").text == "…" + secret[-4:]
+    driver.find_element(By.CSS_SELECTOR, f"#letter-{letter.id} button.retry").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "retry-asked"), 10)
+    assert store.dead_letters()[0].retry_requested_at is not None
+    screenshot(driver, "14-webhook-dead-letter-retry")
