@@ -314,19 +314,27 @@ async def events(request: Request) -> Response:
         quiet = 0.0
         while not await request.is_disconnected():
             found = await run_in_threadpool(console.store.events_after, last)
-            for event in found:
-                last = event.id
-                if pop_for(event, department):
-                    data = json.dumps(
-                        {"ticket": event.ticket_ref, "queue": event.queue}, ensure_ascii=False
-                    )
-                    yield f"id: {event.id}\nevent: pop\ndata: {data}\n\n"
-                    quiet = 0.0
-            await asyncio.sleep(console.poll_s)
-            quiet += console.poll_s
+            pops = [e for e in found if pop_for(e, department)]
+            if found:
+                last = found[-1].id
+            # Before a pop and at each keepalive: is the session still valid? A user signed
+            # out, deactivated or whose password was reset gets nothing more; the stream ends
+            # (the browser's reconnect then gets 401).
+            if (pops or quiet >= KEEPALIVE_S) and (
+                await run_in_threadpool(console.session_for, request) is None
+            ):
+                return
+            for event in pops:
+                data = json.dumps(
+                    {"ticket": event.ticket_ref, "queue": event.queue}, ensure_ascii=False
+                )
+                yield f"id: {event.id}\nevent: pop\ndata: {data}\n\n"
+                quiet = 0.0
             if quiet >= KEEPALIVE_S:
                 quiet = 0.0
                 yield ": keepalive\n\n"
+            await asyncio.sleep(console.poll_s)
+            quiet += console.poll_s
 
     return StreamingResponse(
         stream(),

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from consolekit import csrf_of
+from consolekit import csrf_of, open_ticket
 
 
 def post(client, data: dict[str, str], page: str = "/admin/users"):
@@ -143,3 +143,30 @@ def test_cli_deactivates_reactivates_and_resets(kit, monkeypatch, capsys):
     assert "no console user named 'nobody'" in capsys.readouterr().err
     actions = [a.action for a in kit.console.store.audit_log() if a.actor == "cli"]
     assert {"user.deactivate", "user.activate", "user.reset_password"} <= set(actions)
+
+
+def test_an_open_event_stream_ends_when_the_user_is_deactivated(kit):
+    """Sessions end at once, including the desk's open Server-Sent Events stream: no screen
+    pop reaches a deactivated agent."""
+    import threading
+    import time
+
+    ticket = open_ticket(kit.console, "c-after-deactivation")
+    client = kit.sign_in("ann")
+    kit.console.poll_s = 0.05
+    lines: list[str] = []
+
+    def deactivate_then_publish() -> None:
+        time.sleep(0.5)
+        kit.console.store.set_active("ann", False, kit.clock(), actor="ada")
+        kit.console.tickets.publish_event("transfer", ticket_ref=ticket.short_id,
+                                          queue="default")
+
+    threading.Thread(target=deactivate_then_publish, daemon=True).start()
+    with client.stream("GET", "/events") as stream:
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith("data:"):
+                break
+    assert not [line for line in lines if line.startswith("data:")]
+    assert client.get("/events").status_code == 401  # the reconnect
