@@ -202,6 +202,7 @@ class WebhookStore:
             query = (
                 select(WebhookDeadLetter, WebhookEndpoint.url)
                 .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDeadLetter.endpoint_id)
+                .where(WebhookEndpoint.active)  # a removed endpoint's letters go with it
                 .where(WebhookDeadLetter.delivered_at.is_(None))
                 .order_by(WebhookDeadLetter.id)
             )
