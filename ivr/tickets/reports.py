@@ -35,7 +35,8 @@ ABANDONED_DEFINITION = (
     "or the transfer ring, before a ticket was opened or a transfer was answered (end reason "
     "caller_hangup, and either a transfer was ringing, or no ticket was opened and the closing "
     "prompts had not been played). A caller who hangs up after the bot finished (closing "
-    "prompt played, or ticket opened) is contained. Transferred: the transfer was answered "
+    "prompt played, or ticket opened - including a complaint the caller described and the bot "
+    "filed unconfirmed at the hang-up) is contained. Transferred: the transfer was answered "
     "(end reason transferred). Contained: every other call, handled without a person."
 )
 
