@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
 from ivr.sip.logsafe import LogLimiter, source_of, wire_text
+from ivr.sip.oversize import OversizeResponder, reuseport_option
 from ivr.sip.shield import Shield, ShieldLimits
 from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard, defer_accept
 from ivr.sip.types import (
@@ -168,6 +170,7 @@ class SipEngine:
         self._guard: MethodGuard | None = None
         self._tcp_guard: TcpGuard | None = None
         self._gate: AcceptGating | None = None
+        self._oversize: OversizeResponder | None = None
         self._log_writer: _LogWriter | None = None
         self.registered = False
 
@@ -346,11 +349,23 @@ class SipEngine:
         ep.libStart()
         stream_ports = [self.ports[n] for n in ("tcp", "tls") if n in self.ports]
         defer_accept(stream_ports)
+        self._oversize = self._start_oversize_responder()
         self._gate = AcceptGating.start(lib, len(self.ports), stream_ports, cfg.trusted_sources,
                                         tls="tls" in self.ports)
         if self._gate is not None:
             ep.on_connected = self._gate.connected
         self._create_account()
+
+    def _start_oversize_responder(self) -> OversizeResponder | None:
+        if "udp" not in self.ports:
+            return None
+        try:
+            return OversizeResponder(self.config.bind_address, self.ports["udp"],
+                                     self.config.user_agent)
+        except OSError as exc:
+            logger.warning("SIP requests over 4,000 bytes will be dropped unanswered (could not "
+                           "join the UDP port: %s); the Kamailio front answers them 513", exc)
+            return None
 
     def _create_transports(self) -> None:
         cfg = self.config
@@ -367,6 +382,11 @@ class SipEngine:
                         tc.tlsConfig.privKeyFile = cfg.tls_key_file or ""
                     else:
                         tc.port = port
+                    if name == "udp":
+                        # SO_REUSEPORT (so oversize.py can take what PJSIP can't read) would
+                        # also let a second agent share the port: claim it plainly first.
+                        tc.port = _unshared_udp_port(cfg.bind_address, port, cfg.transports)
+                        _reuse_port(tc)
                     tid = self._ep.transportCreate(_TRANSPORT_TYPES[name], tc)
                     created.append(tid)
                     actual = int(str(self._ep.transportGetInfo(tid).localName).rsplit(":", 1)[1])
@@ -719,6 +739,9 @@ class SipEngine:
         self._destroy_library()
 
     def _destroy_library(self) -> None:
+        if self._oversize is not None:
+            self._oversize.close()
+            self._oversize = None
         for call in [*self._calls.values(), *self._pending, *self._graveyard]:
             call._release()
         self._calls.clear()
@@ -778,6 +801,28 @@ def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]
         future.set_result(fn(*args))
     except BaseException as exc:
         future.set_exception(exc)
+
+
+def _unshared_udp_port(bind_address: str, port: int, transports: tuple[str, ...]) -> int:
+    """``port`` (0: a free one) after checking that no socket, shared or not, holds it."""
+    family = socket.AF_INET6 if ":" in bind_address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((bind_address, port))
+            return int(probe.getsockname()[1])
+    except OSError as exc:
+        raise SipError(f"cannot listen on {bind_address}:{port} ({'/'.join(transports)}): "
+                       f"{exc.strerror or exc}") from None
+
+
+def _reuse_port(tc: Any) -> None:
+    level, name = reuseport_option()
+    option = pj.SockOpt()
+    option.level, option.optName = level, name
+    option.setOptValInt(1)
+    options = pj.SockOptVector()
+    options.append(option)
+    tc.sockOptParams.sockOpts = options
 
 
 def _set_media_transport(tc: Any, cfg: SipConfig) -> None:
