@@ -143,8 +143,13 @@ def settings_page(request: Request) -> Response:
             f"the console runs on built-in defaults ({console.settings.source}); start it "
             "with --config FILE to edit settings", status_code=409,
         )
+    from ivr.console import trial
+
     fields = se.form_fields(console.settings)
-    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path)}
+    scripts = trial.trial_scripts()
+    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path),
+                               "trial_scripts": scripts,
+                               "trial_chosen": {s.name for s in scripts}}
     if request.method == "POST":
         form = form_of(request)
         changes, problems = se.parse_form(fields, form)
@@ -158,6 +163,8 @@ def settings_page(request: Request) -> Response:
             diff=se.unified_diff(before_text, after_text, config_path.name),
             submitted={f.name: form.get(f.name) for f in fields},
         )
+        if form.get("op") == "try":
+            context.update(_try_settings(config_path, changes, problems, scripts, form))
         if form.get("op") == "apply" and changes and not problems:
             now = console.clock()
             kept = se.apply_text(config_path, after_text, console.settings.data_dir /
@@ -181,6 +188,24 @@ def settings_page(request: Request) -> Response:
                 submitted={},
             )
     return console.render(request, "admin_settings.html", context)
+
+
+def _try_settings(config_path: Path, changes: dict[tuple[str, str], Any], problems: list[str],
+                  scripts: list[Any], form: Any) -> dict[str, Any]:
+    """op=try: the chosen scripts against the file and against the edit (nothing written);
+    no run at all while the edit has problems."""
+    from ivr.console import trial
+
+    chosen = set(form.getlist("trial")) & {s.name for s in scripts}
+    out: dict[str, Any] = {"trial_chosen": chosen, "tried": True}
+    if problems or not chosen:
+        return out
+    try:
+        out["trials"] = trial.run_trial(
+            config_path, changes, [s.path for s in scripts if s.name in chosen])
+    except trial.TrialError as exc:
+        out["trial_error"] = str(exc)
+    return out
 
 
 def _forget_library(console: Console) -> None:

@@ -1,0 +1,60 @@
+"""The settings bench in a real browser (Debian's headless Chromium via Selenium): the form reads
+as labels with their source, and "Try" shows the current and the edited timelines side by side
+without touching the config file. Screenshots in tests/artifacts/console/. Runtime: ~10 s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from browserkit import chrome, screenshot, serve, sign_in, wait_for
+from consolekit import PASSWORDS, ConsoleKit, make_kit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleKit, str, Any]]:
+    kits = make_kit(tmp_path_factory.mktemp("console-settings-browser"))
+    kit = next(kits)
+    base, stop = serve(kit.app)
+    driver = chrome()
+    try:
+        yield kit, base, driver
+    finally:
+        driver.quit()
+        stop()
+        kits.close()
+
+
+def test_try_shows_both_timelines_and_leaves_the_file_alone(site):
+    from selenium.webdriver.common.by import By
+
+    kit, base, driver = site
+    config = kit.tmp / "config" / "ivr.toml"
+    before = config.read_bytes()
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/settings")
+    field = driver.find_element(By.ID, "silent_call.after_greeting_s")
+    field.clear()
+    field.send_keys("2")
+    for box in driver.find_elements(By.CSS_SELECTOR, "#trial-pick input[type=checkbox]"):
+        if box.get_attribute("value") != "silent_call" and box.is_selected():
+            box.click()
+    driver.find_element(By.ID, "settings-try").click()
+    result = wait_for(driver, lambda d: d.find_elements(By.ID, "trial-silent_call-result"), 30)[0]
+    head = result.find_element(By.TAG_NAME, "thead").text
+    assert "当前设置" in head and "修改后" in head
+    changed = result.find_elements(By.CSS_SELECTOR, "tr.changed")
+    assert changed, "no highlighted difference"
+    reprompt = [r for r in result.find_elements(By.TAG_NAME, "tr") if "silent_reprompt" in r.text]
+    times = [c.get_attribute("data-t") for c in reprompt[0].find_elements(By.CSS_SELECTOR,
+                                                                          "td.t")]
+    assert len(times) == 2 and float(times[0]) - float(times[1]) == pytest.approx(
+        kit.console.settings.silent_call.after_greeting_s - 2.0, abs=0.002)
+    assert config.read_bytes() == before
+    driver.set_window_size(1400, 1300)
+    driver.execute_script("arguments[0].scrollIntoView()", result)
+    screenshot(driver, "08-admin-settings-try")
+    driver.set_window_size(1280, 900)
