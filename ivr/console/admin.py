@@ -143,11 +143,13 @@ def settings_page(request: Request) -> Response:
             f"the console runs on built-in defaults ({console.settings.source}); start it "
             "with --config FILE to edit settings", status_code=409,
         )
+    from ivr.config.labels import LABELS, SECTIONS
     from ivr.console import trial
 
     fields = se.form_fields(console.settings)
     scripts = trial.trial_scripts()
     context: dict[str, Any] = {"fields": fields, "config_path": str(config_path),
+                               "labels": LABELS, "sections": SECTIONS,
                                "trial_scripts": scripts,
                                "trial_chosen": {s.name for s in scripts}}
     if request.method == "POST":

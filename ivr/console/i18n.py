@@ -140,7 +140,8 @@ ZH: dict[str, str] = {
     "apply": "应用并重新加载",
     "try": "试运行",
     "trial": "试运行(不写入配置)",
-    "trial_help": "用下列模拟来电脚本,分别按当前设置与修改后的设置运行,对比时间线;配置文件不会改动。",
+    "trial_help": ("用下列模拟来电脚本,分别按当前设置与修改后的设置运行,对比时间线;"
+                   "配置文件不会改动。"),
     "trial_current": "当前设置",
     "trial_edited": "修改后",
     "trial_time": "秒",
@@ -320,7 +321,8 @@ EN: dict[str, str] = {
     "apply": "Apply and reload",
     "try": "Try",
     "trial": "Trial run (nothing is written)",
-    "trial_help": "Runs these simulated callers against the current settings and against the edit, and compares the timelines; the config file is not touched.",
+    "trial_help": ("Runs these simulated callers against the current settings and against "
+                   "the edit, and compares the timelines; the config file is not touched."),
     "trial_current": "Current settings",
     "trial_edited": "Edited",
     "trial_time": "s",

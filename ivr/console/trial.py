@@ -73,7 +73,8 @@ def run_side(config_path: Path, overrides: Mapping[str, Any],
                             stdin=subprocess.DEVNULL)
 
 
-def collect(child: subprocess.Popen[str], time_limit_s: float = TIME_LIMIT_S) -> list[dict[str, Any]]:
+def collect(child: subprocess.Popen[str],
+            time_limit_s: float = TIME_LIMIT_S) -> list[dict[str, Any]]:
     """The runs a child printed, or TrialError naming why there are none."""
     try:
         out, err = child.communicate(timeout=time_limit_s)

@@ -58,3 +58,24 @@ def test_try_shows_both_timelines_and_leaves_the_file_alone(site):
     driver.execute_script("arguments[0].scrollIntoView()", result)
     screenshot(driver, "08-admin-settings-try")
     driver.set_window_size(1280, 900)
+
+
+def test_the_form_reads_as_labels_with_their_seed_rule(site):
+    from selenium.webdriver.common.by import By
+
+    from ivr.config.labels import LABELS
+
+    _kit, base, driver = site
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/settings")
+    row = driver.find_element(By.ID, "row-silent_call.after_greeting_s")
+    assert LABELS["silent_call.after_greeting_s"].zh in row.text
+    assert "000 第十六条 3" in row.text
+    driver.execute_script("arguments[0].scrollIntoView()", row)
+    screenshot(driver, "08-admin-settings-labels")
+    driver.get(base + "/lang?to=en-US&next=/admin/settings")
+    row = driver.find_element(By.ID, "row-silent_call.after_greeting_s")
+    assert LABELS["silent_call.after_greeting_s"].en in row.text
+    driver.execute_script("arguments[0].scrollIntoView()", row)
+    screenshot(driver, "08-admin-settings-labels-english")
+    driver.get(base + "/lang?to=zh-CN&next=/admin/settings")
