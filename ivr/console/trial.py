@@ -167,10 +167,12 @@ def align(before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]) -> 
 def timeline(run: Any, settings: Any) -> list[dict[str, Any]]:
     """The lines an admin reads: events and actions (not the 4-a-second line reports), a
     played phrase with its text."""
+    from ivr.config.prompts import config_variables
     from ivr.policy import actions as a
     from ivr.policy import events as e
 
     catalogue = settings.prompts[run.locale]
+    variables = config_variables(settings, run.locale)
     rows = []
     for entry in run.call.timeline:
         item = entry.item
@@ -180,7 +182,7 @@ def timeline(run: Any, settings: Any) -> list[dict[str, Any]]:
         key = entry.describe()
         if isinstance(item, a.Play):
             label = f"▶ {item.prompt_id}"
-            said = catalogue[item.prompt_id].text if item.prompt_id in catalogue else ""
+            said = _words(catalogue.get(item.prompt_id), variables, item.vars)
         elif isinstance(item, a.Listen):
             label = "Listen(free speech)" if item.grammar is None else \
                 f"Listen({len(item.grammar)} phrases)"
@@ -189,6 +191,19 @@ def timeline(run: Any, settings: Any) -> list[dict[str, Any]]:
         rows.append({"t": round(entry.t, 3), "kind": "action" if entry.is_action else "event",
                      "key": key, "label": label, "said": said})
     return rows
+
+
+def _words(prompt: Any, variables: Mapping[str, str], call_vars: Mapping[str, Any]) -> str:
+    """The phrase as the caller hears it (its variables filled), or its text as written when
+    a value is missing."""
+    from ivr.config.prompts import render_text
+
+    if prompt is None:
+        return ""
+    try:
+        return render_text(prompt, {**variables, **dict(call_vars or {})})
+    except (KeyError, ValueError, IndexError):
+        return str(prompt.text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
