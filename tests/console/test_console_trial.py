@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from consolekit import csrf_of
 
@@ -92,7 +93,7 @@ def test_the_curated_scripts_run_as_their_expectations_say_under_the_shipped_con
     scripts = trial.trial_scripts()
     assert {s.name for s in scripts} >= {"silent_call", "low_volume", "complaint_confirmed",
                                          "person_transfer"}
-    settings = load_settings("config/ivr.toml")
+    settings = load_settings(str(Path(__file__).parents[2] / "config" / "ivr.toml"))
     for s in scripts:
         assert s.title_zh != s.name and s.title_en != s.name, f"{s.path}: no title line"
         run = run_script(parse_script(s.path), settings)
@@ -109,3 +110,21 @@ def test_align_pairs_the_same_step_at_another_time_and_marks_one_sided_lines():
     assert [(p.before and p.before["key"], p.after and p.after["key"], p.changed)
             for p in pairs] == [("greet", "greet", False), ("reprompt", "reprompt", True),
                                 (None, "menu", True), ("hangup", "hangup", False)]
+
+
+def test_a_trial_that_hangs_is_stopped_and_a_failing_one_says_why(tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with pytest.raises(trial.TrialError, match=r"longer than 0\.5 s"):
+        trial.collect(slow, time_limit_s=0.5)
+    assert slow.poll() is not None  # killed, not left running
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[turn]]\nsay = 1\ndtmf = '1'\n")
+    child = trial.run_side(Path(__file__).parents[2] / "config" / "ivr.toml", {}, [bad])
+    with pytest.raises(trial.TrialError, match=r"the trial failed: .*bad\.toml"):
+        trial.collect(child, time_limit_s=20)
