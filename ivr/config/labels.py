@@ -75,7 +75,7 @@ LABELS: dict[str, SettingLabel] = {
         "无声或答非所问后给按键菜单", "Key menu after silence",
         "第一次无声提示后、或回答无法识别后,播放按键菜单(问候后的 5 秒停顿内不播)",
         "Offer the DTMF menu after the first silent re-prompt and after an unusable answer "
-        "(never inside the 5 s pause after the greeting)"),
+        "(never inside the 5 s pause after the greeting)", "000 第十六条 3"),
     # silent_call
     "silent_call.after_greeting_s": L(
         "问候后无声等待(秒)", "Silence after the greeting (s)",
@@ -118,7 +118,7 @@ LABELS: dict[str, SettingLabel] = {
         "000 第十七条 5 / 001 电话无法听清 2"),
     "low_volume.min_low_speech_s": L(
         "判定声音小所需说话时长(秒)", "Quiet speech needed (s)",
-        "听到这么久的小声说话才提示", "This much quiet speech before the rule speaks"),
+        "听到这么久的小声说话才提示", "This much quiet speech before the rule speaks", "000 第十七条 6"),
     # noisy_line
     "noisy_line.repeat_count": L(
         "杂音提示次数", "Noisy-line phrases",
@@ -133,7 +133,7 @@ LABELS: dict[str, SettingLabel] = {
         "000 第十七条 7"),
     "noisy_line.min_noisy_s": L(
         "判定杂音所需时长(秒)", "Noise needed (s)",
-        "线路杂音持续这么久才提示", "This much noisy line before the rule speaks"),
+        "线路杂音持续这么久才提示", "This much noisy line before the rule speaks", "000 第十七条 7"),
     # unintelligible
     "unintelligible.speak_mandarin_rounds_count": L(
         "请讲普通话的次数", "\"Speak Mandarin\" rounds",
@@ -145,7 +145,7 @@ LABELS: dict[str, SettingLabel] = {
         "nearby who speaks Mandarin (0 = never)", "000 第十七条 8"),
     "unintelligible.min_confidence": L(
         "识别可信度下限", "Minimum confidence",
-        "识别可信度低于此值视为听不懂", "Recogniser confidence below this = not understood"),
+        "识别可信度低于此值视为听不懂", "Recogniser confidence below this = not understood", "000 第十七条 8"),
     "unintelligible.hangup_after_final_s": L(
         "最后提示后挂机(秒)", "Hang up after the last phrase (s)",
         "“停顿 5 秒,用户无回应,可挂机”", "Hang up this long after the last phrase if the "
@@ -153,7 +153,7 @@ LABELS: dict[str, SettingLabel] = {
     "unintelligible.min_speech_s": L(
         "判定听不懂所需说话时长(秒)", "Speech needed (s)",
         "说话至少这么久才可能判为听不懂(更短的当作杂音)",
-        "Speech at least this long before it can count as not understood"),
+        "Speech at least this long before it can count as not understood", "000 第十七条 8"),
     # harassment
     "harassment.warning_count": L(
         "警告次数", "Warnings",
@@ -182,7 +182,7 @@ LABELS: dict[str, SettingLabel] = {
         "may run", "000 第八条"),
     "complaint.end_of_speech_s": L(
         "讲完判定停顿(秒)", "End of speech pause (s)",
-        "讲述时停顿这么久视为讲完", "A pause this long ends the caller's account"),
+        "讲述时停顿这么久视为讲完", "A pause this long ends the caller's account", "000 第八条"),
     "complaint.confirm_timeout_s": L(
         "确认等待(秒)", "Wait for confirmation (s)",
         "复述投诉后等待对方确认的时间", "How long to wait for \"yes\" after the read-back",
@@ -209,13 +209,13 @@ LABELS: dict[str, SettingLabel] = {
         "(\"please speak after the tone\")", "000 第八条"),
     "complaint.tone_hz": L(
         "提示音频率(Hz)", "Tone frequency (Hz)",
-        "200–3400 Hz(电话频带内)", "200-3400 Hz (inside the telephone band)"),
+        "200–3400 Hz(电话频带内)", "200-3400 Hz (inside the telephone band)", "000 第八条"),
     "complaint.tone_ms": L(
         "提示音时长(毫秒)", "Tone length (ms)",
-        "提示音的长度", "How long the tone lasts"),
+        "提示音的长度", "How long the tone lasts", "000 第八条"),
     "complaint.tone_level_dbfs": L(
         "提示音音量(dBFS)", "Tone level (dBFS)",
-        "提示音的电平,0 为满幅", "The tone's level; 0 is full scale"),
+        "提示音的电平,0 为满幅", "The tone's level; 0 is full scale", "000 第八条"),
     # dialogue
     "dialogue.intent_timeout_s": L(
         "等待回答(秒)", "Wait for an answer (s)",
