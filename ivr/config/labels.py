@@ -118,7 +118,8 @@ LABELS: dict[str, SettingLabel] = {
         "000 第十七条 5 / 001 电话无法听清 2"),
     "low_volume.min_low_speech_s": L(
         "判定声音小所需说话时长(秒)", "Quiet speech needed (s)",
-        "听到这么久的小声说话才提示", "This much quiet speech before the rule speaks", "000 第十七条 6"),
+        "听到这么久的小声说话才提示", "This much quiet speech before the rule speaks",
+        "000 第十七条 6"),
     # noisy_line
     "noisy_line.repeat_count": L(
         "杂音提示次数", "Noisy-line phrases",
@@ -133,7 +134,8 @@ LABELS: dict[str, SettingLabel] = {
         "000 第十七条 7"),
     "noisy_line.min_noisy_s": L(
         "判定杂音所需时长(秒)", "Noise needed (s)",
-        "线路杂音持续这么久才提示", "This much noisy line before the rule speaks", "000 第十七条 7"),
+        "线路杂音持续这么久才提示", "This much noisy line before the rule speaks",
+        "000 第十七条 7"),
     # unintelligible
     "unintelligible.speak_mandarin_rounds_count": L(
         "请讲普通话的次数", "\"Speak Mandarin\" rounds",
@@ -145,7 +147,8 @@ LABELS: dict[str, SettingLabel] = {
         "nearby who speaks Mandarin (0 = never)", "000 第十七条 8"),
     "unintelligible.min_confidence": L(
         "识别可信度下限", "Minimum confidence",
-        "识别可信度低于此值视为听不懂", "Recogniser confidence below this = not understood", "000 第十七条 8"),
+        "识别可信度低于此值视为听不懂", "Recogniser confidence below this = not understood",
+        "000 第十七条 8"),
     "unintelligible.hangup_after_final_s": L(
         "最后提示后挂机(秒)", "Hang up after the last phrase (s)",
         "“停顿 5 秒,用户无回应,可挂机”", "Hang up this long after the last phrase if the "
