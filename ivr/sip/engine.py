@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import pjsua2 as pj
 
+from ivr.sip.acceptgate import AcceptGating
 from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
@@ -111,6 +112,18 @@ class _LogWriter(pj.LogWriter):
         pjsip_logger.log(level, "%s%s", wire_text(text), suffix)
 
 
+class _Endpoint(pj.Endpoint):
+    """Reports each new TCP connection to the accept gate (``acceptgate.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_connected: Callable[[], None] | None = None
+
+    def onTransportState(self, prm: Any) -> None:
+        if prm.state == pj.PJSIP_TP_STATE_CONNECTED and self.on_connected is not None:
+            self.on_connected()
+
+
 class _Account(pj.Account):
     def __init__(self, engine: SipEngine) -> None:
         super().__init__()
@@ -154,6 +167,7 @@ class SipEngine:
         self._ep: Any = None
         self._guard: MethodGuard | None = None
         self._tcp_guard: TcpGuard | None = None
+        self._gate: AcceptGating | None = None
         self._log_writer: _LogWriter | None = None
         self.registered = False
 
@@ -252,7 +266,9 @@ class SipEngine:
         next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while not self._stop.is_set():
             try:
-                self._ep.libHandleEvents(POLL_MS)
+                events = self._ep.libHandleEvents(POLL_MS)
+                if self._gate is not None:
+                    self._gate.check(time.monotonic(), events)
                 self._drain_commands()
                 self._run_timers()
                 if time.monotonic() >= next_sweep:
@@ -277,7 +293,7 @@ class SipEngine:
         # pj_init logs a banner to stdout before libInit applies our log config; silence it.
         lib.pj_log_set_level(ctypes.c_int(min(cfg.pjsip_log_level, 1)))
         _set_transaction_timeout(lib, cfg.transaction_timeout_s)
-        ep = pj.Endpoint()
+        ep = _Endpoint()
         self._ep = ep
         ep.libCreate()
         epc = pj.EpConfig()
@@ -328,7 +344,12 @@ class SipEngine:
         self._create_transports()
         self._set_codecs()
         ep.libStart()
-        defer_accept([self.ports[n] for n in ("tcp", "tls") if n in self.ports])
+        stream_ports = [self.ports[n] for n in ("tcp", "tls") if n in self.ports]
+        defer_accept(stream_ports)
+        self._gate = AcceptGating.start(lib, len(self.ports), stream_ports, cfg.trusted_sources,
+                                        tls="tls" in self.ports)
+        if self._gate is not None:
+            ep.on_connected = self._gate.connected
         self._create_account()
 
     def _create_transports(self) -> None:
