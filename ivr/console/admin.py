@@ -194,19 +194,32 @@ def settings_page(request: Request) -> Response:
 
 def _try_settings(config_path: Path, changes: dict[tuple[str, str], Any], problems: list[str],
                   scripts: list[Any], form: Any) -> dict[str, Any]:
-    """op=try: the chosen scripts against the file and against the edit (nothing written);
-    no run at all while the edit has problems."""
+    """op=try: the chosen scripts (and an uploaded caller recording) against the file and
+    against the edit, nothing written to the config; no run at all while the edit has
+    problems."""
+    import tempfile
+
     from ivr.console import trial
 
     chosen = set(form.getlist("trial")) & {s.name for s in scripts}
+    upload: Any = form.get("trial_wav")
+    wav = upload.file.read(trial.MAX_WAV_BYTES + 1) if getattr(upload, "filename", "") else b""
     out: dict[str, Any] = {"trial_chosen": chosen, "tried": True}
-    if problems or not chosen:
+    if problems or not (chosen or wav):
         return out
-    try:
-        out["trials"] = trial.run_trial(
-            config_path, changes, [s.path for s in scripts if s.name in chosen])
-    except trial.TrialError as exc:
-        out["trial_error"] = str(exc)
+    if len(wav) > trial.MAX_WAV_BYTES:
+        out["trial_error"] = f"the recording is over {trial.MAX_WAV_BYTES // 2**20} MB"
+        return out
+    run = [s for s in scripts if s.name in chosen]
+    with tempfile.TemporaryDirectory(prefix="ivr-trial-") as tmp:
+        if wav:
+            run.append(trial.upload_script(Path(tmp), wav))
+            out["trial_extra"] = [run[-1]]  # its title on the page
+        try:
+            out["trials"] = trial.run_trial(config_path, changes, [s.path for s in run])
+        except trial.TrialError as exc:
+            name = Path(getattr(upload, "filename", "") or "upload.wav").name
+            out["trial_error"] = str(exc).replace(str(Path(tmp) / "upload.wav"), name)
     return out
 
 

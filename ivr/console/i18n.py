@@ -150,6 +150,7 @@ ZH: dict[str, str] = {
     "trial_none": "请至少选择一个脚本",
     "trial_not_run": "修改有问题,未试运行",
     "trial_ended": "结束",
+    "trial_wav": "另加一段来电录音(WAV,可选):",
     "trial_legend": "橙色:步骤不同或只在一边;黄色:同一步骤,时间不同",
     "description": "说明",
     "seed": "依据",
@@ -332,6 +333,7 @@ EN: dict[str, str] = {
     "trial_none": "Choose at least one script",
     "trial_not_run": "The edit has problems: no trial run",
     "trial_ended": "Ended",
+    "trial_wav": "Also a caller's recording (WAV, optional):",
     "trial_legend": "Orange: another step, or a step on one side only; yellow: the same step "
                     "at another time",
     "description": "Description",

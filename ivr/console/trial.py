@@ -56,6 +56,21 @@ def trial_scripts(directory: Path = TRIAL_DIR) -> list[TrialScript]:
     return out
 
 
+MAX_WAV_BYTES = 10 * 1024 * 1024  # a few minutes of telephone audio
+UPLOAD_NAME = "upload"
+UPLOAD_TITLE = ("上传的录音", "Uploaded recording")
+
+
+def upload_script(directory: Path, wav: bytes) -> TrialScript:
+    """A one-turn caller script around an uploaded recording (the caller starts a second after
+    the greeting ends): the recording goes through the real line monitor, so its levels and
+    noise meet the line.* and vad.* thresholds being tried."""
+    (directory / f"{UPLOAD_NAME}.wav").write_bytes(wav)
+    path = directory / f"{UPLOAD_NAME}.toml"
+    path.write_text(f"[[turn]]\nwav = \"{UPLOAD_NAME}.wav\"\n", encoding="utf-8")
+    return TrialScript(UPLOAD_NAME, path, *UPLOAD_TITLE)
+
+
 def nested(changes: Mapping[tuple[str, str], Any]) -> dict[str, dict[str, Any]]:
     """{(section, key): value} as the loader's overrides ({section: {key: value}})."""
     out: dict[str, dict[str, Any]] = {}

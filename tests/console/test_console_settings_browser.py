@@ -5,6 +5,7 @@ without touching the config file. Screenshots in tests/artifacts/console/. Runti
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +80,34 @@ def test_the_form_reads_as_labels_with_their_seed_rule(site):
     driver.execute_script("arguments[0].scrollIntoView()", row)
     screenshot(driver, "08-admin-settings-labels-english")
     driver.get(base + "/lang?to=zh-CN&next=/admin/settings")
+
+
+def test_try_with_an_uploaded_recording(site, tmp_path):
+    import numpy as np
+    from selenium.webdriver.common.by import By
+
+    from ivr.media.wavio import read_wav, write_wav
+
+    _kit, base, driver = site
+    files = sorted(Path("/usr/share/pocketsphinx/test/data").rglob("*.wav"))
+    if not files:
+        pytest.skip("pocketsphinx-testdata is not installed")
+    audio = read_wav(files[0])
+    wav = tmp_path / "caller.wav"  # about -45 dBFS: quiet for -40, ordinary for -52
+    write_wav(wav, np.tile(np.round(audio.samples * 0.03).astype(np.int16), 3), audio.rate_hz)
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/settings")
+    field = driver.find_element(By.ID, "line.low_volume_below_dbfs")
+    field.clear()
+    field.send_keys("-52")
+    for box in driver.find_elements(By.CSS_SELECTOR, "#trial-pick input[type=checkbox]"):
+        if box.is_selected():
+            box.click()
+    driver.find_element(By.ID, "trial-wav").send_keys(str(wav))
+    driver.find_element(By.ID, "settings-try").click()
+    result = wait_for(driver, lambda d: d.find_elements(By.ID, "trial-upload-result"), 30)[0]
+    assert "上传的录音" in result.text and "low_volume_speak_louder" in result.text
+    driver.set_window_size(1400, 1300)
+    driver.execute_script("arguments[0].scrollIntoView()", result)
+    screenshot(driver, "08-admin-settings-try-wav")
+    driver.set_window_size(1280, 900)

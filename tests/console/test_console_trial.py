@@ -128,3 +128,44 @@ def test_a_trial_that_hangs_is_stopped_and_a_failing_one_says_why(tmp_path):
     child = trial.run_side(Path(__file__).parents[2] / "config" / "ivr.toml", {}, [bad])
     with pytest.raises(trial.TrialError, match=r"the trial failed: .*bad\.toml"):
         trial.collect(child, time_limit_s=20)
+
+
+def test_an_uploaded_quiet_recording_meets_the_edited_low_volume_threshold(kit, tmp_path):
+    """A real recording about 45 dB below full scale: a quiet caller for the shipped
+    line.low_volume_below_dbfs (-40), an ordinary one at -52 - through the line monitor."""
+    import numpy as np
+    import pytest
+
+    from ivr.media.wavio import read_wav, write_wav
+
+    files = sorted(Path("/usr/share/pocketsphinx/test/data").rglob("*.wav"))
+    if not files:
+        pytest.skip("pocketsphinx-testdata is not installed")
+    audio = read_wav(files[0])
+    quiet = np.round(audio.samples * 0.03).astype(np.int16)
+    wav = tmp_path / "caller.wav"
+    write_wav(wav, np.tile(quiet, 3), audio.rate_hz)
+    config_dir = kit.tmp / "config"
+    before = _snapshot(config_dir)
+    client = kit.sign_in("ada")
+    page = client.get("/admin/settings")
+    response = client.post("/admin/settings", data={
+        "csrf": csrf_of(page.text), **_form(kit, **{"line.low_volume_below_dbfs": "-52"}),
+        "op": "try"}, files={"trial_wav": ("caller.wav", wav.read_bytes(), "audio/wav")})
+    text = html.unescape(response.text)
+    assert 'id="trial-upload-result"' in text, text[-3000:]
+    block = text.split('id="trial-upload-result"', 1)[1].split("</table>", 1)[0]
+    assert "上传的录音" in text
+    current, edited = [], []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S):
+        cells = re.findall(r'<td class="what">([^<]*)</td>', row)
+        sides = re.findall(r'<td class="t[^"]*"', row)
+        if len(cells) == 2:
+            current.append(cells[0])
+            edited.append(cells[1])
+        elif len(cells) == 1:
+            (edited if "missing" in sides[0] else current).append(cells[0])
+    louder = ("▶ low_volume_speak_louder", "▶ low_volume_pick_up_handset")
+    assert any(c in louder for c in current), current
+    assert not any(c in louder for c in edited), edited
+    assert _snapshot(config_dir) == before
