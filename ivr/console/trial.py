@@ -6,6 +6,8 @@ the same code as `ivr simulate --script` (parse_script, run_script). The edited 
 child as loader overrides, exactly like `--set`: nothing is written anywhere, least of all to the
 live config file.
 
+The console's own process imports none of the policy or session code: only the child does.
+
 The curated scripts live in trial_scripts/ beside this module (package data); the first line
 of each, `# title: 中文 | English`, names it on the page.
 """
