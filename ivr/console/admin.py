@@ -1,4 +1,5 @@
-"""The admin bench: prompts (list, hear as a caller hears them), users, audit log.
+"""The admin bench: prompts (list, hear as a caller hears them), settings, blacklist, live calls,
+audit log. Users are in users.py, webhooks in webhooks_page.py.
 
 "Hear" renders the phrase the way the agent plays it on a call, then through G.711 at 8 kHz
 (what a PSTN caller's line does to it), as a WAV the page's <audio> plays.
@@ -40,8 +41,6 @@ def routes() -> list[Route]:
         Route("/admin", prompts_page),
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
-        Route("/admin/users", users_page),
-        Route("/admin/webhooks", webhooks_page, methods=["GET", "POST"]),
         Route("/live", live_page),
         Route("/live/rows", live_rows),
         Route("/admin/blacklist", blacklist_page, methods=["GET", "POST"]),
@@ -114,12 +113,6 @@ def hear_prompt(request: Request) -> Response:
     except PromptError as exc:
         return PlainTextResponse(str(exc), status_code=404)
     return Response(phone_wav(pcm), media_type="audio/wav")
-
-
-@page(ADMIN_ROLES)
-def users_page(request: Request) -> Response:
-    console = console_of(request)
-    return console.render(request, "admin_users.html", {"users": console.store.list_users()})
 
 
 @page(ADMIN_ROLES)
@@ -344,35 +337,3 @@ def live_rows(request: Request) -> Response:
     console = console_of(request)
     return console.render(request, "_live_rows.html",
                           {"calls": read_live(console.settings.data_dir)})
-
-
-@page(ADMIN_ROLES)
-def webhooks_page(request: Request) -> Response:
-    """Helpdesk endpoints: add (URL + events; the signing secret is generated and shown here),
-    remove; delivery state (delivered, failing tries, last error)."""
-    import secrets
-
-    from ivr.tickets import InvalidDraft
-    from ivr.tickets.webhooks import EVENTS, WebhookStore
-
-    console = console_of(request)
-    store = WebhookStore(console.tickets)
-    error = ""
-    if request.method == "POST":
-        form = form_of(request)
-        try:
-            if form.get("op") == "add":
-                url = str(form.get("url", "")).strip()
-                events = [str(e) for e in form.getlist("events")]
-                view = store.add(url, secrets.token_hex(24), events,
-                                 request.state.session.user.name, console.clock())
-                console.audit(request, "webhook.add", url, None, {"events": list(view.events)})
-            elif form.get("op") == "remove":
-                removed = store.remove(int(str(form.get("id", "0"))))
-                if removed is not None:
-                    console.audit(request, "webhook.remove", removed.url,
-                                  {"events": list(removed.events)}, None)
-        except (InvalidDraft, ValueError) as exc:
-            error = str(exc)
-    return console.render(request, "admin_webhooks.html",
-                          {"endpoints": store.endpoints(), "events": EVENTS, "error": error})

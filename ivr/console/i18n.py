@@ -24,6 +24,30 @@ ZH: dict[str, str] = {
     "settings": "参数设置",
     "audit": "操作记录",
     "users": "用户",
+    "secret_shown_once": "{url} 的签名密钥(只显示这一次,请复制到对方系统):",
+    "dead_letters": "投递失败(死信)",
+    "dead_letters_explained": "多次重试仍被对方拒收的事件;后续事件照常投递。点“重试”再投一次。",
+    "delivery_id": "投递编号",
+    "tries": "尝试次数",
+    "failed_at": "失败时间",
+    "retry": "重试",
+    "retry_pending": "等待重试",
+    "retry_asked": "已安排重新投递事件 {event}",
+    "role": "角色",
+    "state": "状态",
+    "active": "正常",
+    "inactive": "已停用",
+    "add_user": "添加用户",
+    "reset_password": "重置密码",
+    "deactivate": "停用",
+    "activate": "重新启用",
+    "password_blank_generates": "留空则自动生成",
+    "password_shown_once": "{name} 的临时密码(只显示这一次,请当面或电话告知本人):",
+    "user_added": "已添加用户 {name}",
+    "password_reset_done": "已重置 {name} 的密码,其已登录的会话已结束",
+    "user_deactivated": "已停用 {name},其会话已立即结束",
+    "user_activated": "已重新启用 {name}",
+    "cannot_deactivate_self": "不能停用自己的账号",
     "role.agent": "坐席",
     "role.manager": "主管",
     "role.admin": "管理员",
@@ -105,7 +129,16 @@ ZH: dict[str, str] = {
     "calls_total": "来电总数",
     "containment": "机器人独立处理率",
     "transfers": "转人工",
-    "abandoned": "来电方挂断",
+    "abandoned": "放弃来电",
+    "footnote_abandoned": (
+        "放弃来电:来电方在得到服务之前挂断——在欢迎语、排队等待或转人工振铃期间,工单尚"
+        "未建立、转接尚未接通。机器人已完成服务(已播放结束语或已建立工单)后挂断的,计为"
+        "机器人独立处理;转接接通的计为转人工。"
+    ),
+    "footnote_status": (
+        "工单按状态统计:取当月最后一刻每张工单的状态,"
+        "月末之后才办结的工单计为未办结。"
+    ),
     "tickets_total": "工单总数",
     "sla_met": "按时回复率",
     "fcr": "首次解决率",
@@ -207,6 +240,35 @@ EN: dict[str, str] = {
     "settings": "Settings",
     "audit": "Audit log",
     "users": "Users",
+    "secret_shown_once": "Signing secret for {url} (shown this once; copy it to the helpdesk):",
+    "dead_letters": "Dead letters",
+    "dead_letters_explained": (
+        "Events the endpoint kept refusing past the retry limit; later events still flow. "
+        "Retry sends one again."
+    ),
+    "delivery_id": "Delivery",
+    "tries": "Tries",
+    "failed_at": "Failed at",
+    "retry": "Retry",
+    "retry_pending": "retry pending",
+    "retry_asked": "Event {event} will be sent again",
+    "role": "Role",
+    "state": "State",
+    "active": "Active",
+    "inactive": "Deactivated",
+    "add_user": "Add user",
+    "reset_password": "Reset password",
+    "deactivate": "Deactivate",
+    "activate": "Reactivate",
+    "password_blank_generates": "blank: generate one",
+    "password_shown_once": (
+        "Temporary password for {name} (shown this once; tell the user in person or by phone):"
+    ),
+    "user_added": "User {name} added",
+    "password_reset_done": "Password of {name} reset; their sessions ended",
+    "user_deactivated": "{name} deactivated; their sessions ended now",
+    "user_activated": "{name} reactivated",
+    "cannot_deactivate_self": "You cannot deactivate your own account",
     "role.agent": "Agent",
     "role.manager": "Manager",
     "role.admin": "Admin",
@@ -288,7 +350,17 @@ EN: dict[str, str] = {
     "calls_total": "Calls",
     "containment": "Contained (no person needed)",
     "transfers": "Transferred",
-    "abandoned": "Caller hung up",
+    "abandoned": "Abandoned",
+    "footnote_abandoned": (
+        "Abandoned: the caller hung up before being served - during the greeting, the queue wai"
+        "t or the transfer ring, before a ticket was opened or a transfer was answered. A calle"
+        "r who hangs up after the bot finished (closing prompt played or ticket opened) counts "
+        "as contained; an answered transfer counts as transferred."
+    ),
+    "footnote_status": (
+        "Tickets by status: the status each ticket had at the month's last instant; a ticket re"
+        "solved after the month's end counts as open."
+    ),
     "tickets_total": "Tickets",
     "sla_met": "SLA met",
     "fcr": "First-contact resolution",
