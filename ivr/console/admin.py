@@ -136,8 +136,15 @@ def settings_page(request: Request) -> Response:
             f"the console runs on built-in defaults ({console.settings.source}); start it "
             "with --config FILE to edit settings", status_code=409,
         )
+    from ivr.config.labels import LABELS, SECTIONS
+    from ivr.console import trial
+
     fields = se.form_fields(console.settings)
-    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path)}
+    scripts = trial.trial_scripts()
+    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path),
+                               "labels": LABELS, "sections": SECTIONS,
+                               "trial_scripts": scripts,
+                               "trial_chosen": {s.name for s in scripts}}
     if request.method == "POST":
         form = form_of(request)
         changes, problems = se.parse_form(fields, form)
@@ -151,6 +158,8 @@ def settings_page(request: Request) -> Response:
             diff=se.unified_diff(before_text, after_text, config_path.name),
             submitted={f.name: form.get(f.name) for f in fields},
         )
+        if form.get("op") == "try":
+            context.update(_try_settings(config_path, changes, problems, scripts, form))
         if form.get("op") == "apply" and changes and not problems:
             now = console.clock()
             kept = se.apply_text(config_path, after_text, console.settings.data_dir /
@@ -174,6 +183,37 @@ def settings_page(request: Request) -> Response:
                 submitted={},
             )
     return console.render(request, "admin_settings.html", context)
+
+
+def _try_settings(config_path: Path, changes: dict[tuple[str, str], Any], problems: list[str],
+                  scripts: list[Any], form: Any) -> dict[str, Any]:
+    """op=try: the chosen scripts (and an uploaded caller recording) against the file and
+    against the edit, nothing written to the config; no run at all while the edit has
+    problems."""
+    import tempfile
+
+    from ivr.console import trial
+
+    chosen = set(form.getlist("trial")) & {s.name for s in scripts}
+    upload: Any = form.get("trial_wav")
+    wav = upload.file.read(trial.MAX_WAV_BYTES + 1) if getattr(upload, "filename", "") else b""
+    out: dict[str, Any] = {"trial_chosen": chosen, "tried": True}
+    if problems or not (chosen or wav):
+        return out
+    if len(wav) > trial.MAX_WAV_BYTES:
+        out["trial_error"] = f"the recording is over {trial.MAX_WAV_BYTES // 2**20} MB"
+        return out
+    run = [s for s in scripts if s.name in chosen]
+    with tempfile.TemporaryDirectory(prefix="ivr-trial-") as tmp:
+        if wav:
+            run.append(trial.upload_script(Path(tmp), wav))
+            out["trial_extra"] = [run[-1]]  # its title on the page
+        try:
+            out["trials"] = trial.run_trial(config_path, changes, [s.path for s in run])
+        except trial.TrialError as exc:
+            name = Path(getattr(upload, "filename", "") or "upload.wav").name
+            out["trial_error"] = str(exc).replace(str(Path(tmp) / "upload.wav"), name)
+    return out
 
 
 def _forget_library(console: Console) -> None:
