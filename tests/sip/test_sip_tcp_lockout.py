@@ -71,10 +71,17 @@ def test_idle_and_half_sent_connections_do_not_lock_tcp_callers_out(start_agent)
         time.sleep(0.5)
     assert codes[-1] == 200, codes
     assert time.monotonic() - started < 5.0, codes
-    time.sleep(4.0)  # past the idle timeout: every half-sent connection is gone (the silent
-    # ones never reached PJSIP at all: TCP_DEFER_ACCEPT keeps them in the kernel)
+    # Past the idle timeout every half-sent connection is gone (the silent ones never reached
+    # PJSIP at all: TCP_DEFER_ACCEPT keeps them in the kernel). The accept gate pauses the
+    # listener at 32 busy slots, so the last of the 35 are accepted (and their 3 s start) up to
+    # a few SYN/data retries later.
     half_sent = held[1::2]
-    assert all(_closed_by_agent(s) for s in half_sent), sum(map(_closed_by_agent, half_sent))
+    deadline = time.monotonic() + 10.0
+    closed: set[int] = set()
+    while len(closed) < len(half_sent) and time.monotonic() < deadline:
+        closed |= {i for i, s in enumerate(half_sent) if i not in closed and _closed_by_agent(s)}
+        time.sleep(0.25)
+    assert len(closed) == len(half_sent), f"{len(closed)} of {len(half_sent)} closed"
     for sock in held:
         sock.close()
     assert agent.alive()
@@ -134,7 +141,8 @@ def test_connect_and_close_churn_does_not_abort_the_agent(start_agent, tmp_path:
     port = agent.wait_for("transports")["ports"][transport]
     opened = _churn(port, 3.0, payload)
     time.sleep(0.5)
-    assert agent.alive(), f"agent died after {opened} connections"
+    tail = "\n".join(Path(agent.log.name).read_text(errors="replace").splitlines()[-8:])
+    assert agent.alive(), f"agent died after {opened} connections:\n{tail}"
     started = time.monotonic()
     codes = [_tcp_call(agent.port)]
     while codes[-1] != 200 and time.monotonic() - started < 15.0:
@@ -142,4 +150,4 @@ def test_connect_and_close_churn_does_not_abort_the_agent(start_agent, tmp_path:
         codes.append(_tcp_call(agent.port))
     print(f"churn over {transport}: {opened} connections; TCP call answered after "
           f"{time.monotonic() - started:.1f} s ({codes})")
-    assert codes[-1] == 200, codes
+    assert codes[-1] == 200, (codes, tail)
