@@ -100,6 +100,7 @@ def test_workers_share_one_recogniser_service_when_a_model_is_installed(tmp_path
     assert spec.argv[1:3] == ("-m", "ivr.media.asr_backends.server")
     assert spec.argv[spec.argv.index("--model") + 1] == str(model)
     assert spec.argv[spec.argv.index("--socket") + 1] == str(sock)
+    assert spec.ready is not None and spec.ready() is False  # nothing listens there yet
     argv = serve_worker_argv(args, 1, 5071, asr_socket=sock)
     assignment = argv[argv.index("--set") + 1]
     assert parse_assignments([assignment]) == {"asr": {"service_socket": str(sock)}}

@@ -110,6 +110,9 @@ class RecognizerService:
         with conn:
             try:
                 kind, payload = wire.read_message(conn)
+                if kind == wire.PING:  # the socket is bound only after the model loaded
+                    conn.sendall(wire.pack(wire.READY))
+                    return
                 if kind != wire.HELLO:
                     raise wire.WireError(f"expected HELLO, got {kind!r}")
                 hello = json.loads(payload)
