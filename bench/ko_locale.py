@@ -49,7 +49,10 @@ KEYWORDS: dict[str, list[str]] = {
     "cannot_hear": ["크게"],
     "private_reason": ["개인"],
     "out_of_scope": ["대출", "로또", "주식"],
-    "understood": ["이해"],
+    # "hello" too: a caller who starts talking after the menu is already heard with the grammar
+    # (the policy switches at speech start), and without its own entry "여보세요" came back as
+    # "안녕히" (goodbye), which ended the call. At the intent step "understood" means nothing.
+    "understood": ["이해", "여보세요"],
     "repeat": ["다시"],
     "not_understood": ["몰라요", "모르겠"],
     "surname_intro": ["저"],
