@@ -69,6 +69,14 @@ CALLER_SCRIPT: tuple[tuple[str, float], ...] = (
     ("아니요", 1.5),
     ("네", 0.3),
 )
+# bench/latency.py: the same words, each after the agent's answer to the last one has ended
+# ("please repeat" and the menu, ~10 s), so each reply is measured from a quiet line; over the
+# compact script the caller talks over the agent (barge-in) and few replies are clean.
+LATENCY_SCRIPT: tuple[tuple[str, float], ...] = (
+    ("여보세요", 11.0),
+    ("네", 11.0),
+    ("아니요", 0.3),
+)
 GRAMMAR_ANSWERS = ("네", "아니요")
 # Without an intent the second answer would transfer the caller to a person (a REFER that
 # sipp cannot follow): the benches allow more attempts.
@@ -99,22 +107,24 @@ def say(text: str, rate_hz: int = 8000) -> np.ndarray:
     return resample_fast(audio.samples, audio.rate_hz, rate_hz)
 
 
-def caller_audio(rate_hz: int = 8000) -> np.ndarray:
-    """The whole caller script with its pauses."""
+def caller_audio(rate_hz: int = 8000,
+                 script: tuple[tuple[str, float], ...] = CALLER_SCRIPT) -> np.ndarray:
+    """A whole caller script with its pauses."""
     parts = []
-    for text, pause_s in CALLER_SCRIPT:
+    for text, pause_s in script:
         parts += [say(text, rate_hz), np.zeros(round(pause_s * rate_hz), dtype=np.int16)]
     return np.concatenate(parts)
 
 
-def pcap_dir(into: Path, sipp_pcaps: Path = Path("/usr/share/sip-tester")) -> Path:
+def pcap_dir(into: Path, script: tuple[tuple[str, float], ...] = CALLER_SCRIPT,
+             sipp_pcaps: Path = Path("/usr/share/sip-tester")) -> Path:
     """A folder that stands in for sip-tester's pcap folder: g711a.pcap is the Korean caller,
     the DTMF pcaps are sipp's own (so the built-in uac_pcap scenario plays the Korean caller)."""
     from bench.rtp_pcap import write_pcap
 
     folder = into / "pcap-ko"
     folder.mkdir(parents=True, exist_ok=True)
-    write_pcap(caller_audio(8000), folder / "g711a.pcap")
+    write_pcap(caller_audio(8000, script), folder / "g711a.pcap")
     for dtmf in sipp_pcaps.glob("dtmf_2833_*.pcap"):
         target = folder / dtmf.name
         if not target.exists():

@@ -219,8 +219,8 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> int:
         # The Korean model hears Korean: Korean keywords in its lexicon and a Korean caller
         # (bench/ko_locale.py), so the dialogue steps after the first words use a grammar.
         extra += ko_locale.serve_overrides()
-        pcaps = ko_locale.pcap_dir(tmp)
-        speech_s = len(ko_locale.caller_audio()) / 8000
+        pcaps = ko_locale.pcap_dir(tmp, ko_locale.LATENCY_SCRIPT)
+        speech_s = len(ko_locale.caller_audio(8000, ko_locale.LATENCY_SCRIPT)) / 8000
         service, sock = start_service(data_dir)
         extra += ["--set", f'asr.service_socket="{sock}"']
     env = dict(os.environ, IVR_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
