@@ -110,6 +110,9 @@ class ServiceStream:
             self._items.clear()
             self._items.append(wire.pack(wire.CLOSE))
             self._cond.notify()
+        if self.dropped_chunks_count:  # the service fell behind this call (bench/scale.py)
+            log.warning("asr stream %s: %d audio chunks dropped (the service was behind)",
+                        self.label, self.dropped_chunks_count)
 
     def _put(self, message: bytes, *, audio: bool = False) -> None:
         with self._cond:
