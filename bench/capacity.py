@@ -53,6 +53,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ivr.scale.memory import pss_kib  # noqa: E402
+
 PCAP_DIR = Path("/usr/share/sip-tester")
 UAC_PCAP_CALL_S = 9.5  # the built-in scenario: 8 s of audio, a digit, 1 s pause, BYE
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -256,6 +258,9 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
             total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls, pcaps)
         rss = peak_rss_kib(agent.pid)
         service_rss = peak_rss_kib(service.pid) if service else 0
+        # proportional set sizes at the end of the load (shared pages counted once)
+        agent_pss = pss_kib(agent.pid) or 0
+        service_pss = (pss_kib(service.pid) or 0) if service else 0
         service_cpu = cpu_seconds(service.pid) - service_cpu0 if service else 0.0
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=60)
@@ -281,7 +286,8 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
             # per-call p50s: their median; per-call p99s: the worst call's
             "p50_us": sorted(t[1] for t in timings)[len(timings) // 2] if timings else -1,
             "p99_us": max((t[2] for t in timings), default=-1),
-            "late": sum(t[3] for t in timings), **split}
+            "late": sum(t[3] for t in timings), "pss_kib": agent_pss,
+            "service_pss_kib": service_pss, **split}
 
 
 MODES = ("bare", "port", "port100", "full", "full100", "fullasr", "idle")
@@ -298,7 +304,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for key in SUMMED:
         if key in out:
             out[key] = sum(r[key] for r in runs)
-    for key in ("rss_kib", "service_rss_kib", "p99_us"):
+    for key in ("rss_kib", "service_rss_kib", "p99_us", "pss_kib", "service_pss_kib"):
         if key in out:
             out[key] = max(r[key] for r in runs)
     if "p50_us" in out:
@@ -384,6 +390,11 @@ def summary(by_mode: dict[str, dict[str, Any]], bare: dict[str, Any] | None,
         rows.append(tg.at_most(f"2 RSS for {tg.CAPACITY_CALLS} calls with a model", gib,
                                tg.MEMORY_GIB_MAX, "GiB", ".2f",
                                f"extrapolated: {per_worker} + one service"))
+        if asr.get("pss_kib"):
+            pss = (asr["pss_kib"] * tg.CAPACITY_CALLS / calls + asr["service_pss_kib"]) / 2**20
+            rows.append(tg.at_most(f"2 PSS for {tg.CAPACITY_CALLS} calls with a model", pss,
+                                   tg.MEMORY_GIB_MAX, "GiB", ".2f",
+                                   "the same, shared library pages counted once"))
     if rows:
         tg.print_summary("bench/capacity.py", rows)
 
