@@ -331,7 +331,9 @@ def check_calendar(settings: Any, today: Any = None) -> CheckResult:
         return CheckResult(
             "calendar", "WARN",
             f"chinesecalendar does not know the holidays of {', '.join(map(str, missing))}: "
-            f"promises there count weekends and the {listed} day(s) in business.holidays only",
+            f"promises there count weekends, the fixed-date statutory holidays (元旦, 劳动节 "
+            f"5-1/5-2, 国庆 10-1..3) and the {listed} day(s) in business.holidays only: "
+            f"春节, 清明, 端午, 中秋 and 调休 days are missing",
             "pip install -U chinesecalendar, or list that year's days in business.holidays "
             "and business.extra_working_days")
     return CheckResult("calendar", "OK", f"official holidays and make-up days known for "

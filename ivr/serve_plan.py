@@ -255,16 +255,22 @@ def workers_run_dir(settings: Any, sip_port: int) -> Path:
 
 def _start_set_admin(sup: Any, settings: Any, args: argparse.Namespace, run_dir: Path,
                      workers: int) -> Callable[[], None] | None:
-    """The one /health and /metrics of the whole set, served by the supervisor."""
+    """The one admin endpoint of the whole set, served by the supervisor: /health and /metrics
+    for every worker, and the web console (the same app as `ivr console`) on the same ticket
+    database. Its live page reads every worker's live file; its settings apply signals the
+    supervisor, which forwards SIGHUP to the workers."""
     admin_port = int(getattr(args, "admin_port", 0) or 0)
     if not admin_port:
         return None
-    from ivr.ops.admin import start_admin
+    from ivr.console.app import build_console
+    from ivr.console.server import BackgroundServer, agent_app
+    from ivr.console.webhooks import start_for
     from ivr.ops.health import health_response, run_checks, supervisor_checks
     from ivr.ops.metrics import render, worker_exited
     from ivr.tickets.service import TicketService
 
     sup.on_child_exit = lambda spec, pid: worker_exited(pid) if spec.kind == "worker" else None
+    # Not started: the workers own the schema upgrade and the journal replay.
     tickets = TicketService.from_settings(settings, start=False, url=getattr(args, "db", None))
     names = [(k, f"worker {k}") for k in range(1, workers + 1)]
     checks = supervisor_checks(sup, run_dir, names)
@@ -272,14 +278,30 @@ def _start_set_admin(sup: Any, settings: Any, args: argparse.Namespace, run_dir:
     def health() -> tuple[int, dict[str, Any]]:
         return health_response(run_checks(checks), workers=workers)
 
-    server = start_admin(getattr(args, "admin_bind", "127.0.0.1"), admin_port, health,
-                         lambda: render(tickets))
+    console = build_console(settings, tickets=tickets)
+    server = BackgroundServer(agent_app(console, health, lambda: render(tickets)),
+                              getattr(args, "admin_bind", "127.0.0.1"), admin_port).start()
+    server.on_stop.append(start_for(console).stop)
+    sup.on_reload = lambda: _reload_console(console, args)
 
     def stop() -> None:
         server.shutdown()
         tickets.shutdown()
 
     return stop
+
+
+def _reload_console(console: Any, args: argparse.Namespace) -> None:
+    """On SIGHUP the supervisor's console shows the file's settings too (a bad file keeps the
+    old ones: the workers refuse it the same way)."""
+    from ivr.config import ConfigError, cli_overrides, load_settings
+
+    try:
+        console.settings = load_settings(
+            getattr(args, "config", None),
+            overrides=cli_overrides(getattr(args, "set", None) or [], getattr(args, "db", None)))
+    except ConfigError as exc:
+        log.warning("reload: the console keeps its settings: %s", exc)
 
 
 def run_from_serve_args(settings: Any, args: argparse.Namespace) -> int:

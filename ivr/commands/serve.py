@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="serve the web console, GET /health and GET /metrics on 127.0.0.1:PORT (0 = off; "
-        "with --workers one /health and /metrics for the whole set); console accounts: "
+        "with --workers one console, /health and /metrics for the whole set); console accounts: "
         "ivr users add",
     )
     parser.add_argument("--admin-bind", default="127.0.0.1", help="address of the admin endpoint")

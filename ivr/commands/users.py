@@ -15,7 +15,7 @@ ROLES = ("agent", "manager", "admin")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "users",
-        help="console accounts: add (or reset) a user, list users",
+        help="console accounts: add, reset-password, deactivate, activate, list",
         description="Accounts of the web console (`ivr console`, `ivr serve --admin-port`). "
         "Roles: agent (ticket desk), manager (desk + monthly report), admin (everything). "
         "The password is read from a prompt, or from standard input with --password-stdin.",
@@ -34,6 +34,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--db", default=None, help="ticket database URL (default: from config)")
     add.set_defaults(func=run_add)
+    for action, helptext in (
+        ("deactivate", "deactivate a user: no sign-in, their open sessions end now"),
+        ("activate", "reactivate a deactivated user"),
+    ):
+        one = sub.add_parser(action, help=helptext)
+        one.add_argument("name", help="user name")
+        one.add_argument("--db", default=None, help="ticket database URL (default: from config)")
+        one.set_defaults(func=run_set_active, active=action == "activate")
+    reset = sub.add_parser(
+        "reset-password", help="set a new password for a user (their open sessions end)"
+    )
+    reset.add_argument("name", help="user name")
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    reset.add_argument("--db", default=None, help="ticket database URL (default: from config)")
+    reset.set_defaults(func=run_reset_password)
     lst = sub.add_parser("list", help="list users")
     lst.add_argument("--db", default=None, help="ticket database URL (default: from config)")
     lst.set_defaults(func=run_list)
@@ -96,13 +113,57 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_set_active(args: argparse.Namespace) -> int:
+    from ivr.tickets import TicketError
+
+    store = _store(args)
+    if store is None:
+        return 1
+    try:
+        user = store.set_active(args.name, args.active, datetime.now(timezone.utc))
+    except TicketError as exc:
+        print(f"{exc}; nothing changed", file=sys.stderr)
+        return 1
+    finally:
+        store.service.shutdown()
+    print(f"user {user.name}: " + ("active" if user.active else "deactivated, sessions ended"))
+    return 0
+
+
+def run_reset_password(args: argparse.Namespace) -> int:
+    from ivr.console.auth import WeakPassword, hash_password
+    from ivr.tickets import TicketError
+
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as exc:
+        print(f"{exc}; nothing changed", file=sys.stderr)
+        return 1
+    store = _store(args)
+    if store is None:
+        return 1
+    try:
+        user = store.reset_password(args.name, hashed, datetime.now(timezone.utc))
+    except TicketError as exc:
+        print(f"{exc}; nothing changed", file=sys.stderr)
+        return 1
+    finally:
+        store.service.shutdown()
+    print(f"user {user.name}: password reset, sessions ended")
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
     store = _store(args)
     if store is None:
         return 1
     try:
         for user in store.list_users():
-            print(f"{user.name:<20} {user.role:<8} {user.department or '-'}")
+            state = "" if user.active else "  (deactivated)"
+            print(f"{user.name:<20} {user.role:<8} {user.department or '-'}{state}")
     finally:
         store.service.shutdown()
     return 0

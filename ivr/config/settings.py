@@ -78,6 +78,16 @@ class Settings(Section):
     prompts: dict[str, dict[str, PromptDef]] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="after")
+    def _one_trusted_list(self) -> Settings:
+        """``scale.trusted_sources`` is folded into ``sip.trusted_sources``: the front and the
+        workers must trust the same sources (one list, read by both layers)."""
+        if self.scale.trusted_sources:
+            merged = list(dict.fromkeys([*self.sip.trusted_sources, *self.scale.trusted_sources]))
+            # Sections are frozen once loaded; this is still the loader's validation step.
+            object.__setattr__(self, "sip", self.sip.model_copy(update={"trusted_sources": merged}))
+        return self
+
+    @model_validator(mode="after")
     def _every_category_promised(self) -> Settings:
         missing = sorted(set(COMMITMENT_KEYS) - set(self.commitments))
         if missing:

@@ -1,4 +1,5 @@
-"""The admin bench: prompts (list, hear as a caller hears them), users, audit log.
+"""The admin bench: prompts (list, hear as a caller hears them), settings, blacklist, live calls,
+audit log. Users are in users.py, webhooks in webhooks_page.py.
 
 "Hear" renders the phrase the way the agent plays it on a call, then through G.711 at 8 kHz
 (what a PSTN caller's line does to it), as a WAV the page's <audio> plays.
@@ -40,8 +41,6 @@ def routes() -> list[Route]:
         Route("/admin", prompts_page),
         Route("/admin/prompts/{locale}/{prompt_id}.wav", hear_prompt),
         Route("/admin/prompts/{locale}/{prompt_id}", prompt_page, methods=["GET", "POST"]),
-        Route("/admin/users", users_page),
-        Route("/admin/webhooks", webhooks_page, methods=["GET", "POST"]),
         Route("/live", live_page),
         Route("/live/rows", live_rows),
         Route("/admin/blacklist", blacklist_page, methods=["GET", "POST"]),
@@ -117,12 +116,6 @@ def hear_prompt(request: Request) -> Response:
 
 
 @page(ADMIN_ROLES)
-def users_page(request: Request) -> Response:
-    console = console_of(request)
-    return console.render(request, "admin_users.html", {"users": console.store.list_users()})
-
-
-@page(ADMIN_ROLES)
 def audit_page(request: Request) -> Response:
     console = console_of(request)
     return console.render(request, "admin_audit.html", {"entries": console.store.audit_log()})
@@ -143,8 +136,15 @@ def settings_page(request: Request) -> Response:
             f"the console runs on built-in defaults ({console.settings.source}); start it "
             "with --config FILE to edit settings", status_code=409,
         )
+    from ivr.config.labels import LABELS, SECTIONS
+    from ivr.console import trial
+
     fields = se.form_fields(console.settings)
-    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path)}
+    scripts = trial.trial_scripts()
+    context: dict[str, Any] = {"fields": fields, "config_path": str(config_path),
+                               "labels": LABELS, "sections": SECTIONS,
+                               "trial_scripts": scripts,
+                               "trial_chosen": {s.name for s in scripts}}
     if request.method == "POST":
         form = form_of(request)
         changes, problems = se.parse_form(fields, form)
@@ -158,6 +158,8 @@ def settings_page(request: Request) -> Response:
             diff=se.unified_diff(before_text, after_text, config_path.name),
             submitted={f.name: form.get(f.name) for f in fields},
         )
+        if form.get("op") == "try":
+            context.update(_try_settings(config_path, changes, problems, scripts, form))
         if form.get("op") == "apply" and changes and not problems:
             now = console.clock()
             kept = se.apply_text(config_path, after_text, console.settings.data_dir /
@@ -181,6 +183,37 @@ def settings_page(request: Request) -> Response:
                 submitted={},
             )
     return console.render(request, "admin_settings.html", context)
+
+
+def _try_settings(config_path: Path, changes: dict[tuple[str, str], Any], problems: list[str],
+                  scripts: list[Any], form: Any) -> dict[str, Any]:
+    """op=try: the chosen scripts (and an uploaded caller recording) against the file and
+    against the edit, nothing written to the config; no run at all while the edit has
+    problems."""
+    import tempfile
+
+    from ivr.console import trial
+
+    chosen = set(form.getlist("trial")) & {s.name for s in scripts}
+    upload: Any = form.get("trial_wav")
+    wav = upload.file.read(trial.MAX_WAV_BYTES + 1) if getattr(upload, "filename", "") else b""
+    out: dict[str, Any] = {"trial_chosen": chosen, "tried": True}
+    if problems or not (chosen or wav):
+        return out
+    if len(wav) > trial.MAX_WAV_BYTES:
+        out["trial_error"] = f"the recording is over {trial.MAX_WAV_BYTES // 2**20} MB"
+        return out
+    run = [s for s in scripts if s.name in chosen]
+    with tempfile.TemporaryDirectory(prefix="ivr-trial-") as tmp:
+        if wav:
+            run.append(trial.upload_script(Path(tmp), wav))
+            out["trial_extra"] = [run[-1]]  # its title on the page
+        try:
+            out["trials"] = trial.run_trial(config_path, changes, [s.path for s in run])
+        except trial.TrialError as exc:
+            name = Path(getattr(upload, "filename", "") or "upload.wav").name
+            out["trial_error"] = str(exc).replace(str(Path(tmp) / "upload.wav"), name)
+    return out
 
 
 def _forget_library(console: Console) -> None:
@@ -304,35 +337,3 @@ def live_rows(request: Request) -> Response:
     console = console_of(request)
     return console.render(request, "_live_rows.html",
                           {"calls": read_live(console.settings.data_dir)})
-
-
-@page(ADMIN_ROLES)
-def webhooks_page(request: Request) -> Response:
-    """Helpdesk endpoints: add (URL + events; the signing secret is generated and shown here),
-    remove; delivery state (delivered, failing tries, last error)."""
-    import secrets
-
-    from ivr.tickets import InvalidDraft
-    from ivr.tickets.webhooks import EVENTS, WebhookStore
-
-    console = console_of(request)
-    store = WebhookStore(console.tickets)
-    error = ""
-    if request.method == "POST":
-        form = form_of(request)
-        try:
-            if form.get("op") == "add":
-                url = str(form.get("url", "")).strip()
-                events = [str(e) for e in form.getlist("events")]
-                view = store.add(url, secrets.token_hex(24), events,
-                                 request.state.session.user.name, console.clock())
-                console.audit(request, "webhook.add", url, None, {"events": list(view.events)})
-            elif form.get("op") == "remove":
-                removed = store.remove(int(str(form.get("id", "0"))))
-                if removed is not None:
-                    console.audit(request, "webhook.remove", removed.url,
-                                  {"events": list(removed.events)}, None)
-        except (InvalidDraft, ValueError) as exc:
-            error = str(exc)
-    return console.render(request, "admin_webhooks.html",
-                          {"endpoints": store.endpoints(), "events": EVENTS, "error": error})

@@ -8,7 +8,6 @@ and /static are open. Database work runs in the thread pool (the ticket layer is
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -69,12 +68,12 @@ class Console:
     clock: Callable[[], datetime] = _utcnow
     secure_cookies: bool = False
     poll_s: float = 0.5
-    throttle: auth.LoginThrottle = field(
-        default_factory=lambda: auth.LoginThrottle(time.monotonic)
-    )
+    throttle: auth.LoginThrottle = field(init=False)
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
+        # Failed sign-ins in the database: every console process on it shares the count.
+        self.throttle = auth.LoginThrottle(self.store, lambda: self.clock())
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html", "svg"]),
@@ -224,7 +223,7 @@ async def login_submit(request: Request) -> Response:
         _set_cookie(console, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return response
 
-    wait = console.throttle.retry_after_s(name, client)
+    wait = await run_in_threadpool(console.throttle.retry_after_s, name, client)
     if wait > 0:
         log.warning("console: sign-in throttled for a user from %s", client)
         return fail(t("login_throttled", s=int(wait) + 1), 429)
@@ -253,11 +252,11 @@ async def login_submit(request: Request) -> Response:
 
     result = await run_in_threadpool(check)
     if result is None:
-        console.throttle.failed(name, client)
+        await run_in_threadpool(console.throttle.failed, name, client)
         log.info("console: failed sign-in from %s", client)
         return fail(t("login_failed"), 401)
     user, token = result
-    console.throttle.succeeded(name)
+    await run_in_threadpool(console.throttle.succeeded, name)
     target = next_path if next_path != "/" else HOME_BY_ROLE.get(user.role, "/desk")
     response = RedirectResponse(target, status_code=303)
     _set_cookie(console, response, SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600)
@@ -337,7 +336,7 @@ class SecurityHeaders:
 def create_app(console: Console, health: Any = None, metrics: Any = None) -> Starlette:
     """The console; `health` and `metrics` replace its /health and /metrics endpoints (the
     agent reports its own)."""
-    from ivr.console import admin, desk, report
+    from ivr.console import admin, desk, report, users, webhooks_page
 
     routes = [
         Route("/health", health or console_health),
@@ -350,6 +349,8 @@ def create_app(console: Console, health: Any = None, metrics: Any = None) -> Sta
         *desk.routes(),
         *report.routes(),
         *admin.routes(),
+        *users.routes(),
+        *webhooks_page.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

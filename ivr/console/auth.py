@@ -9,7 +9,9 @@
 - Signed URLs: HMAC-SHA256 under the console's secret (<data>/console-secret, 0600), so a
   recording URL cannot be derived from a ticket id.
 - Throttle: after MAX_FAILURES failed sign-ins for one name or one client address within
-  WINDOW_S, further attempts are refused until the window has passed.
+  WINDOW_S, further attempts are refused until the window has passed. The failures live in the
+  database (ConsoleStore), so every console process on it (`ivr console`, each worker's admin
+  port) counts the same ones.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
-from collections import defaultdict, deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -113,40 +115,47 @@ def verify_signature(secret: bytes, purpose: str, value: str, signature: str) ->
     return same(sign(secret, purpose, value), signature)
 
 
-class LoginThrottle:
-    """Failed sign-ins per name and per client address in a sliding window (per process)."""
+class FailureStore(Protocol):
+    """Where failed sign-ins are kept (ivr.tickets.console_store.ConsoleStore)."""
 
-    def __init__(self, clock: Callable[[], float], max_failures: int = MAX_FAILURES,
-                 window_s: float = WINDOW_S):
+    def login_failures(self, keys: list[str], since: datetime) -> dict[str, list[datetime]]: ...
+
+    def add_login_failure(
+        self, keys: list[str], now: datetime, forget_before: datetime
+    ) -> None: ...
+
+    def clear_login_failures(self, key: str) -> None: ...
+
+
+class LoginThrottle:
+    """Failed sign-ins per name and per client address in a sliding window, in the database."""
+
+    def __init__(self, store: FailureStore, clock: Callable[[], datetime],
+                 max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S):
+        self.store = store
         self.clock = clock
         self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.window = timedelta(seconds=window_s)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
+    @staticmethod
+    def _keys(name: str, client: str) -> list[str]:
+        return [f"u:{name.lower()}", f"c:{client}"]
 
     def retry_after_s(self, name: str, client: str) -> float:
-        """0 when an attempt is allowed, else seconds until it is."""
+        """0 when an attempt is allowed, else seconds until it is (the failure that brought the
+        count to the limit leaves the window)."""
         now = self.clock()
-        with self._lock:
-            waits = []
-            for key in (f"u:{name.lower()}", f"c:{client}"):
-                times = self._recent(key, now)
-                if len(times) >= self.max_failures:
-                    waits.append(times[0] + self.window_s - now)
-            return max(waits, default=0.0)
+        found = self.store.login_failures(self._keys(name, client), now - self.window)
+        waits = [
+            (times[-self.max_failures] + self.window - now).total_seconds()
+            for times in found.values()
+            if len(times) >= self.max_failures
+        ]
+        return max(0.0, max(waits, default=0.0))
 
     def failed(self, name: str, client: str) -> None:
         now = self.clock()
-        with self._lock:
-            for key in (f"u:{name.lower()}", f"c:{client}"):
-                self._recent(key, now).append(now)
+        self.store.add_login_failure(self._keys(name, client), now, now - self.window)
 
     def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{name.lower()}", None)
+        self.store.clear_login_failures(f"u:{name.lower()}")

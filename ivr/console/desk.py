@@ -35,6 +35,9 @@ from ivr.tickets.console_store import EventView, SessionView
 log = logging.getLogger(__name__)
 
 RECORDING_PURPOSE = "recording"
+# A recording URL is good for this long after the ticket page made it (the expiry is inside the
+# signed value): a URL copied out of a page, a log or a browser history stops working.
+RECORDING_URL_TTL_S = 3600
 OPEN_STATUSES = ("new", "dispatched")
 KEEPALIVE_S = 15.0
 ACTIONS = ("first_reply", "dispatch", "resolve", "close", "reopen", "note", "mark_complex")
@@ -47,7 +50,7 @@ def routes() -> list[Route]:
         Route("/tickets/{ref}", ticket_page),
         Route("/tickets/{ref}/card", ticket_card),
         Route("/tickets/{ref}/act", ticket_action, methods=["POST"]),
-        Route("/recordings/{ticket_id}/{signature}", recording),
+        Route("/recordings/{ticket_id}/{expires}/{signature}", recording),
         Route("/events", events),
     ]
 
@@ -157,8 +160,9 @@ def line_reports(timeline: dict[str, Any] | None) -> list[dict[str, Any]]:
 def recording_url(console: Console, ticket: TicketView) -> str | None:
     if not ticket.recording_path or not Path(ticket.recording_path).is_file():
         return None
-    signature = auth.sign(console.secret, RECORDING_PURPOSE, ticket.id)
-    return f"/recordings/{ticket.id}/{signature}"
+    expires = int(console.clock().timestamp()) + RECORDING_URL_TTL_S
+    signature = auth.sign(console.secret, RECORDING_PURPOSE, f"{ticket.id}/{expires}")
+    return f"/recordings/{ticket.id}/{expires}/{signature}"
 
 
 def _ticket_context(console: Console, ticket: TicketView) -> dict[str, Any]:
@@ -260,11 +264,16 @@ def ticket_action(request: Request) -> Response:
 def recording(request: Request) -> Response:
     console = console_of(request)
     ticket_id = request.path_params["ticket_id"]
+    expires = request.path_params["expires"]
     signature = request.path_params["signature"]
-    if len(ticket_id) != 36 or not auth.verify_signature(
-        console.secret, RECORDING_PURPOSE, ticket_id, signature
+    if len(ticket_id) != 36 or not expires.isdigit() or not auth.verify_signature(
+        console.secret, RECORDING_PURPOSE, f"{ticket_id}/{expires}", signature
     ):
         return PlainTextResponse("not found", status_code=404)
+    if int(expires) <= console.clock().timestamp():
+        return PlainTextResponse(
+            "this recording link has expired: open the ticket page again", status_code=403
+        )
     try:
         ticket = console.tickets.get(ticket_id)
     except TicketNotFound:
@@ -305,19 +314,27 @@ async def events(request: Request) -> Response:
         quiet = 0.0
         while not await request.is_disconnected():
             found = await run_in_threadpool(console.store.events_after, last)
-            for event in found:
-                last = event.id
-                if pop_for(event, department):
-                    data = json.dumps(
-                        {"ticket": event.ticket_ref, "queue": event.queue}, ensure_ascii=False
-                    )
-                    yield f"id: {event.id}\nevent: pop\ndata: {data}\n\n"
-                    quiet = 0.0
-            await asyncio.sleep(console.poll_s)
-            quiet += console.poll_s
+            pops = [e for e in found if pop_for(e, department)]
+            if found:
+                last = found[-1].id
+            # Before a pop and at each keepalive: is the session still valid? A user signed
+            # out, deactivated or whose password was reset gets nothing more; the stream ends
+            # (the browser's reconnect then gets 401).
+            if (pops or quiet >= KEEPALIVE_S) and (
+                await run_in_threadpool(console.session_for, request) is None
+            ):
+                return
+            for event in pops:
+                data = json.dumps(
+                    {"ticket": event.ticket_ref, "queue": event.queue}, ensure_ascii=False
+                )
+                yield f"id: {event.id}\nevent: pop\ndata: {data}\n\n"
+                quiet = 0.0
             if quiet >= KEEPALIVE_S:
                 quiet = 0.0
                 yield ": keepalive\n\n"
+            await asyncio.sleep(console.poll_s)
+            quiet += console.poll_s
 
     return StreamingResponse(
         stream(),

@@ -39,11 +39,12 @@ def chosen_month(request: Request) -> tuple[int, int]:
 
 
 def figures(report: MonthlyReport) -> dict[str, Any]:
-    """The headline numbers (containment = calls that ended without a person)."""
-    reasons = report.calls_by_end_reason
+    """The headline numbers (reports.ABANDONED_DEFINITION: abandoned calls are neither
+    transferred nor contained)."""
     total = report.calls_total
-    transferred = reasons.get("transferred", 0)
-    abandoned = reasons.get("caller_hangup", 0)
+    transferred = report.calls_transferred
+    abandoned = report.calls_abandoned
+    contained = report.calls_contained
 
     def pct(n: int) -> float | None:
         return 100.0 * n / total if total else None
@@ -52,8 +53,8 @@ def figures(report: MonthlyReport) -> dict[str, Any]:
         "calls_total": total,
         "transferred": transferred,
         "transferred_pct": pct(transferred),
-        "contained": total - transferred,
-        "contained_pct": pct(total - transferred),
+        "contained": contained,
+        "contained_pct": pct(contained),
         "abandoned": abandoned,
         "abandoned_pct": pct(abandoned),
     }

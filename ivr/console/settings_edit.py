@@ -237,17 +237,34 @@ def apply_text(config_path: Path, text: str, history_dir: Path, now: datetime) -
 
 def reload_agents(data_dir: Path) -> list[int]:
     """SIGHUP every running `ivr serve` that wrote a pid file in <data>/run (what `ivr reload`
-    does for one port); returns the pids signalled."""
-    signalled = []
+    does for one port); returns the pids signalled. A worker of `ivr serve --workers N` is left
+    to its supervisor, which forwards the signal (so it reloads once, not twice)."""
+    candidates: list[int] = []
     for pid_path in sorted((Path(data_dir) / "run").glob("ivr-serve-*.pid")):
         try:
             pid = int(pid_path.read_text().strip())
             # A stale pid file may name an unrelated process now: only signal an ivr.
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if b"ivr" not in cmdline:
-                continue
-            os.kill(pid, signal.SIGHUP)
+            if b"ivr" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                candidates.append(pid)
         except (ValueError, OSError):
+            continue
+    signalled = []
+    for pid in candidates:
+        if _parent_of(pid) in candidates:
+            continue
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except OSError:
             continue
         signalled.append(pid)
     return signalled
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ")".
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[1]) if len(fields) > 1 else None

@@ -173,7 +173,7 @@ def front_params(
         "pike_unit_s": scale.pike_window_s,
         "pike_requests_count": scale.pike_requests_count,
         "ban_s": scale.ban_s,
-        "trusted_sources": tuple(scale.trusted_sources),
+        "trusted_sources": tuple(getattr(sip, "trusted_sources", None) or scale.trusted_sources),
         "retry_after_s": int(getattr(sip, "retry_after_s", 30)),
     }
     values.update(overrides)

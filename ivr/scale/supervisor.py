@@ -148,6 +148,7 @@ class Supervisor:
         self._wake = threading.Event()
         self.stop_reason = ""
         self.on_child_exit: Callable[[ChildSpec, int], None] | None = None  # (spec, pid)
+        self.on_reload: Callable[[], None] | None = None  # after SIGHUP went to the workers
 
     # Signals ------------------------------------------------------------------------------
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -312,6 +313,11 @@ class Supervisor:
                          len(workers))
                 for child in workers:
                     self._signal(child, signal.SIGHUP)
+                if self.on_reload is not None:
+                    try:
+                        self.on_reload()
+                    except Exception:
+                        log.exception("reload hook failed")
             if now >= next_status:
                 self.log_status()
                 next_status = now + self.status_interval_s

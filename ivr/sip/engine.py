@@ -22,6 +22,7 @@ import itertools
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,11 +31,13 @@ from typing import Any, TypeVar
 
 import pjsua2 as pj
 
+from ivr.sip.acceptgate import AcceptGating
 from ivr.sip.call import AgentCall, _add_headers
 from ivr.sip.config import PJSUA_COMPILED_MAX_CALLS, SipConfig, SipConfigError
 from ivr.sip.guard import MethodGuard
 from ivr.sip.headers import mask_uri, parse_headers, uri_user
 from ivr.sip.logsafe import LogLimiter, source_of, wire_text
+from ivr.sip.oversize import OversizeResponder, reuseport_option
 from ivr.sip.shield import Shield, ShieldLimits
 from ivr.sip.tcpguard import SWEEP_INTERVAL_S, TcpGuard, defer_accept
 from ivr.sip.types import (
@@ -111,6 +114,18 @@ class _LogWriter(pj.LogWriter):
         pjsip_logger.log(level, "%s%s", wire_text(text), suffix)
 
 
+class _Endpoint(pj.Endpoint):
+    """Reports each new TCP connection to the accept gate (``acceptgate.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_connected: Callable[[], None] | None = None
+
+    def onTransportState(self, prm: Any) -> None:
+        if prm.state == pj.PJSIP_TP_STATE_CONNECTED and self.on_connected is not None:
+            self.on_connected()
+
+
 class _Account(pj.Account):
     def __init__(self, engine: SipEngine) -> None:
         super().__init__()
@@ -154,6 +169,8 @@ class SipEngine:
         self._ep: Any = None
         self._guard: MethodGuard | None = None
         self._tcp_guard: TcpGuard | None = None
+        self._gate: AcceptGating | None = None
+        self._oversize: OversizeResponder | None = None
         self._log_writer: _LogWriter | None = None
         self.registered = False
 
@@ -252,7 +269,9 @@ class SipEngine:
         next_sweep = time.monotonic() + SWEEP_INTERVAL_S
         while not self._stop.is_set():
             try:
-                self._ep.libHandleEvents(POLL_MS)
+                events = self._ep.libHandleEvents(POLL_MS)
+                if self._gate is not None:
+                    self._gate.check(time.monotonic(), events)
                 self._drain_commands()
                 self._run_timers()
                 if time.monotonic() >= next_sweep:
@@ -277,7 +296,7 @@ class SipEngine:
         # pj_init logs a banner to stdout before libInit applies our log config; silence it.
         lib.pj_log_set_level(ctypes.c_int(min(cfg.pjsip_log_level, 1)))
         _set_transaction_timeout(lib, cfg.transaction_timeout_s)
-        ep = pj.Endpoint()
+        ep = _Endpoint()
         self._ep = ep
         ep.libCreate()
         epc = pj.EpConfig()
@@ -328,8 +347,25 @@ class SipEngine:
         self._create_transports()
         self._set_codecs()
         ep.libStart()
-        defer_accept([self.ports[n] for n in ("tcp", "tls") if n in self.ports])
+        stream_ports = [self.ports[n] for n in ("tcp", "tls") if n in self.ports]
+        defer_accept(stream_ports)
+        self._oversize = self._start_oversize_responder()
+        self._gate = AcceptGating.start(lib, len(self.ports), stream_ports, cfg.trusted_sources,
+                                        tls="tls" in self.ports)
+        if self._gate is not None:
+            ep.on_connected = self._gate.connected
         self._create_account()
+
+    def _start_oversize_responder(self) -> OversizeResponder | None:
+        if "udp" not in self.ports:
+            return None
+        try:
+            return OversizeResponder(self.config.bind_address, self.ports["udp"],
+                                     self.config.user_agent)
+        except OSError as exc:
+            logger.warning("SIP requests over 4,000 bytes will be dropped unanswered (could not "
+                           "join the UDP port: %s); the Kamailio front answers them 513", exc)
+            return None
 
     def _create_transports(self) -> None:
         cfg = self.config
@@ -346,6 +382,11 @@ class SipEngine:
                         tc.tlsConfig.privKeyFile = cfg.tls_key_file or ""
                     else:
                         tc.port = port
+                    if name == "udp":
+                        # SO_REUSEPORT (so oversize.py can take what PJSIP can't read) would
+                        # also let a second agent share the port: claim it plainly first.
+                        tc.port = _unshared_udp_port(cfg.bind_address, port, cfg.transports)
+                        _reuse_port(tc)
                     tid = self._ep.transportCreate(_TRANSPORT_TYPES[name], tc)
                     created.append(tid)
                     actual = int(str(self._ep.transportGetInfo(tid).localName).rsplit(":", 1)[1])
@@ -698,6 +739,9 @@ class SipEngine:
         self._destroy_library()
 
     def _destroy_library(self) -> None:
+        if self._oversize is not None:
+            self._oversize.close()
+            self._oversize = None
         for call in [*self._calls.values(), *self._pending, *self._graveyard]:
             call._release()
         self._calls.clear()
@@ -757,6 +801,28 @@ def _run_into(future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]
         future.set_result(fn(*args))
     except BaseException as exc:
         future.set_exception(exc)
+
+
+def _unshared_udp_port(bind_address: str, port: int, transports: tuple[str, ...]) -> int:
+    """``port`` (0: a free one) after checking that no socket, shared or not, holds it."""
+    family = socket.AF_INET6 if ":" in bind_address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((bind_address, port))
+            return int(probe.getsockname()[1])
+    except OSError as exc:
+        raise SipError(f"cannot listen on {bind_address}:{port} ({'/'.join(transports)}): "
+                       f"{exc.strerror or exc}") from None
+
+
+def _reuse_port(tc: Any) -> None:
+    level, name = reuseport_option()
+    option = pj.SockOpt()
+    option.level, option.optName = level, name
+    option.setOptValInt(1)
+    options = pj.SockOptVector()
+    options.append(option)
+    tc.sockOptParams.sockOpts = options
 
 
 def _set_media_transport(tc: Any, cfg: SipConfig) -> None:

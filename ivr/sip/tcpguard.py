@@ -67,6 +67,18 @@ def accepted_connections(local_ports: Iterable[int]) -> dict[Peer, int]:
     return found
 
 
+def listening_sockets(local_ports: Iterable[int]) -> list[int]:
+    """The fds of PJSIP's listening TCP/TLS sockets on ``local_ports``."""
+    found = []
+    for fd, sock in _tcp_sockets(local_ports):
+        try:
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                found.append(fd)
+        except OSError:
+            continue
+    return found
+
+
 DEFER_ACCEPT_S = 5
 
 

@@ -112,3 +112,38 @@ class WebhookEndpoint(Base):
     delivered_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, under a throttle key ("u:<name>" or "c:<address>"). Shared by every
+    console process on the database (`ivr console`, each `ivr serve --workers` admin port), so
+    the 5-in-15-minutes limit holds however many processes answer. Rows older than the window
+    are deleted as new ones come."""
+
+    __tablename__ = "console_login_failures"
+    __table_args__ = (Index("ix_console_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDeadLetter(Base):
+    """A ticket event an endpoint kept refusing past the retry limit. The endpoint's cursor has
+    moved past it (later events flow); the admin can ask for one more try (retry_requested_at),
+    which the dispatcher makes; delivered_at closes the letter."""
+
+    __tablename__ = "webhook_dead_letters"
+    __table_args__ = (Index("ix_webhook_dead_letters_endpoint_id", "endpoint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retry_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

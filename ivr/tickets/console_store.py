@@ -12,9 +12,16 @@ from typing import Any
 
 from sqlalchemy import delete, desc, select
 
-from .console_models import ROLES, AuditEntry, ConsoleEvent, ConsoleSession, ConsoleUser
+from .console_models import (
+    ROLES,
+    AuditEntry,
+    ConsoleEvent,
+    ConsoleSession,
+    ConsoleUser,
+    LoginFailure,
+)
 from .service import TicketService
-from .types import InvalidDraft
+from .types import InvalidDraft, TicketNotFound
 
 NAME_MAX = 64
 
@@ -85,14 +92,21 @@ class ConsoleStore:
         now: datetime,
         department: str | None = None,
         actor: str = "cli",
+        must_be_new: bool = False,
     ) -> UserView:
         """Create a user, or replace the role/password/department of an existing one (so
-        `ivr users add` also resets a forgotten password). Audited either way."""
+        `ivr users add` also resets a forgotten password). Audited either way; the audit row
+        says that a password was set, never the password or its hash. `must_be_new`: refuse
+        an existing name (the web form adds, it does not overwrite)."""
         validate_user(name, role)
+        if department is not None and len(department) > 100:
+            raise InvalidDraft(f"department {department[:20]!r}... is longer than 100 characters")
 
         def work(s: Any) -> UserView:
             user = s.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
             before = None
+            if user is not None and must_be_new:
+                raise InvalidDraft(f"user {name!r} already exists")
             if user is None:
                 user = ConsoleUser(name=name, created_at=now, active=True)
                 s.add(user)
@@ -138,6 +152,77 @@ class ConsoleStore:
                 user.updated_at = now
 
         self.service._read(work)
+
+    def _named(self, s: Any, name: str) -> ConsoleUser:
+        user = s.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
+        if user is None:
+            raise TicketNotFound(f"no console user named {name!r}")
+        return user  # type: ignore[no-any-return]
+
+    def set_active(self, name: str, active: bool, now: datetime, actor: str = "cli") -> UserView:
+        """Deactivate (no sign-in; every open session of the user ends now) or reactivate a
+        user. Refused when it would leave no active admin. Audited."""
+
+        def work(s: Any) -> UserView:
+            user = self._named(s, name)
+            before = bool(user.active)
+            if before and not active and user.role == "admin":
+                admins = s.scalars(
+                    select(ConsoleUser.id)
+                    .where(ConsoleUser.active)
+                    .where(ConsoleUser.role == "admin")
+                ).all()
+                if len(admins) <= 1:
+                    raise InvalidDraft(f"{name!r} is the last active admin; add another first")
+            user.active = active
+            user.updated_at = now
+            ended = 0
+            if not active:
+                ended = s.execute(
+                    delete(ConsoleSession).where(ConsoleSession.user_id == user.id)
+                ).rowcount
+            s.add(
+                AuditEntry(
+                    at=now,
+                    actor=actor[:64],
+                    action="user.activate" if active else "user.deactivate",
+                    target=name,
+                    before={"active": before},
+                    after={"active": active, **({"sessions_ended": ended} if ended else {})},
+                )
+            )
+            s.flush()
+            return _user(user)
+
+        return self.service._read(work)
+
+    def reset_password(
+        self, name: str, password_hash: str, now: datetime, actor: str = "cli"
+    ) -> UserView:
+        """A new password (hash) for a user; their open sessions end (whoever held the old
+        password is signed out). Audited without the password or its hash."""
+
+        def work(s: Any) -> UserView:
+            user = self._named(s, name)
+            user.password_hash = password_hash
+            user.updated_at = now
+            ended = s.execute(
+                delete(ConsoleSession).where(ConsoleSession.user_id == user.id)
+            ).rowcount
+            s.add(
+                AuditEntry(
+                    at=now,
+                    actor=actor[:64],
+                    action="user.reset_password",
+                    target=name,
+                    before=None,
+                    after={"password": "reset", "sessions_ended": ended},
+                )
+            )
+            s.flush()
+            return _user(user)
+
+        return self.service._read(work)
 
     def list_users(self) -> list[UserView]:
         return self.service._read(
@@ -186,6 +271,37 @@ class ConsoleStore:
 
     def delete_session(self, token_hash: str) -> None:
         query = delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash)
+        self.service._read(lambda s: s.execute(query))
+
+    # Failed sign-ins (the throttle, shared by every console process) ------------------------
+
+    def login_failures(self, keys: list[str], since: datetime) -> dict[str, list[datetime]]:
+        """The failure times after `since` per key, oldest first."""
+
+        def work(s: Any) -> dict[str, list[datetime]]:
+            out: dict[str, list[datetime]] = {k: [] for k in keys}
+            for key, at in s.execute(
+                select(LoginFailure.key, LoginFailure.at)
+                .where(LoginFailure.key.in_(keys))
+                .where(LoginFailure.at > since)
+                .order_by(LoginFailure.at, LoginFailure.id)
+            ):
+                out[key].append(at)
+            return out
+
+        return self.service._read(work)
+
+    def add_login_failure(self, keys: list[str], now: datetime, forget_before: datetime) -> None:
+        """Record one failure under each key; rows older than `forget_before` go."""
+
+        def work(s: Any) -> None:
+            s.execute(delete(LoginFailure).where(LoginFailure.at <= forget_before))
+            s.add_all(LoginFailure(key=k[:200], at=now) for k in keys)
+
+        self.service._read(work)
+
+    def clear_login_failures(self, key: str) -> None:
+        query = delete(LoginFailure).where(LoginFailure.key == key)
         self.service._read(lambda s: s.execute(query))
 
     # Audit -------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ Definitions (documented in the report's footer too):
   report time, and are left out while their promise is still ahead.
 - First-contact resolution %: of the month's service tickets (complaint, inquiry, suggestion,
   callback), the share resolved without ever being dispatched to a department.
+- Tickets by status: the status each ticket of the month had at the month's last instant (from
+  its event trail), not today's: a ticket resolved after the month's end counts as open.
+- Abandoned, transferred, contained: see ABANDONED_DEFINITION and call_outcome().
 """
 
 from __future__ import annotations
@@ -15,11 +18,55 @@ import io
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .types import CATEGORIES, END_REASONS, SEVERITIES, STATUSES
 
 SERVICE_CATEGORIES = ("complaint", "inquiry", "suggestion", "callback")
+
+# The prompts that mean the bot had finished its work: the caller heard "anything else?" or the
+# goodbye. A caller who hangs up after them was served (contained), not abandoned.
+CLOSING_PROMPTS = frozenset({"closing_anything_else", "closing_goodbye"})
+
+CallOutcomeKind = Literal["transferred", "abandoned", "contained"]
+
+ABANDONED_DEFINITION = (
+    "Abandoned: the caller hung up before being served - during the greeting, the queue wait "
+    "or the transfer ring, before a ticket was opened or a transfer was answered (end reason "
+    "caller_hangup, and either a transfer was ringing, or no ticket was opened and the closing "
+    "prompts had not been played). A caller who hangs up after the bot finished (closing "
+    "prompt played, or ticket opened - including a complaint the caller described and the bot "
+    "filed unconfirmed at the hang-up) is contained. Transferred: the transfer was answered "
+    "(end reason transferred). Contained: every other call, handled without a person."
+)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the report needs from one call record (CDR)."""
+
+    end_reason: str
+    has_ticket: bool = False
+    transfer_attempted: bool = False
+    bot_finished: bool = False
+
+
+def call_outcome(call: CallFacts) -> CallOutcomeKind:
+    """Classify one call the way a contact centre counts it (ABANDONED_DEFINITION)."""
+    if call.end_reason == "transferred":
+        return "transferred"
+    if call.end_reason == "caller_hangup" and (
+        call.transfer_attempted or not (call.has_ticket or call.bot_finished)
+    ):
+        return "abandoned"
+    return "contained"
+
+
+def status_as_of(trail: list[tuple[datetime, int, str]], end: datetime, fallback: str) -> str:
+    """The status a ticket had just before `end`: the last event (by time, then id) before it.
+    `fallback` (the current status) is used only when the trail has no such event."""
+    before = [(at, seq, status) for at, seq, status in trail if at < end]
+    return max(before)[2] if before else fallback
 
 
 @dataclass(frozen=True)
@@ -52,6 +99,9 @@ class MonthlyReport:
     satisfaction_avg: float | None
     notes: list[str] = field(default_factory=list)
     by_severity: dict[str, int] = field(default_factory=dict)
+    calls_transferred: int = 0
+    calls_abandoned: int = 0
+    calls_contained: int = 0
 
     @property
     def month_label(self) -> str:
@@ -71,7 +121,7 @@ def build_report(
     year: int,
     month: int,
     tickets: list[TicketFacts],
-    call_end_reasons: list[str],
+    calls: list[CallFacts],
     now: datetime,
 ) -> MonthlyReport:
     by_category: dict[str, int] = {c: 0 for c in CATEGORIES}
@@ -102,8 +152,10 @@ def build_report(
         if t.satisfaction is not None:
             scores.append(t.satisfaction)
     reasons: dict[str, int] = {r: 0 for r in END_REASONS}
-    for reason in call_end_reasons:
-        reasons[reason] = reasons.get(reason, 0) + 1
+    outcomes: dict[CallOutcomeKind, int] = {"transferred": 0, "abandoned": 0, "contained": 0}
+    for call in calls:
+        reasons[call.end_reason] = reasons.get(call.end_reason, 0) + 1
+        outcomes[call_outcome(call)] += 1
     return MonthlyReport(
         year=year,
         month=month,
@@ -117,8 +169,11 @@ def build_report(
         sla_pending=pending,
         fcr_resolved=fcr_resolved,
         fcr_base=fcr_base,
-        calls_total=len(call_end_reasons),
+        calls_total=len(calls),
         calls_by_end_reason=reasons,
+        calls_transferred=outcomes["transferred"],
+        calls_abandoned=outcomes["abandoned"],
+        calls_contained=outcomes["contained"],
         satisfaction_count=len(scores),
         satisfaction_avg=(sum(scores) / len(scores)) if scores else None,
     )
@@ -166,6 +221,13 @@ def render_text(report: MonthlyReport) -> str:
     ]
     for reason, count in report.calls_by_end_reason.items():
         lines.append(f"  {reason:<16}{count:>8}")
+    lines += [
+        "",
+        f"Transferred: {report.calls_transferred}, abandoned: {report.calls_abandoned}, "
+        f"contained: {report.calls_contained}",
+        ABANDONED_DEFINITION,
+        "Tickets by status: as of the month's last instant.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -205,9 +267,14 @@ def render_csv(report: MonthlyReport) -> str:
     for reason, n in report.calls_by_end_reason.items():
         w.writerow([m, "calls_by_end_reason", reason, n])
     w.writerow([m, "calls", "total", report.calls_total])
+    w.writerow([m, "calls", "transferred", report.calls_transferred])
+    w.writerow([m, "calls", "abandoned", report.calls_abandoned])
+    w.writerow([m, "calls", "contained", report.calls_contained])
     w.writerow([m, "satisfaction", "answers", report.satisfaction_count])
     avg = report.satisfaction_avg
     w.writerow([m, "satisfaction", "average", "" if avg is None else f"{avg:.2f}"])
+    w.writerow([m, "definition", "tickets_by_status", "status at the month's last instant"])
+    w.writerow([m, "definition", "abandoned", ABANDONED_DEFINITION])
     return buf.getvalue()
 
 

@@ -35,7 +35,14 @@ from .journal import Journal, RejectEntry, ReplayStats
 from .lifecycle import transition
 from .models import CallRecord, Ticket, TicketEvent
 from .privacy import DEFAULT_NUMBER_KEY_ENV, NumberProtector, remove_legacy_pepper
-from .reports import MonthlyReport, TicketFacts, build_report
+from .reports import (
+    CLOSING_PROMPTS,
+    CallFacts,
+    MonthlyReport,
+    TicketFacts,
+    build_report,
+    status_as_of,
+)
 from .sla import (
     Calendar,
     Commitment,
@@ -1197,31 +1204,56 @@ class TicketService:
         return start, datetime.combine(nxt, dtime(0), tzinfo=tz)
 
     def monthly_report(self, year: int, month: int, now: datetime | None = None) -> MonthlyReport:
+        """The month's figures. Statuses are as of the month's last instant (the event trail);
+        calls are classified from their call records (reports.call_outcome)."""
         start, end = self.month_bounds(year, month)
 
         def work(session: Session) -> MonthlyReport:
+            rows = list(
+                session.scalars(
+                    select(Ticket).where(Ticket.opened_at >= start).where(Ticket.opened_at < end)
+                )
+            )
+            trails: dict[str, list[tuple[datetime, int, str]]] = {}
+            for ticket_id, at, seq, to_status in session.execute(
+                select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id, TicketEvent.to_status)
+                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .where(Ticket.opened_at >= start)
+                .where(Ticket.opened_at < end)
+                .where(TicketEvent.at < end)
+            ):
+                trails.setdefault(ticket_id, []).append((at, seq, to_status))
             tickets = [
                 TicketFacts(
                     category=t.category,
                     severity=t.severity,
-                    status=t.status,
+                    status=status_as_of(trails.get(t.id, []), end, t.status),
                     promised_reply_by=t.promised_reply_by,
                     replied_at=t.replied_at,
                     dispatched_at=t.dispatched_at,
                     satisfaction=t.satisfaction,
                 )
-                for t in session.scalars(
-                    select(Ticket).where(Ticket.opened_at >= start).where(Ticket.opened_at < end)
-                )
+                for t in rows
             ]
-            reasons = list(
-                session.scalars(
-                    select(CallRecord.end_reason)
+            calls = [
+                CallFacts(
+                    end_reason=reason,
+                    has_ticket=bool(ticket_ids),
+                    transfer_attempted=bool(target),
+                    bot_finished=bool(CLOSING_PROMPTS.intersection(prompts or ())),
+                )
+                for reason, ticket_ids, target, prompts in session.execute(
+                    select(
+                        CallRecord.end_reason,
+                        CallRecord.ticket_ids,
+                        CallRecord.transfer_target,
+                        CallRecord.prompts_played,
+                    )
                     .where(CallRecord.answered_at >= start)
                     .where(CallRecord.answered_at < end)
                 )
-            )
-            return build_report(year, month, tickets, reasons, now or _utcnow())
+            ]
+            return build_report(year, month, tickets, calls, now or _utcnow())
 
         return self._read(work)
 

@@ -85,15 +85,22 @@ class Calendar:
         return self.is_working_day(local.date()) and self.opens_at <= local.time() < self.closes_at
 
 
+# 全国年节及纪念日放假办法 (2024 revision): the statutory days off with a fixed solar date. They
+# hold for a year chinesecalendar does not cover yet; the lunar ones (春节, 清明, 端午, 中秋) and
+# the 调休 make-up days are announced yearly, so `ivr doctor` asks for them in business.holidays.
+FIXED_STATUTORY_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
 def official_day(day: date) -> bool | None:
     """The official calendar's word on `day`: False on a public holiday, True on a make-up
-    working day (调休), None for an ordinary day or a year the package does not cover."""
+    working day (调休), None for an ordinary day. For a year the package does not cover, only
+    the fixed-date statutory holidays are known."""
     try:
         import chinese_calendar
     except ImportError:  # the dependency is declared; a bare checkout still computes
-        return None
-    if not official_coverage(day.year):
-        return None
+        chinese_calendar = None
+    if chinese_calendar is None or not official_coverage(day.year):
+        return False if (day.month, day.day) in FIXED_STATUTORY_HOLIDAYS else None
     if day in chinese_calendar.holidays:
         return False
     if day in chinese_calendar.workdays:

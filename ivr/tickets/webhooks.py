@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .console_models import WebhookEndpoint
+from .console_models import WebhookDeadLetter, WebhookEndpoint
 from .models import Ticket, TicketEvent
 from .service import TicketService
 from .types import InvalidDraft, short_id
@@ -42,6 +42,19 @@ class Delivery:
     event_id: int
     event: str
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeadLetterView:
+    id: int
+    endpoint_id: int
+    url: str
+    event_id: int
+    event: str
+    attempts: int
+    last_error: str
+    failed_at: datetime
+    retry_requested_at: datetime | None
 
 
 def _view(e: WebhookEndpoint) -> EndpointView:
@@ -114,9 +127,32 @@ class WebhookStore:
 
         return self.service._read(work)
 
+    def _delivery(self, event: TicketEvent, ticket: Ticket) -> Delivery:
+        return Delivery(event.id, event_name(event.action), {
+            "delivery": event.id,
+            "event": event_name(event.action),
+            "at": event.at.isoformat(),
+            "actor": event.actor,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "ticket": {
+                "id": ticket.id,
+                "short_id": short_id(ticket.id),
+                "category": ticket.category,
+                "severity": ticket.severity,
+                "status": ticket.status,
+                "department": ticket.department,
+                "caller_number": ticket.caller_number_masked,
+                "caller_surname": self.service.protector.unseal(ticket.caller_surname),
+                "summary": ticket.summary,
+                "opened_at": ticket.opened_at.isoformat(),
+                "promised_reply_by": (ticket.promised_reply_by.isoformat()
+                                      if ticket.promised_reply_by else None),
+            },
+        })
+
     def pending(self, endpoint: EndpointView, limit: int = 20) -> list[Delivery]:
         def work(s: Session) -> list[Delivery]:
-            out = []
             rows = s.execute(
                 select(TicketEvent, Ticket)
                 .join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -124,33 +160,84 @@ class WebhookStore:
                 .order_by(TicketEvent.id)
                 .limit(limit)
             )
-            for event, ticket in rows:
-                out.append(Delivery(event.id, event_name(event.action), {
-                    "delivery": event.id,
-                    "event": event_name(event.action),
-                    "at": event.at.isoformat(),
-                    "actor": event.actor,
-                    "from_status": event.from_status,
-                    "to_status": event.to_status,
-                    "ticket": {
-                        "id": ticket.id,
-                        "short_id": short_id(ticket.id),
-                        "category": ticket.category,
-                        "severity": ticket.severity,
-                        "status": ticket.status,
-                        "department": ticket.department,
-                        "caller_number": ticket.caller_number_masked,
-                        "caller_surname": self.service.protector.unseal(
-                            ticket.caller_surname),
-                        "summary": ticket.summary,
-                        "opened_at": ticket.opened_at.isoformat(),
-                        "promised_reply_by": (ticket.promised_reply_by.isoformat()
-                                              if ticket.promised_reply_by else None),
-                    },
-                }))
-            return out
+            return [self._delivery(event, ticket) for event, ticket in rows]
 
         return self.service._read(work)
+
+    def delivery(self, event_id: int) -> Delivery | None:
+        """One ticket event as it is POSTed (a dead letter's retry); None once the ticket is
+        gone (retention)."""
+
+        def work(s: Session) -> Delivery | None:
+            row = s.execute(
+                select(TicketEvent, Ticket)
+                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .where(TicketEvent.id == event_id)
+            ).first()
+            return None if row is None else self._delivery(row[0], row[1])
+
+        return self.service._read(work)
+
+    # Dead letters ----------------------------------------------------------------------------
+
+    def dead_letter(self, endpoint_id: int, delivery: Delivery, attempts: int, error: str,
+                    now: datetime) -> None:
+        """Give up on one event after the retry limit: keep it on the dead-letter list and move
+        the endpoint's cursor past it (later events flow again), in one transaction."""
+
+        def work(s: Session) -> None:
+            s.add(WebhookDeadLetter(endpoint_id=endpoint_id, event_id=delivery.event_id,
+                                    event=delivery.event[:32], attempts=attempts,
+                                    last_error=error[:500], failed_at=now))
+            s.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(
+                cursor_event_id=delivery.event_id, attempts=0, next_attempt_at=None,
+                last_error=f"dead-lettered event {delivery.event_id}: {error}"[:500]))
+
+        self.service._read(work)
+
+    def dead_letters(self, endpoint_id: int | None = None) -> list[DeadLetterView]:
+        """Undelivered dead letters (of one endpoint, or all), oldest first."""
+
+        def work(s: Session) -> list[DeadLetterView]:
+            query = (
+                select(WebhookDeadLetter, WebhookEndpoint.url)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDeadLetter.endpoint_id)
+                .where(WebhookEndpoint.active)  # a removed endpoint's letters go with it
+                .where(WebhookDeadLetter.delivered_at.is_(None))
+                .order_by(WebhookDeadLetter.id)
+            )
+            if endpoint_id is not None:
+                query = query.where(WebhookDeadLetter.endpoint_id == endpoint_id)
+            return [
+                DeadLetterView(d.id, d.endpoint_id, url, d.event_id, d.event, d.attempts,
+                               d.last_error, d.failed_at, d.retry_requested_at)
+                for d, url in s.execute(query)
+            ]
+
+        return self.service._read(work)
+
+    def request_retry(self, letter_id: int, now: datetime) -> DeadLetterView | None:
+        """The admin asks for one more try; the dispatcher makes it on its next round."""
+        self.service._read(lambda s: s.execute(
+            update(WebhookDeadLetter)
+            .where(WebhookDeadLetter.id == letter_id)
+            .where(WebhookDeadLetter.delivered_at.is_(None))
+            .values(retry_requested_at=now)))
+        return next((d for d in self.dead_letters() if d.id == letter_id), None)
+
+    def retries_requested(self, endpoint_id: int) -> list[DeadLetterView]:
+        return [d for d in self.dead_letters(endpoint_id) if d.retry_requested_at is not None]
+
+    def letter_delivered(self, letter_id: int, now: datetime) -> None:
+        self.service._read(lambda s: s.execute(
+            update(WebhookDeadLetter).where(WebhookDeadLetter.id == letter_id).values(
+                delivered_at=now, retry_requested_at=None)))
+
+    def letter_failed(self, letter_id: int, error: str) -> None:
+        self.service._read(lambda s: s.execute(
+            update(WebhookDeadLetter).where(WebhookDeadLetter.id == letter_id).values(
+                attempts=WebhookDeadLetter.attempts + 1, last_error=error[:500],
+                retry_requested_at=None)))
 
     def advanced(self, endpoint_id: int, event_id: int, delivered: bool) -> None:
         values: dict[str, Any] = {"cursor_event_id": event_id, "attempts": 0,

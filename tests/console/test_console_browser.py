@@ -105,6 +105,12 @@ def test_each_role_signs_in_and_sees_its_pages(site, tmp_path):
     assert driver.find_element(By.ID, "calls-total").text == "5"
     assert "转人工" in driver.page_source and "来电方挂断" in driver.page_source
     screenshot(driver, "04-manager-report")
+    # The seeded caller_hangup had no prompts: hung up in the greeting, abandoned (footnote 1).
+    assert driver.find_element(By.ID, "abandoned").text == "1"
+    notes = driver.find_element(By.ID, "footnotes")
+    driver.execute_script("arguments[0].scrollIntoView()", notes)
+    assert "得到服务之前" in notes.text and "月末" in notes.text
+    screenshot(driver, "04-manager-report-footnotes")
 
     sign_in(driver, base, "ada", PASSWORDS["ada"])
     assert driver.current_url.endswith("/admin")
@@ -143,3 +149,79 @@ def test_screen_pop_opens_the_ticket_for_the_queues_agent(site):
     driver.find_element(By.ID, "pop-open").click()
     wait_for(driver, lambda d: d.find_elements(By.ID, "ticket-id"), 10)
     assert driver.find_element(By.ID, "ticket-id").text == ticket.short_id
+
+
+def _as(driver: Any, base: str, cookies: list[dict[str, Any]]) -> None:
+    """Switch the browser to a saved sign-in (one browser plays two people)."""
+    driver.get(base + "/static/console.css")
+    driver.delete_all_cookies()
+    for cookie in cookies:
+        driver.add_cookie({k: v for k, v in cookie.items() if k != "sameSite"})
+
+
+def test_admin_adds_an_agent_then_deactivates_them(site):
+    """The admin adds an agent in the browser; the agent signs in and works; the admin
+    deactivates them; the agent's next page load lands on sign-in."""
+    from selenium.webdriver.common.by import By
+
+    kit, base, driver = site
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/users")
+    driver.find_element(By.ID, "nu-name").send_keys("eve")
+    driver.find_element(By.ID, "nu-department").send_keys("default")
+    driver.find_element(By.ID, "nu-add").click()  # role: agent (first); password generated
+    shown = wait_for(driver, lambda d: d.find_elements(By.ID, "new-password"), 10)
+    password = shown[0].text
+    assert len(password) >= 10
+    assert driver.find_element(By.ID, "user-eve").is_displayed()
+    screenshot(driver, "09-admin-user-added")
+    admin_cookies = driver.get_cookies()
+
+    sign_in(driver, base, "eve", password)
+    assert driver.current_url.endswith("/desk")
+    screenshot(driver, "10-new-agent-desk")
+    agent_cookies = driver.get_cookies()
+
+    _as(driver, base, admin_cookies)
+    driver.get(base + "/admin/users")
+    driver.find_element(By.CSS_SELECTOR, "#user-eve button.deactivate").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "users-done"), 10)
+    assert "inactive" in driver.find_element(By.ID, "user-eve").get_attribute("class")
+    screenshot(driver, "11-admin-user-deactivated")
+
+    _as(driver, base, agent_cookies)
+    driver.get(base + "/desk")
+    wait_for(driver, lambda d: "/login" in d.current_url, 10)
+    screenshot(driver, "12-deactivated-agent-signed-out")
+    actions = [(a.action, a.actor, a.target) for a in kit.console.store.audit_log()]
+    assert ("user.add", "ada", "eve") in actions and ("user.deactivate", "ada", "eve") in actions
+
+
+def test_webhook_secret_once_and_dead_letter_retry(site):
+    """The admin adds an endpoint and sees its secret once; a dead letter (the endpoint refuses
+    connections) shows on the page with a retry button that queues one more try."""
+    from selenium.webdriver.common.by import By
+
+    from ivr.console.webhooks import Dispatcher
+    from ivr.tickets.webhooks import WebhookStore
+
+    kit, base, driver = site
+    sign_in(driver, base, "ada", PASSWORDS["ada"])
+    driver.get(base + "/admin/webhooks")
+    driver.find_element(By.ID, "wh-url").send_keys("http://127.0.0.1:9/hook")
+    driver.find_element(By.ID, "wh-add").click()
+    secret = wait_for(driver, lambda d: d.find_elements(By.ID, "new-secret-value"), 10)[0].text
+    assert len(secret) == 48
+    screenshot(driver, "13-webhook-secret-once")
+
+    store = WebhookStore(kit.console.tickets)
+    open_ticket(kit.console, "wh-browser", summary="停水")
+    Dispatcher(store, kit.clock, max_attempts=1).run_once()  # port 9: refused -> dead letter
+    [letter] = store.dead_letters()
+    driver.get(base + "/admin/webhooks")
+    assert secret not in driver.page_source
+    assert driver.find_element(By.CSS_SELECTOR, "code.secret-tail").text == "…" + secret[-4:]
+    driver.find_element(By.CSS_SELECTOR, f"#letter-{letter.id} button.retry").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "retry-asked"), 10)
+    assert store.dead_letters()[0].retry_requested_at is not None
+    screenshot(driver, "14-webhook-dead-letter-retry")

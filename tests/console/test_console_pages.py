@@ -151,6 +151,30 @@ def test_manager_report_counts_the_months_calls_and_exports_csv(kit):
     assert 'id="report-month">2026-10<' in client.get("/report").text
 
 
+def test_report_counts_abandoned_calls_and_explains_them(kit):
+    """A hang-up in the greeting is abandoned; one after the goodbye is contained; the page
+    and the CSV say what abandoned means."""
+    from ivr.tickets import CallRecordDraft
+
+    kinds = [("caller_hangup", ("greeting",)), ("caller_hangup", ("closing_goodbye",)),
+             ("normal", ("closing_goodbye",)), ("transferred", ())]
+    for i, (reason, prompts) in enumerate(kinds):
+        start = NOW - timedelta(days=20, minutes=i)
+        kit.console.tickets.record_call(
+            CallRecordDraft(call_id=f"a{i}", answered_at=start, prompts_played=prompts,
+                            ended_at=start + timedelta(seconds=40), end_reason=reason)
+        )
+    client = kit.sign_in("max")
+    page = client.get("/report?month=2026-11").text
+    assert 'id="abandoned">1<' in page
+    assert "50.0%" in page  # contained: the goodbye hang-up and the normal end, 2 of 4
+    assert 'id="fn-abandoned"' in page and "放弃来电" in page and "得到服务之前" in page
+    assert 'id="fn-status"' in page and "月末" in page
+    csv_text = client.get("/report.csv?month=2026-11").text
+    assert "2026-11,calls,abandoned,1" in csv_text and "2026-11,calls,contained,2" in csv_text
+    assert "2026-11,definition,abandoned," in csv_text
+
+
 def test_english_is_one_click_away(kit):
     client = kit.sign_in("max")
     client.get("/lang?to=en-US&next=/report")

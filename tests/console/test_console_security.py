@@ -125,12 +125,14 @@ def test_recording_url_is_unguessable_and_needs_a_session(kit):
     client = kit.sign_in("ann")
     page = client.get(f"/tickets/{ticket.short_id}").text
     url = re.search(r'src="(/recordings/[^"]+)"', page).group(1)
-    _, _, ticket_id, signature = url.split("/")
+    _, _, ticket_id, expires, signature = url.split("/")
     assert ticket_id == ticket.ticket_id and len(signature) == 64
-    # The id alone, or a signature for another id, opens nothing.
+    # The id alone, or a signature for another id or another expiry, opens nothing.
     other = open_ticket(kit.console, "call-other", recording_path=str(wav))
-    assert client.get(f"/recordings/{other.ticket_id}/{signature}").status_code == 404
-    assert client.get(f"/recordings/{ticket_id}/{'0' * 64}").status_code == 404
+    assert client.get(f"/recordings/{other.ticket_id}/{expires}/{signature}").status_code == 404
+    assert client.get(f"/recordings/{ticket_id}/{expires}/{'0' * 64}").status_code == 404
+    later = int(expires) + 86400
+    assert client.get(f"/recordings/{ticket_id}/{later}/{signature}").status_code == 404
     # The right URL without a session goes to sign-in; with one it streams, with ranges.
     assert kit.client().get(url, follow_redirects=False).status_code == 303
     whole = client.get(url)
@@ -138,6 +140,28 @@ def test_recording_url_is_unguessable_and_needs_a_session(kit):
     part = client.get(url, headers={"Range": "bytes=100-199"})
     assert part.status_code == 206 and part.content == wav.read_bytes()[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{wav.stat().st_size}"
+
+
+def test_recording_url_expires_after_an_hour_even_with_a_session(kit):
+    from datetime import timedelta
+
+    wav = kit.tmp / "rec.wav"
+    wav.write_bytes(b"RIFF" + bytes(4000))
+    ticket = open_ticket(kit.console, "call-exp", recording_path=str(wav))
+    client = kit.sign_in("ann")
+    page = client.get(f"/tickets/{ticket.short_id}").text
+    url = re.search(r'src="(/recordings/[^"]+)"', page).group(1)
+    assert int(url.split("/")[3]) == int(kit.clock().timestamp()) + 3600
+    kit.clock.now += timedelta(minutes=59)
+    assert client.get(url).status_code == 200
+    kit.clock.now += timedelta(minutes=1)
+    expired = client.get(url)
+    assert expired.status_code == 403 and "expired" in expired.text
+    assert client.get("/desk").status_code == 200  # the session itself is still good
+    # The ticket page hands out a fresh URL that works.
+    fresh = re.search(r'src="(/recordings/[^"]+)"',
+                      client.get(f"/tickets/{ticket.short_id}").text).group(1)
+    assert fresh != url and client.get(fresh).status_code == 200
 
 
 def test_sessions_expire(kit):

@@ -131,3 +131,40 @@ def test_settings_page_needs_admin_and_csrf(kit):
     assert kit.sign_in("max").get("/admin/settings").status_code == 403
     client = kit.sign_in("ada")
     assert client.post("/admin/settings", data={"op": "apply"}).status_code == 403
+
+
+def test_reload_signals_a_supervisor_but_not_its_workers(tmp_path):
+    """`ivr serve --workers N`: the supervisor and each worker write a pid file; the supervisor
+    forwards SIGHUP, so signalling a worker too would reload it twice."""
+    run = tmp_path / "run"
+    run.mkdir()
+    code = (
+        "import os, signal, subprocess, sys, time, pathlib\n"
+        "out = pathlib.Path(sys.argv[1])\n"
+        "signal.signal(signal.SIGHUP, lambda *a: (out / f'hup-{os.getpid()}').touch())\n"
+        "if sys.argv[2] == 'parent':\n"
+        "    child = subprocess.Popen([sys.executable, '-c', sys.argv[3], sys.argv[1], 'child',\n"
+        "                              sys.argv[3], 'ivr-serve-worker'])\n"
+        "    (out / 'ivr-serve-5061.pid').write_text(f'{child.pid}\\n')\n"
+        "(out / f'up-{os.getpid()}').touch()\n"
+        "time.sleep(30)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code, str(run), "parent", code,
+                               "ivr-serve-supervisor"])
+    try:
+        (run / "ivr-serve-5060.pid").write_text(f"{parent.pid}\n")
+        deadline = time.monotonic() + 10
+        while len(list(run.glob("up-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child_pid = int((run / "ivr-serve-5061.pid").read_text())
+        assert se.reload_agents(tmp_path) == [parent.pid]
+        time.sleep(0.5)
+        assert (run / f"hup-{parent.pid}").exists()
+        assert not (run / f"hup-{child_pid}").exists()
+    finally:
+        for pid_file in run.glob("ivr-serve-*.pid"):
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            except (OSError, ValueError):
+                pass
+        parent.wait(5)

@@ -60,6 +60,10 @@ def test_signed_events_retried_until_delivered_in_order(kit):
         store = WebhookStore(kit.console.tickets)
         [endpoint] = store.endpoints()
         assert endpoint.secret in page.text and len(endpoint.secret) == 48
+        # Shown in full once, on the answer to the add; afterwards only its last 4 characters.
+        later = client.get("/admin/webhooks").text
+        assert endpoint.secret not in later and endpoint.secret[:44] not in later
+        assert f"…{endpoint.secret[-4:]}" in later
 
         ticket = open_ticket(kit.console, "wh-1", caller_number="13812345678", summary="漏水")
         kit.console.tickets.add_note(ticket.short_id, "not sent", actor="ann")
@@ -105,3 +109,47 @@ def test_one_process_at_a_time_and_bad_urls_refused(kit):
                                                 "url": "ftp://x", "events": ["open"]})
     assert "must be http(s)" in page.text
     assert kit.sign_in("max").get("/admin/webhooks").status_code == 403
+
+
+def test_a_delivery_failing_past_the_limit_is_dead_lettered_and_retried_from_the_page(kit):
+    """A real receiver answers 500 three times (the limit here), then 200: the event goes to
+    the dead-letter list, the next event flows, and the admin's retry delivers the letter."""
+    receiver = Receiver(fail=3)
+    try:
+        store = WebhookStore(kit.console.tickets)
+        endpoint = store.add(receiver.url, "k" * 48, ["open", "resolve"], "ada", kit.clock())
+        ticket = open_ticket(kit.console, "dl-1", summary="漏水")
+        dispatcher = Dispatcher(store, kit.clock, max_attempts=3)
+        for step in (0, 1, 2):
+            assert dispatcher.run_once() == 0
+            kit.clock.now += timedelta(seconds=2 ** step)
+        [letter] = store.dead_letters()
+        assert (letter.event, letter.attempts, letter.endpoint_id) == ("open", 3, endpoint.id)
+        assert "500" in letter.last_error
+        assert store.endpoints()[0].attempts == 0  # the cursor moved past it
+        # The next event flows (the receiver now answers 200); the letter stays dead.
+        kit.console.tickets.resolve(ticket.short_id, actor="ann", note="修好了")
+        assert dispatcher.run_once() == 1
+        assert [h["x-ivr-event"] for h, _ in receiver.got] == ["resolve"]
+        assert len(store.dead_letters()) == 1
+
+        client = kit.sign_in("ada")
+        page = client.get("/admin/webhooks").text
+        assert f'id="letter-{letter.id}"' in page and 'class="retry"' in page
+        refused = client.post("/admin/webhooks", data={"op": "retry", "letter": letter.id})
+        assert refused.status_code == 403  # no CSRF token
+        assert store.dead_letters()[0].retry_requested_at is None
+        page = client.post("/admin/webhooks", data={
+            "csrf": csrf_of(page), "op": "retry", "letter": str(letter.id)}).text
+        assert 'id="retry-asked"' in page
+        assert dispatcher.run_once() == 1
+        assert store.dead_letters() == []
+        assert 'id="no-dead-letters"' in client.get("/admin/webhooks").text
+    finally:
+        receiver.close()
+    assert [h["x-ivr-event"] for h, _ in receiver.got] == ["resolve", "open"]
+    headers, body = receiver.got[1]
+    assert headers["x-ivr-delivery"] == str(letter.event_id)
+    expected = hmac.new(b"k" * 48, body, hashlib.sha256).hexdigest()
+    assert headers["x-ivr-signature"] == f"sha256={expected}"
+    assert any(a.action == "webhook.retry" for a in kit.console.store.audit_log())

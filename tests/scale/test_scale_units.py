@@ -373,3 +373,15 @@ def test_describe_scale_is_one_line_of_what_serve_will_use():
     pbx = load_settings(None, overrides={"scale": {"front": "none"},
                                          "sip": {"registrar": "sip:pbx.example.com"}})
     assert "every worker registers with sip:pbx.example.com" in describe_scale(pbx)
+
+
+def test_one_trusted_list_for_the_front_and_the_workers(tmp_path):
+    """sip.trusted_sources and scale.trusted_sources used to be two lists: a carrier SBC listed
+    under [scale] was exempt from the front's flood limits but still limited per source by
+    every worker's shield (2 un-ACKed calls), and one listed under [sip] was banned by the
+    front's pike. Both keys now fold into sip.trusted_sources, which both layers read."""
+    path = _config_with_scale(tmp_path, 'trusted_sources = ["198.51.100.7", "10.20.0.0/16"]')
+    settings = load_settings(path, overrides={"sip": {"trusted_sources": ["192.0.2.9"]}})
+    assert settings.sip.trusted_sources == ["192.0.2.9", "198.51.100.7", "10.20.0.0/16"]
+    params = kamailio.front_params(settings, 5060, [kamailio.worker_uri("127.0.0.1", 5071)])
+    assert set(params.trusted_sources) == {"192.0.2.9", "198.51.100.7", "10.20.0.0/16"}

@@ -155,7 +155,7 @@ def main() -> int:
         logging.basicConfig(level=opts["log_level"], format="%(name)s %(levelname)s %(message)s")
     agent = Agent(opts)
     try:
-        engine = SipEngine(SipConfig(port=0, **opts.get("sip", {})), agent)
+        engine = SipEngine(SipConfig(**{"port": 0, **opts.get("sip", {})}), agent)
         engine.start()
     except (SipError, SipConfigError) as exc:
         emit("error", message=str(exc))

@@ -45,12 +45,28 @@ def test_without_the_official_calendar_only_weekdays_count():
     assert Calendar(official="none").is_working_day(dt.date(2026, 4, 6))
 
 
-def test_a_year_the_package_does_not_know_falls_back_to_weekdays():
+def test_a_year_the_package_does_not_know_keeps_the_fixed_statutory_holidays():
+    """The installed chinesecalendar stops at 2026, and 2027 starts in a month: a complaint on
+    2026-12-31 was promised for 元旦 (a Friday) because the year fell back to plain weekdays.
+    The fixed-date statutory days (全国年节及纪念日放假办法: 元旦 1-1, 劳动节 5-1/5-2, 国庆
+    10-1..10-3) are known without the package; the lunar ones and 调休 are not, and ivr doctor
+    says to list them in business.holidays."""
     assert official_coverage(2026)
     future = 2100
     assert not official_coverage(future)
-    assert Calendar(official="cn").is_working_day(dt.date(future, 1, 1)) is (
-        dt.date(future, 1, 1).isoweekday() <= 5)
+    cal = Calendar(official="cn")
+    for day in (dt.date(2027, 1, 1), dt.date(2027, 5, 3) - dt.timedelta(days=2),
+                dt.date(2027, 10, 1), dt.date(2100, 10, 1)):
+        assert not official_coverage(day.year) and not cal.is_working_day(day), day
+    assert cal.is_working_day(dt.date(2100, 1, 4)) is (dt.date(2100, 1, 4).isoweekday() <= 5)
+    assert Calendar(official="none").is_working_day(dt.date(2027, 1, 1))  # Friday, no calendar
+
+
+def test_a_promise_made_on_new_years_eve_2026_skips_new_years_day():
+    cal = Calendar(official="cn", timezone="Asia/Shanghai")
+    evening = dt.datetime(2026, 12, 31, 19, 0, tzinfo=TZ)
+    promised = promised_reply_by(evening, Commitment(reply_same_working_day=True), cal)
+    assert promised.date() == dt.date(2027, 1, 4)  # Friday 元旦 off, then the weekend
 
 
 def test_same_working_day_commitment():
