@@ -234,10 +234,15 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> int:
     sniffer = threading.Thread(target=cap.run, daemon=True)
     try:
         deadline = time.monotonic() + 300
-        while "ready" not in log_path.read_text() and time.monotonic() < deadline:
+        # the agent prints a line "ready" ("prompts: 20/128 ready" is not it)
+        while (not re.search(r"^ready$", log_path.read_text(), re.M)
+               and time.monotonic() < deadline):
             if agent.poll() is not None:
                 raise SystemExit("ivr serve exited:\n" + log_path.read_text()[-2000:])
             time.sleep(0.2)
+        else:
+            if time.monotonic() >= deadline:
+                raise SystemExit("ivr serve not ready in 300 s:\n" + log_path.read_text()[-2000:])
         sniffer.start()
         talking = tmp / "talking.xml"
         # the digit comes after the agent's answer to the speech, before its answer timer
