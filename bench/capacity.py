@@ -53,10 +53,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from e2ekit import free_port  # noqa: E402  (a port free for UDP and TCP: SIP listens on both)
-
-from ivr.scale.memory import pss_kib  # noqa: E402
-
 PCAP_DIR = Path("/usr/share/sip-tester")
 UAC_PCAP_CALL_S = 9.5  # the built-in scenario: 8 s of audio, a digit, 1 s pause, BYE
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -66,6 +62,20 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def free_port() -> int:
+    """A port free for UDP and TCP (SIP listens on both). Imported here, not at the top: the
+    bare and port agents run this file too and must not carry numpy in their RSS."""
+    from e2ekit import free_port as udp_and_tcp_free_port
+
+    return udp_and_tcp_free_port()
+
+
+def pss_kib(pid: int) -> int | None:
+    from ivr.scale.memory import pss_kib as proc_pss_kib
+
+    return proc_pss_kib(pid)
 
 
 def peak_rss_kib(pid: int) -> int:
