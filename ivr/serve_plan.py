@@ -22,6 +22,7 @@ the `ivr serve` command line into worker command lines and ports:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 WORKER_ADDRESS = "127.0.0.1"
 PROMPT_RENDER_TIMEOUT_S = 600.0
+READY_PING_TIMEOUT_S = 0.5  # one readiness ping of the recogniser service (supervisor loop)
 
 __all__ = ["base_worker_port", "choose_front", "describe_scale", "front_params_for", "pid_file",
            "run_from_serve_args", "run_supervisor", "serve_worker_argv", "worker_media_argv",
@@ -151,9 +153,15 @@ def asr_service_spec(settings: Any, args: argparse.Namespace, sip_port: int,
                                  settings.service.default_locale)
     if model_dir is None:
         return None
+    from ivr.media.asr_backends.service import ping
+
+    sock = asr_service_socket(settings, sip_port)
     argv = (sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
-            "--socket", str(asr_service_socket(settings, sip_port)))
-    return ChildSpec(name="asr service", argv=argv, kind="service")
+            "--socket", str(sock))
+    # Workers start once it answers (the model loads in ~3 s): a call in that window would
+    # get the keypad fallback.
+    return ChildSpec(name="asr service", argv=argv, kind="service",
+                     ready=functools.partial(ping, sock, READY_PING_TIMEOUT_S))
 
 
 def serve_worker_argv(args: argparse.Namespace, worker_id: int, port: int,

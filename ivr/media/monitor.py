@@ -161,7 +161,17 @@ class LineMonitor:
         The per-frame hot path: ring slots and running sums are plain Python numbers and lists,
         read into locals once; the status is a named tuple."""
         x = frame if type(frame) is np.ndarray and frame.dtype is _INT16 else as_int16(frame)
-        d = self.vad.decide(x)
+        return self.push_decided(self.vad.decide(x))
+
+    def push_block(self, frames: np.ndarray) -> list[LineStatus]:
+        """:meth:`push` for ``k`` consecutive frames given as a ``(k, frame_len)`` int16 array:
+        the VAD's numpy work is done once for the block (:meth:`GuardedVad.decide_block`), the
+        statuses are the ones ``k`` pushes would give. :attr:`last` is the last frame's."""
+        return [self.push_decided(d) for d in self.vad.decide_block(frames)]
+
+    def push_decided(self, d: FrameDecision) -> LineStatus:
+        """Account one frame the VAD has already decided (its decision ``d``, in frame order):
+        the window's running sums and the status, plain Python numbers read into locals."""
         self.last = d
         speech, level_dbfs, power, clip = d.speech, d.level_dbfs, d.power, d.clipped
         if speech:

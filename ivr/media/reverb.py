@@ -33,6 +33,22 @@ def frame_db(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     return 10 * np.log10(power + 1e-12)
 
 
+def block_db(samples: np.ndarray, rate_hz: int) -> list[float]:
+    """Energy (dBFS) of each whole 10 ms frame of ``samples`` (any shape, read in order), as
+    Python floats for :meth:`ReverbEstimator.push_db`.
+
+    The sums of squares are taken in float64 from the int16 values: exact integers whatever
+    the summation order, so a 100 ms block and five 20 ms frames give the same values, bit for
+    bit (the batched frame path relies on it)."""
+    n = rate_hz * FRAME_MS // 1000
+    flat = samples.reshape(-1)
+    usable = len(flat) // n * n
+    x = flat[:usable].astype(np.float64).reshape(-1, n)
+    ref = n * 1073741824.0  # n samples at 32768 ** 2
+    log10 = math.log10
+    return [10.0 * log10(s / ref + 1e-12) for s in np.einsum("ij,ij->i", x, x).tolist()]
+
+
 class ReverbEstimator:
     """Streaming decay estimate from 10 ms frame energies (push one value per frame).
 
@@ -49,16 +65,13 @@ class ReverbEstimator:
         self._start: float | None = None  # level of the last loud frame
         self._frames = 0  # frames since it
         self._low = 0.0  # lowest level since it
+        self._decay_s: float | None = None  # median of `decays`, updated when one is added
 
     def push_frame(self, frame: np.ndarray, rate_hz: int) -> None:
-        """A call frame (any multiple of 10 ms): its 10 ms energies, with one dot product each
+        """A call frame (any multiple of 10 ms): its 10 ms energies, one row-wise numpy call
         (the frame path's cost: a few microseconds)."""
-        n = rate_hz * FRAME_MS // 1000
-        x = frame.astype(np.float32) / 32768.0
-        for i in range(0, len(x) - n + 1, n):
-            part = x[i:i + n]
-            power = float(np.dot(part, part)) / n
-            self.push_db(10.0 * math.log10(power + 1e-12))
+        for db in block_db(frame, rate_hz):
+            self.push_db(db)
 
     def push_db(self, db: float) -> None:
         self._peak = max(db, self._peak - 0.02)  # the speech peak, slowly forgotten
@@ -75,13 +88,14 @@ class ReverbEstimator:
         if db <= self._start - FALL_DB:
             self.decays.append(60.0 / FALL_DB * self._frames * FRAME_MS / 1000)
             self._start = None
+            if len(self.decays) >= MIN_OFFSETS:
+                self._decay_s = float(np.median(self.decays))
 
     @property
     def decay_s(self) -> float | None:
-        """Median decay time (s) over the recent offsets, None until enough were measured."""
-        if len(self.decays) < MIN_OFFSETS:
-            return None
-        return float(np.median(self.decays))
+        """Median decay time (s) over the recent offsets, None until enough were measured.
+        Read with every line report: kept up to date when an offset is added, not recomputed."""
+        return self._decay_s
 
     @property
     def reverberant(self) -> bool:

@@ -12,17 +12,26 @@ media and policy), nothing else of the policy.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ivr.media.frames import DEFAULT_FRAME_MS
 from ivr.media.monitor import LineMonitor, LineStatus, LineThresholds
-from ivr.media.reverb import ReverbEstimator
+from ivr.media.reverb import ReverbEstimator, block_db
 from ivr.media.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
 from ivr.policy import events as ev
 from ivr.vocabulary import VERDICTS
 
 # A LineReport every 200 ms of audio (and at once on a verdict change).
 LINE_REPORT_EVERY_FRAMES = 10
+
+
+class FrameEvents(NamedTuple):
+    """One frame of a block: its events, and the segment frames to stream after it."""
+
+    events: list[ev.Event]
+    speech_frames: list[np.ndarray]
 
 
 class FrameTranslator:
@@ -68,10 +77,41 @@ class FrameTranslator:
         switch mid-call), which is skipped, not fatal."""
         if len(frame) != self.monitor.frame_len:
             return None
+        self.reverb.push_frame(frame, self.rate_hz)
+        return self._events(frame, self.monitor.push(frame))
+
+    def push_block(self, samples: np.ndarray) -> list[FrameEvents] | None:
+        """A longer media-port frame (``sip.port_frame_ms``): ``k`` whole frames back to back.
+
+        Per frame, the events :meth:`push` would give and the segment frames a streaming
+        recogniser takes after it (:meth:`take_segment_frames` while in speech), so a caller
+        can act on each frame in order exactly as on the per-frame path; the numpy work (levels,
+        energies, clipping, the reverberation energies) is done once for the block and only
+        webrtcvad and the running state go frame by frame. None for a block that is not a whole
+        number of frames (skipped, like a frame of another size).
+        """
+        n = self.monitor.frame_len
+        if samples.ndim != 1 or not len(samples) or len(samples) % n:
+            return None
+        frames = samples.reshape(-1, n)
+        decisions = self.monitor.vad.decide_block(frames)
+        dbs = block_db(frames, self.rate_hz)
+        per = len(dbs) // len(frames)  # 10 ms reverberation frames per analysis frame
+        push_db, push_decided = self.reverb.push_db, self.monitor.push_decided
+        segmenter = self.segmenter
+        out: list[FrameEvents] = []
+        for i, d in enumerate(decisions):
+            for db in dbs[i * per:(i + 1) * per]:
+                push_db(db)
+            events = self._events(frames[i], push_decided(d))
+            speech = segmenter.take_segment_frames() if segmenter.in_speech else []
+            out.append(FrameEvents(events, speech))
+        return out
+
+    def _events(self, frame: np.ndarray, status: LineStatus) -> list[ev.Event]:
+        """The per-frame part shared by both paths: verdict count, segmenter, line report."""
         self.frames += 1
         t = self.t
-        self.reverb.push_frame(frame, self.rate_hz)
-        status = self.monitor.push(frame)
         self.verdict_frames[status.verdict] += 1
         out: list[ev.Event] = []
         for seg in self.segmenter.push(frame, self.monitor.last):

@@ -13,7 +13,7 @@ Two known weaknesses of bare webrtcvad are fixed here (see FACTS.md):
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import webrtcvad
@@ -34,6 +34,13 @@ _FS2 = 32768.0 * 32768.0
 _DB_FLOOR = -100.0
 _CLIP_ENERGY = float(CLIP_SAMPLE_ABS) ** 2
 _MAX_SAFE_POWER = 32767.0**2  # a frame's energy below this bounds every |sample| below 32767
+
+
+def count_clipped(frames: np.ndarray, axis: int | None = None) -> Any:
+    """Samples at or beyond +-:data:`CLIP_SAMPLE_ABS` (per row with ``axis=1``).
+
+    Two comparisons, not ``np.abs``: the absolute value of int16 -32768 wraps to -32768."""
+    return np.count_nonzero((frames >= CLIP_SAMPLE_ABS) | (frames <= -CLIP_SAMPLE_ABS), axis=axis)
 
 
 class FrameDecision(NamedTuple):
@@ -99,15 +106,43 @@ class GuardedVad:
             )
         xf = frame.astype(np.float64)
         power = float(xf.dot(xf))
+        clipped = count_clipped(frame) if power >= _CLIP_ENERGY else 0
+        return self._decide(frame, xf, power, clipped)
+
+    def decide_block(self, frames: np.ndarray) -> list[FrameDecision]:
+        """Classify ``k`` consecutive frames given as a ``(k, frame_len)`` int16 array.
+
+        The same decisions as ``k`` calls of :meth:`decide`, bit for bit, with the numpy work done
+        once for the block (a longer media-port frame, ``sip.port_frame_ms``): one conversion,
+        one row-wise sum of squares, one clipping count. The energies are sums of squares of
+        int16 values, integers below 2**53, so they are exact whatever the summation order; the
+        rest (floor, gain, webrtcvad) is sequential and runs per frame through the same code.
+        """
+        if frames.ndim != 2 or frames.shape[1:] != self._shape:
+            raise ValueError(
+                f"block has shape {frames.shape}, expected (k, {self.frame_len}) "
+                f"({self.frame_ms} ms frames at {self.rate_hz} Hz)"
+            )
+        xf = frames.astype(np.float64)
+        powers: list[float] = np.einsum("ij,ij->i", xf, xf).tolist()
+        if max(powers, default=0.0) >= _CLIP_ENERGY:
+            clips: list[int] = count_clipped(frames, axis=1).tolist()
+        else:
+            clips = [0] * len(powers)
+        decide = self._decide
+        return [decide(frames[i], xf[i], powers[i], clips[i]) for i in range(len(powers))]
+
+    def _decide(
+        self, frame: np.ndarray, xf: np.ndarray, power: float, clipped: int
+    ) -> FrameDecision:
+        """The sequential part of one frame's decision (both paths): level, running floor,
+        gain, webrtcvad. ``xf`` is the frame as float64, ``power`` its sum of squares."""
         if power:
             level = self._log_scale * math.log(power / self._ref)
             if level < _DB_FLOOR:
                 level = _DB_FLOOR
         else:
             level = _DB_FLOOR
-        clipped = 0
-        if power >= _CLIP_ENERGY:  # otherwise no single sample can reach the clip level
-            clipped = int(np.count_nonzero(np.abs(frame) >= CLIP_SAMPLE_ABS))
         # running noise floor: min over the current and previous sub-windows
         cur = self._cur_min
         if level < cur:

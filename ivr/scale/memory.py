@@ -27,6 +27,17 @@ def rss_kib(pid: int) -> int | None:
     return parse_status_kib(text)
 
 
+def pss_kib(pid: int) -> int | None:
+    """Proportional set size of ``pid`` in KiB (shared pages split among the processes that
+    map them), or None when the process is gone. Summing RSS over 25 workers counts their
+    shared libraries 25 times; summing PSS does not."""
+    try:
+        text = (PROC / str(pid) / "smaps_rollup").read_text()
+    except OSError:
+        return None
+    return parse_status_kib(text, "Pss")
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of ``pid`` so far (not counting its children)."""
     try:

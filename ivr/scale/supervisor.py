@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,6 +39,10 @@ FRONT_STOP_TIMEOUT_S = 5.0
 KILL_WAIT_S = 5.0
 STATUS_INTERVAL_S = ScaleSettings().status_interval_s  # scale.status_interval_s
 DRAIN_MARGIN_S = 5.0
+# The recogniser service loads its model (~3 s quiet, longer under load) before it answers;
+# workers wait for it at most this long, then start anyway (their calls use the keypad until
+# it answers).
+SERVICE_READY_TIMEOUT_S = 60.0
 FRONTS = ("none", "kamailio")
 _PR_SET_PDEATHSIG = 1
 
@@ -67,6 +71,9 @@ class ChildSpec:
     worker_id: int = 0
     sip_port: int = 0
     env: dict[str, str] | None = None
+    # Infrastructure only: True once the child serves (e.g. the recogniser service answers a
+    # ping). Workers are started when every such check passes, or after the ready timeout.
+    ready: Callable[[], bool] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -128,8 +135,10 @@ class Supervisor:
         backoff: Backoff | None = None,
         status_interval_s: float = STATUS_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        ready_timeout_s: float = SERVICE_READY_TIMEOUT_S,
     ) -> None:
         self.children = [ChildState(spec) for spec in children]
+        self.ready_timeout_s = ready_timeout_s
         self.drain_timeout_s = drain_timeout_s
         self.backoff = backoff or Backoff()
         self.status_interval_s = status_interval_s
@@ -271,13 +280,23 @@ class Supervisor:
 
     # Main loop ----------------------------------------------------------------------------
     def run(self) -> int:
-        # The front and the recogniser service start first and stop last: workers need them.
+        # The front and the recogniser service start first and stop last: workers need them,
+        # and start once every infrastructure child with a readiness check answers it.
         fronts = [c for c in self.children if c.spec.kind in INFRA_KINDS]
         workers = [c for c in self.children if c.spec.kind not in INFRA_KINDS]
-        for child in fronts + workers:
+        for child in fronts:
             self._spawn(child)
-        next_status = self.clock() + min(5.0, self.status_interval_s)
+        started = self.clock()
+        waiting = [c for c in fronts if c.spec.ready is not None]
+        workers_started = False
+        next_status = started + min(5.0, self.status_interval_s)
         while not self._stop.is_set():
+            if not workers_started:
+                waiting = self._still_waiting(waiting, started)
+                if not waiting:
+                    for child in workers:
+                        self._spawn(child)
+                    workers_started = True
             self._wake.wait(POLL_S)
             self._wake.clear()
             now = self.clock()
@@ -303,6 +322,31 @@ class Supervisor:
                 self.log_status()
                 next_status = now + self.status_interval_s
         return self._shutdown(fronts, workers)
+
+    def _still_waiting(self, waiting: list[ChildState], started: float) -> list[ChildState]:
+        """The infrastructure children not ready yet; none once the ready timeout has passed
+        (logged: the workers start anyway and their calls use the keypad until it answers)."""
+        now = self.clock()
+        left = []
+        for child in waiting:
+            check = child.spec.ready
+            try:
+                ok = check is not None and check()
+            except Exception:  # a readiness probe must never stop the supervisor
+                log.exception("%s: readiness check failed", child.spec.name)
+                ok = False
+            if ok:
+                log.info("%s: ready after %.1f s; starting the workers", child.spec.name,
+                         now - started)
+            else:
+                left.append(child)
+        if left and now - started >= self.ready_timeout_s:
+            for child in left:
+                log.warning("%s: not ready after %.1f s; starting the workers anyway (their "
+                            "calls use the keypad until it answers)", child.spec.name,
+                            self.ready_timeout_s)
+            return []
+        return left
 
     def _shutdown(self, fronts: list[ChildState], workers: list[ChildState]) -> int:
         log.info("%s: draining %d worker(s) (up to %.0f s)", self.stop_reason or "stop",

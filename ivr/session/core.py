@@ -354,9 +354,12 @@ class CallSession:
         n = self._translator.frame_len
         if len(frame) > n and len(frame) % n == 0:
             # A longer media-port frame (sip.port_frame_ms, e.g. 100 ms): the analysis still
-            # counts 20 ms frames, so the line's timers and verdicts do not change.
-            for sub in frame.reshape(-1, n):
-                self._on_analysis_frame(sub)
+            # counts 20 ms frames, so the line's timers and verdicts do not change; its numpy
+            # work is done once for the block, and each 20 ms frame is then acted on in order.
+            results = self._translator.push_block(frame)
+            assert results is not None  # a whole number of frames
+            for sub, (events, speech) in zip(frame.reshape(-1, n), results, strict=True):
+                self._after_analysis(sub, events, speech)
         else:
             self._on_analysis_frame(frame)
 
@@ -364,6 +367,14 @@ class CallSession:
         events = self._translator.push(frame)
         if events is None:
             return  # a frame of another size (codec switch mid-call) is skipped, not fatal
+        self._after_analysis(frame, events, None)
+
+    def _after_analysis(
+        self, frame: np.ndarray, events: list[ev.Event], speech: list[np.ndarray] | None
+    ) -> None:
+        """One analysed 20 ms frame: record it, hand its events to the policy, stream the
+        talk segment to the recogniser (`speech`: the segment frames already taken after this
+        frame on the block path; None: take them now)."""
         if self._recorder.push(frame):
             self._stop_recording()
         for event in events:
@@ -371,8 +382,12 @@ class CallSession:
                 self._on_speech_end(event)
             else:
                 self._event(_with_time(event, self.t))
-        if self._recognizer is not None and self._translator.in_speech:
-            for chunk in self._translator.take_segment_frames():
+        if self._recognizer is not None:
+            if speech is None:
+                speech = (
+                    self._translator.take_segment_frames() if self._translator.in_speech else []
+                )
+            for chunk in speech:
                 self._recognizer.feed(chunk.tobytes())
 
     def _on_speech_end(self, segment: ev.SpeechEnded) -> None:

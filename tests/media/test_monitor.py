@@ -227,3 +227,13 @@ def test_stream_audio_drives_monitor_and_segmenter_from_a_file(speech16k: np.nda
     assert all(e.t_s > s.t_s for s, e in zip(starts, ends, strict=True))
     assert ends[-1].t_s == pytest.approx(1 + 2 * len(speech16k) / 16000 + 1, abs=0.5)
     assert steps[-1].status.verdict in ("silent", "ok")
+
+
+def test_negative_full_scale_samples_count_as_clipped() -> None:
+    """np.abs(int16 -32768) wraps to -32768: such samples were missed as clipping."""
+    vad = GuardedVad(8000)
+    frame = np.full(160, -32768, dtype=np.int16)
+    assert vad.decide(frame).clipped == 160
+    frame[::2] = 32767
+    assert vad.decide(frame).clipped == 160
+    assert vad.decide(np.full(160, -31999, dtype=np.int16)).clipped == 0

@@ -13,7 +13,7 @@ from ivr import doctor
 from ivr.config import ConfigError, ScaleSettings, load_settings
 from ivr.scale import kamailio
 from ivr.scale.backoff import Backoff
-from ivr.scale.memory import cpu_seconds, parse_status_kib, process_tree, rss_kib
+from ivr.scale.memory import cpu_seconds, parse_status_kib, process_tree, pss_kib, rss_kib
 from ivr.scale.supervisor import ScaleError, line_level, plan_workers, worker_port
 from ivr.serve_plan import base_worker_port, choose_front, serve_worker_argv
 
@@ -100,6 +100,7 @@ def test_workers_share_one_recogniser_service_when_a_model_is_installed(tmp_path
     assert spec.argv[1:3] == ("-m", "ivr.media.asr_backends.server")
     assert spec.argv[spec.argv.index("--model") + 1] == str(model)
     assert spec.argv[spec.argv.index("--socket") + 1] == str(sock)
+    assert spec.ready is not None and spec.ready() is False  # nothing listens there yet
     argv = serve_worker_argv(args, 1, 5071, asr_socket=sock)
     assignment = argv[argv.index("--set") + 1]
     assert parse_assignments([assignment]) == {"asr": {"service_socket": str(sock)}}
@@ -180,6 +181,8 @@ def test_proc_readers_see_this_process():
     assert parse_status_kib("VmRSS: x kB") is None
     rss = rss_kib(os.getpid())
     assert rss is not None and rss > 1000
+    pss = pss_kib(os.getpid())  # shared pages split: at most the RSS
+    assert pss is not None and 0 < pss <= rss + 1024
     cpu = cpu_seconds(os.getpid())
     assert cpu is not None and cpu > 0
     child = subprocess.Popen(["sleep", "5"])
@@ -188,7 +191,7 @@ def test_proc_readers_see_this_process():
     finally:
         child.kill()
         child.wait()
-    assert rss_kib(child.pid) is None
+    assert rss_kib(child.pid) is None and pss_kib(child.pid) is None
 
 
 # doctor ---------------------------------------------------------------------------------------

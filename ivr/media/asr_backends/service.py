@@ -44,6 +44,23 @@ def _connect(path: str) -> socket.socket:
     return sock
 
 
+def ping(socket_path: str | Path, timeout_s: float = CONNECT_TIMEOUT_S) -> bool:
+    """True when the service at `socket_path` answers: its model is loaded (the service binds
+    the socket only after loading it). False for no socket, a stale socket file of a dead
+    service, a refused connection or no answer within `timeout_s`."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout_s)
+    try:
+        sock.connect(str(socket_path))
+        sock.sendall(wire.pack(wire.PING))
+        kind, _ = wire.read_message(sock)
+        return kind == wire.READY
+    except (OSError, wire.WireError):
+        return False
+    finally:
+        sock.close()
+
+
 class ServiceStream:
     """One call's stream to the service (satisfies ivr.ports.StreamingRecognizer)."""
 
@@ -93,6 +110,9 @@ class ServiceStream:
             self._items.clear()
             self._items.append(wire.pack(wire.CLOSE))
             self._cond.notify()
+        if self.dropped_chunks_count:  # the service fell behind this call (bench/scale.py)
+            log.warning("asr stream %s: %d audio chunks dropped (the service was behind)",
+                        self.label, self.dropped_chunks_count)
 
     def _put(self, message: bytes, *, audio: bool = False) -> None:
         with self._cond:

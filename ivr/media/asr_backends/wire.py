@@ -1,9 +1,10 @@
 """The recogniser service's framing on a Unix stream socket: kind (1 byte), length, payload.
 
 Client -> service: HELLO (JSON: rate_hz, grammar, label), AUDIO (int16 LE PCM), END (segment
-ended), GRAMMAR (JSON list of phrases, or null for full vocabulary), CLOSE.
-Service -> client: READY (after HELLO), RESULT (JSON SegmentResult), ERROR (UTF-8 reason; the
-service closes the stream after it).
+ended), GRAMMAR (JSON list of phrases, or null for full vocabulary), CLOSE; or PING alone (is
+the model loaded? the supervisor starts the workers once it is).
+Service -> client: READY (after HELLO or PING), RESULT (JSON SegmentResult), ERROR (UTF-8
+reason; the service closes the stream after it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ AUDIO = b"A"
 END = b"E"
 GRAMMAR = b"G"
 CLOSE = b"C"
+PING = b"P"
 READY = b"K"
 RESULT = b"R"
 ERROR = b"X"
