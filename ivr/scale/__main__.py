@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", default=None,
                         help="configuration file (default: $IVR_CONFIG, else config/ivr.toml)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override one setting, e.g. --set scale.trusted_sources="
+                        help="override one setting, e.g. --set sip.trusted_sources="
                         "'[\"198.51.100.7\"]'")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--front", choices=FRONTS, default=None,
