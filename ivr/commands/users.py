@@ -68,6 +68,21 @@ def _read_password(from_stdin: bool) -> str | None:
     return first
 
 
+def _new_password_hash(from_stdin: bool) -> str | None:
+    """The argon2 hash of a password read from the prompt or stdin; None (said) when the two
+    entries differ or the password is too weak."""
+    from ivr.console.auth import WeakPassword, hash_password
+
+    password = _read_password(from_stdin)
+    if password is None:
+        return None
+    try:
+        return hash_password(password)
+    except WeakPassword as exc:
+        print(f"{exc}; nothing changed", file=sys.stderr)
+        return None
+
+
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings = load_or_report(args.config)
     if settings is None:
@@ -79,7 +94,6 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from ivr.console.auth import WeakPassword, hash_password
     from ivr.tickets import TicketError
     from ivr.tickets.console_store import validate_user
 
@@ -88,13 +102,8 @@ def run_add(args: argparse.Namespace) -> int:
     except TicketError as exc:
         print(exc, file=sys.stderr)
         return 2
-    password = _read_password(args.password_stdin)
-    if password is None:
-        return 1
-    try:
-        hashed = hash_password(password)
-    except WeakPassword as exc:
-        print(f"{exc}; nothing changed", file=sys.stderr)
+    hashed = _new_password_hash(args.password_stdin)
+    if hashed is None:
         return 1
     store = _store(args)
     if store is None:
@@ -131,16 +140,10 @@ def run_set_active(args: argparse.Namespace) -> int:
 
 
 def run_reset_password(args: argparse.Namespace) -> int:
-    from ivr.console.auth import WeakPassword, hash_password
     from ivr.tickets import TicketError
 
-    password = _read_password(args.password_stdin)
-    if password is None:
-        return 1
-    try:
-        hashed = hash_password(password)
-    except WeakPassword as exc:
-        print(f"{exc}; nothing changed", file=sys.stderr)
+    hashed = _new_password_hash(args.password_stdin)
+    if hashed is None:
         return 1
     store = _store(args)
     if store is None:

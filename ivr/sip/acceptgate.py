@@ -30,19 +30,22 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ivr.sip.medialock import attach_filter
+from ivr.sip.bpf import (
+    ALU_AND_K,
+    IPV4_SOURCE,
+    JEQ_K,
+    KEEP_ALL,
+    LD_W_ABS,
+    RET_K,
+    Program,
+    attach_filter,
+    detach_filter,
+)
 from ivr.sip.tcpguard import listening_sockets
 
 logger = logging.getLogger(__name__)
 
 SLOT_HOLD_S = 0.6  # pjlib holds a released slot 500 ms; a margin for the poll that saw it
-SO_DETACH_FILTER = 27  # <asm-generic/socket.h>
-SKF_NET_OFF = -0x100000
-_BPF_LD_W_ABS = 0x20
-_BPF_ALU_AND_K = 0x54
-_BPF_JEQ_K = 0x15
-_BPF_RET_K = 0x06
-_KEEP = 0xFFFF
 
 # pj_ioqueue_t (select backend, pjlib 2.15.1 as built in pjsua2-python 2.15.1.post1):
 # pj_lock_t *lock; pj_bool_t auto_delete_lock; pj_ioqueue_cfg cfg {epoll_flags,
@@ -121,19 +124,19 @@ class AcceptGate:
 
 
 def trusted_only_filter(
-        networks: Iterable[ipaddress.IPv4Network]) -> list[tuple[int, int, int, int]]:
+        networks: Iterable[ipaddress.IPv4Network]) -> Program:
     """Classic BPF for a paused listener: keep a packet only when its IPv4 source is in one of
     ``networks`` (none: drop all)."""
-    program: list[tuple[int, int, int, int]] = []
+    program: Program = []
     nets = list(networks)
     for i, net in enumerate(nets):
         to_keep = 3 * (len(nets) - i) - 2  # from this test's jeq to the final "keep"
         program += [
-            (_BPF_LD_W_ABS, 0, 0, (SKF_NET_OFF + 12) & 0xFFFFFFFF),  # IPv4 source address
-            (_BPF_ALU_AND_K, 0, 0, int(net.netmask)),
-            (_BPF_JEQ_K, to_keep, 0, int(net.network_address)),
+            (LD_W_ABS, 0, 0, IPV4_SOURCE),
+            (ALU_AND_K, 0, 0, int(net.netmask)),
+            (JEQ_K, to_keep, 0, int(net.network_address)),
         ]
-    return [*program, (_BPF_RET_K, 0, 0, 0), (_BPF_RET_K, 0, 0, _KEEP)]
+    return [*program, (RET_K, 0, 0, 0), (RET_K, 0, 0, KEEP_ALL)]
 
 
 class IoqueueCounter:
@@ -174,7 +177,7 @@ class ListenerGate:
         self._v4_program = trusted_only_filter(networks)
         self._drop_all = trusted_only_filter([])
 
-    def _program_for(self, fd: int) -> list[tuple[int, int, int, int]]:
+    def _program_for(self, fd: int) -> Program:
         sock = socket.socket(fileno=os.dup(fd))
         try:
             return self._v4_program if sock.family == socket.AF_INET else self._drop_all
@@ -190,13 +193,7 @@ class ListenerGate:
 
     def resume(self) -> None:
         for fd in self.fds:
-            sock = socket.socket(fileno=os.dup(fd))
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
-            except OSError:
-                pass  # no filter attached
-            finally:
-                sock.close()
+            detach_filter(fd)
 
 
 PAUSE_LOG_INTERVAL_S = 10.0

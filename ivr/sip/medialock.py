@@ -19,13 +19,13 @@ media start); a sender that can use the caller's own IP address is not told apar
 
 from __future__ import annotations
 
-import ctypes
 import ipaddress
 import logging
 import os
 import socket
-import struct
 from pathlib import Path
+
+from ivr.sip.bpf import IPV4_SOURCE, JEQ_K, KEEP_ALL, LD_W_ABS, RET_K, Program, attach_filter
 
 logger = logging.getLogger(__name__)
 
@@ -81,39 +81,14 @@ def connect_socket(fd: int, peer: Address) -> None:
         sock.close()
 
 
-SO_ATTACH_FILTER = 26  # <asm-generic/socket.h>
-SKF_NET_OFF = -0x100000  # BPF offset base of the network (IP) header
-_BPF_LD_W_ABS = 0x20
-_BPF_JEQ_K = 0x15
-_BPF_RET_K = 0x06
-_ACCEPT = 0xFFFF  # bytes of the datagram to keep: all of an RTP packet
-
-
-class _SockFilter(ctypes.Structure):
-    _fields_ = (("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                ("k", ctypes.c_uint32))
-
-
-def source_filter(allowed: list[str]) -> list[tuple[int, int, int, int]]:
+def source_filter(allowed: list[str]) -> Program:
     """Classic BPF: accept a datagram only when its IPv4 source is in ``allowed``."""
     count = len(allowed)
-    program = [(_BPF_LD_W_ABS, 0, 0, (SKF_NET_OFF + 12) & 0xFFFFFFFF)]  # IPv4 source address
+    program = [(LD_W_ABS, 0, 0, IPV4_SOURCE)]
     for i, ip in enumerate(allowed):
         # Match: jump to the accept at the end; else fall through to the next test.
-        program.append((_BPF_JEQ_K, count - i, 0, int(ipaddress.IPv4Address(ip))))
-    program += [(_BPF_RET_K, 0, 0, 0), (_BPF_RET_K, 0, 0, _ACCEPT)]
-    return program
-
-
-def attach_filter(fd: int, program: list[tuple[int, int, int, int]]) -> None:
-    """setsockopt(SO_ATTACH_FILTER) on the socket behind ``fd`` (through a duplicate)."""
-    array = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
-    fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(array))
-    sock = socket.socket(fileno=os.dup(fd))
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
-    finally:
-        sock.close()
+        program.append((JEQ_K, count - i, 0, int(ipaddress.IPv4Address(ip))))
+    return [*program, (RET_K, 0, 0, 0), (RET_K, 0, 0, KEEP_ALL)]
 
 
 class MediaLock:

@@ -13,33 +13,26 @@ rate-limited per source; what is logged from the wire goes through ``logsafe``.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import socket
-import struct
 import threading
 import time
 
+from ivr.sip.bpf import JGT_K, LD_W_LEN, RET_K, SO_ATTACH_REUSEPORT_CBPF, Program, set_program
 from ivr.sip.logsafe import LogLimiter, wire_text
-from ivr.sip.medialock import _SockFilter
 
 logger = logging.getLogger(__name__)
 
 OVERSIZE_BYTES = 4000  # PJSIP_MAX_PKT_LEN in the wheel
-SO_ATTACH_REUSEPORT_CBPF = 51  # <asm-generic/socket.h>
-_BPF_LD_W_LEN = 0x80
-_BPF_JGT_K = 0x25
-_BPF_RET_K = 0x06
 ANSWER_BURST_COUNT = 5  # answers per source at once, then one per ANSWER_REFILL_S
 ANSWER_REFILL_S = 0.2
 _COMPACT = {"v": "via", "i": "call-id", "f": "from", "t": "to"}
 _COPIED = ("via", "from", "to", "call-id", "cseq")
 
 
-def steer_program(limit: int = OVERSIZE_BYTES) -> list[tuple[int, int, int, int]]:
+def steer_program(limit: int = OVERSIZE_BYTES) -> Program:
     """Reuseport BPF: group index 1 (ours) for a payload over ``limit``, else 0 (PJSIP's)."""
-    return [(_BPF_LD_W_LEN, 0, 0, 0), (_BPF_JGT_K, 0, 1, limit),
-            (_BPF_RET_K, 0, 0, 1), (_BPF_RET_K, 0, 0, 0)]
+    return [(LD_W_LEN, 0, 0, 0), (JGT_K, 0, 1, limit), (RET_K, 0, 0, 1), (RET_K, 0, 0, 0)]
 
 
 def response_513(datagram: bytes, server: str) -> bytes | None:
@@ -82,11 +75,7 @@ class OversizeResponder:
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         self._sock.bind((bind_address, port))
-        program = steer_program()
-        array = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
-        self._program = array  # keep alive while the kernel copies it
-        fprog = struct.pack("HxxxxxxQ", len(program), ctypes.addressof(array))
-        self._sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, fprog)
+        set_program(self._sock, SO_ATTACH_REUSEPORT_CBPF, steer_program())
         self._sock.settimeout(0.5)
         self.server = server
         self.answered = 0

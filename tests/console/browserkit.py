@@ -4,7 +4,7 @@ headless Chromium driven by Selenium, screenshots under tests/artifacts/console/
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +77,22 @@ def screenshot(driver: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def browser_site(tmp: Path, poll_s: float | None = None) -> Iterator[tuple[Any, str, Any]]:
+    """(console kit, base URL, driver) for one test module: a console on a free port and one
+    headless Chromium, both stopped at the end (use from a module-scoped fixture)."""
+    from consolekit import make_kit
+
+    kits = make_kit(tmp)
+    kit = next(kits)
+    if poll_s is not None:
+        kit.console.poll_s = poll_s
+    base, stop = serve(kit.app)
+    driver = chrome()
+    try:
+        yield kit, base, driver
+    finally:
+        driver.quit()
+        stop()
+        kits.close()

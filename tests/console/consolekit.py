@@ -105,3 +105,19 @@ def open_ticket(console: Any, call_id: str, *, hours_ago: float = 1.0, **fields:
         **fields,
     )
     return console.tickets.open_ticket(draft)
+
+
+def settings_form(kit: ConsoleKit, **changes: str) -> dict[str, str]:
+    """The admin settings form as the page fills it (checkboxes on only when true), with
+    ``changes`` on top."""
+    from ivr.console import settings_edit
+
+    values: dict[str, str] = {}
+    for field in settings_edit.form_fields(kit.console.settings):
+        if field.kind == "bool":
+            if field.value:
+                values[field.name] = "on"
+        else:
+            values[field.name] = str(field.value)
+    values.update(changes)
+    return values

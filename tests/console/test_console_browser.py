@@ -11,26 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import chrome, screenshot, serve, sign_in, wait_for
-from consolekit import NOW, PASSWORDS, ConsoleKit, make_kit, open_ticket
+from browserkit import browser_site, screenshot, sign_in, wait_for
+from consolekit import NOW, PASSWORDS, ConsoleKit, open_ticket
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleKit, str, Any]]:
-    tmp = tmp_path_factory.mktemp("console-browser")
-    kits = make_kit(tmp)
-    kit = next(kits)
-    kit.console.poll_s = 0.2
-    base, stop = serve(kit.app)
-    driver = chrome()
-    try:
-        yield kit, base, driver
-    finally:
-        driver.quit()
-        stop()
-        kits.close()
+    yield from browser_site(tmp_path_factory.mktemp("console-browser"), poll_s=0.2)
 
 
 def _seed_month(kit: ConsoleKit, tmp: Path) -> Any:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from consolekit import csrf_of
+from consolekit import csrf_of, settings_form
 
 from ivr.config import ConfigError, load_settings
 from ivr.console import settings_edit as se
@@ -56,23 +56,11 @@ def _post(client, data):
     return client.post("/admin/settings", data={"csrf": csrf_of(page.text), **data})
 
 
-def _form(kit, **changes):
-    values = {}
-    for f in se.form_fields(kit.console.settings):
-        if f.kind == "bool":
-            if f.value:
-                values[f.name] = "on"
-        else:
-            values[f.name] = str(f.value)
-    values.update(changes)
-    return values
-
-
 def test_out_of_range_value_is_refused_with_config_checks_message(kit):
     config = kit.tmp / "config" / "ivr.toml"
     before = config.read_text()
     client = kit.sign_in("ada")
-    response = _post(client, {**_form(kit, **{"silent_call.after_greeting_s": "500"}),
+    response = _post(client, {**settings_form(kit, **{"silent_call.after_greeting_s": "500"}),
                               "op": "apply"})
     assert response.status_code == 200
     assert config.read_text() == before  # nothing written
@@ -103,7 +91,7 @@ def test_apply_writes_atomically_keeps_the_previous_file_reloads_and_audits(kit)
         run.mkdir(parents=True, exist_ok=True)
         (run / "ivr-serve-5099.pid").write_text(f"{agent.pid}\n")
         client = kit.sign_in("ada")
-        response = _post(client, {**_form(kit, **{"silent_call.after_greeting_s": "7.0"}),
+        response = _post(client, {**settings_form(kit, **{"silent_call.after_greeting_s": "7.0"}),
                                   "op": "apply"})
         deadline = time.monotonic() + 5
         while not marker.exists() and time.monotonic() < deadline:

@@ -9,24 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import chrome, screenshot, serve, sign_in, wait_for
-from consolekit import PASSWORDS, ConsoleKit, make_kit
+from browserkit import browser_site, screenshot, sign_in, wait_for
+from consolekit import PASSWORDS, ConsoleKit
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleKit, str, Any]]:
-    kits = make_kit(tmp_path_factory.mktemp("console-settings-browser"))
-    kit = next(kits)
-    base, stop = serve(kit.app)
-    driver = chrome()
-    try:
-        yield kit, base, driver
-    finally:
-        driver.quit()
-        stop()
-        kits.close()
+    yield from browser_site(tmp_path_factory.mktemp("console-settings-browser"))
 
 
 def test_try_shows_both_timelines_and_leaves_the_file_alone(site):

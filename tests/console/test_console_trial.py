@@ -10,23 +10,11 @@ import html
 import re
 from pathlib import Path
 
-from consolekit import csrf_of
+from consolekit import csrf_of, settings_form
 
 from ivr.config import load_settings
 from ivr.console import settings_edit as se
 from ivr.console import trial
-
-
-def _form(kit, **changes):
-    values = {}
-    for f in se.form_fields(kit.console.settings):
-        if f.kind == "bool":
-            if f.value:
-                values[f.name] = "on"
-        else:
-            values[f.name] = str(f.value)
-    values.update(changes)
-    return values
 
 
 def _try(client, form, scripts):
@@ -55,7 +43,8 @@ def test_a_shorter_silence_timer_brings_the_reprompt_forward_and_writes_nothing(
     current = load_settings(str(config_dir / "ivr.toml")).silent_call.after_greeting_s
     assert current != 2.0
     client = kit.sign_in("ada")
-    response = _try(client, _form(kit, **{"silent_call.after_greeting_s": "2"}), ["silent_call"])
+    edited = settings_form(kit, **{"silent_call.after_greeting_s": "2"})
+    response = _try(client, edited, ["silent_call"])
     assert response.status_code == 200, response.text
     page = html.unescape(response.text)
     assert 'id="trial-silent_call-result"' in page, page[-3000:]
@@ -77,7 +66,7 @@ def test_a_shorter_silence_timer_brings_the_reprompt_forward_and_writes_nothing(
 def test_an_invalid_edit_shows_config_check_messages_and_runs_no_trial(kit):
     config = kit.tmp / "config" / "ivr.toml"
     client = kit.sign_in("ada")
-    response = _try(client, _form(kit, **{"silent_call.after_greeting_s": "500"}),
+    response = _try(client, settings_form(kit, **{"silent_call.after_greeting_s": "500"}),
                     ["silent_call"])
     page = html.unescape(response.text)
     expected = se.check_text(config, se.patch_toml(
@@ -150,7 +139,7 @@ def test_an_uploaded_quiet_recording_meets_the_edited_low_volume_threshold(kit, 
     client = kit.sign_in("ada")
     page = client.get("/admin/settings")
     response = client.post("/admin/settings", data={
-        "csrf": csrf_of(page.text), **_form(kit, **{"line.low_volume_below_dbfs": "-52"}),
+        "csrf": csrf_of(page.text), **settings_form(kit, **{"line.low_volume_below_dbfs": "-52"}),
         "op": "try"}, files={"trial_wav": ("caller.wav", wav.read_bytes(), "audio/wav")})
     text = html.unescape(response.text)
     assert 'id="trial-upload-result"' in text, text[-3000:]

@@ -8,8 +8,9 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ivr.sip.bpf import attach_filter
 from ivr.sip.dtmf import FLAG_END, FLAG_UPDATE, DtmfGate
-from ivr.sip.medialock import attach_filter, parse_address, source_filter
+from ivr.sip.medialock import parse_address, source_filter
 
 
 def test_a_whole_press_is_one_digit() -> None:
